@@ -1,0 +1,50 @@
+# The commands a newcomer needs. Everything installs itself on first use into .venv/ (excluded from sam build).
+PYTHON_BASE ?= python3
+VENV := .venv/app
+TOOLS := .venv/tools
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 3000
+# sam build needs a python3.13 for the Lambda runtime; pyenv provides one on these machines.
+SAM_PYENV ?= 3.13.0:3.11.7
+export SAM_CLI_TELEMETRY = 0
+
+.PHONY: run test lint typecheck unit template build deploy bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON_BASE) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt
+	$(PYTHON_BASE) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $@
+
+run: $(VENV)/.installed  ## serve the REST API on http://$(HOST):$(PORT) (emulator, in-memory)
+	$(PY) -m emulator --host $(HOST) --port $(PORT)
+
+test: lint typecheck template unit  ## every check CI runs
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy domain adapters functions emulator
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest
+
+template: $(TOOLS)/.installed  ## cfn-lint and sam validate --lint, warnings included
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/sam validate --lint --region eu-west-2
+
+build: $(TOOLS)/.installed  ## sam build for the python3.13 / arm64 Lambda runtime
+	PYENV_VERSION=$(SAM_PYENV) $(TOOLS)/bin/sam build
+
+deploy: build  ## first time: sam deploy --guided (writes samconfig.toml choices)
+	$(TOOLS)/bin/sam deploy
+
+clean:
+	rm -rf .venv .aws-sam .pytest_cache .mypy_cache .ruff_cache

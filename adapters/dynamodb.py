@@ -1,0 +1,471 @@
+"""The DynamoDB credit store: one table, every invariant a condition, every multi-item change a transaction.
+
+Item types (pk is always the org, so one org's items sit in one partition):
+  PROFILE                      plan, trial start, per-user limit, version (optimistic concurrency)
+  USAGE#<window>               used, topUps       window = period "YYYY-MM", or TRIAL for the trial
+  USER#<userId>#<period>       used
+  ENQUIRY#<enquiryId>          the ledger entry of a charge (reserved or charged)
+  TOPUP#<topUpId>              a recorded top-up (idempotency of top-ups)
+  NOTICE#<kind>#<window>       a notification already sent (once per org and window)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from domain.account import TRIAL_WINDOW, EntryState, LedgerEntry, OrgProfile, OrgReservation, Usage, UserReservation
+from domain.periods import Period
+from domain.ports import (
+    AccountState,
+    ChargeSnapshot,
+    EntryExists,
+    StaleRead,
+    TopUpRecord,
+    UserSnapshot,
+)
+
+PK = "pk"
+SK = "sk"
+"""The table's key attributes; template.yaml declares the same (tests/integration/test_dynamodb_store.py checks)."""
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+Item = dict[str, Any]
+
+
+def org_key(org_id: str) -> str:
+    return f"ORG#{org_id}"
+
+
+def profile_key(org_id: str) -> Item:
+    return _key(org_id, "PROFILE")
+
+
+def usage_key(org_id: str, window: str) -> Item:
+    return _key(org_id, f"USAGE#{window}")
+
+
+def user_usage_key(org_id: str, user_id: str, period: str) -> Item:
+    return _key(org_id, f"USER#{user_id}#{period}")
+
+
+def entry_key(org_id: str, enquiry_id: str) -> Item:
+    return _key(org_id, f"ENQUIRY#{enquiry_id}")
+
+
+def top_up_key(org_id: str, top_up_id: str) -> Item:
+    return _key(org_id, f"TOPUP#{top_up_id}")
+
+
+def notice_key(org_id: str, kind: str, window: str) -> Item:
+    return _key(org_id, f"NOTICE#{kind}#{window}")
+
+
+def _key(org_id: str, sort_key: str) -> Item:
+    return {PK: {"S": org_key(org_id)}, SK: {"S": sort_key}}
+
+
+def _values(**values: Any) -> Item:
+    return {f":{name}": _serializer.serialize(value) for name, value in values.items()}
+
+
+def _plain(item: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _time(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+def _int(value: Any, default: int = 0) -> int:
+    return default if value is None else int(value)
+
+
+# -- item mappings ---------------------------------------------------------------------------------------
+
+
+def _profile_from_item(org_id: str, item: Mapping[str, Any] | None) -> OrgProfile:
+    if item is None:
+        return OrgProfile(org_id)
+    limit = item.get("perUserLimit")
+    return OrgProfile(
+        org_id=org_id,
+        plan=item.get("plan"),
+        plan_set_at=_time(item.get("planSetAt")),
+        trial_started_at=_time(item.get("trialStartedAt")),
+        had_paid_plan=bool(item.get("hadPaidPlan", False)),
+        per_user_limit=None if limit is None else int(limit),
+        version=_int(item.get("version")),
+    )
+
+
+def _profile_to_item(profile: OrgProfile) -> Item:
+    values: dict[str, Any] = {
+        "plan": profile.plan,
+        "planSetAt": profile.plan_set_at.isoformat() if profile.plan_set_at else None,
+        "trialStartedAt": profile.trial_started_at.isoformat() if profile.trial_started_at else None,
+        "hadPaidPlan": profile.had_paid_plan,
+        "perUserLimit": profile.per_user_limit,
+        "version": profile.version,
+        "type": "PROFILE",
+    }
+    item = {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+    return profile_key(profile.org_id) | item
+
+
+def _usage_from_item(window: str, item: Mapping[str, Any] | None) -> Usage:
+    if item is None:
+        return Usage(window)
+    return Usage(window, used=_int(item.get("used")), top_ups=_int(item.get("topUps")))
+
+
+def _entry_from_item(item: Mapping[str, Any] | None) -> LedgerEntry | None:
+    if item is None:
+        return None
+    return LedgerEntry(
+        enquiry_id=item["enquiryId"],
+        user_id=item["userId"],
+        window=item["window"],
+        period=item["period"],
+        reservation_id=item["reservationId"],
+        state=EntryState(item["state"]),
+        recorded_at=datetime.fromisoformat(item["recordedAt"]),
+        plan=item["plan"],
+        org_used=_int(item["orgUsed"]),
+        org_limit=_int(item["orgLimit"]),
+        user_used=None if item.get("userUsed") is None else int(item["userUsed"]),
+        user_limit=None if item.get("userLimit") is None else int(item["userLimit"]),
+    )
+
+
+def _entry_to_item(org_id: str, entry: LedgerEntry) -> Item:
+    values: dict[str, Any] = {
+        "type": "ENQUIRY",
+        "enquiryId": entry.enquiry_id,
+        "userId": entry.user_id,
+        "window": entry.window,
+        "period": entry.period,
+        "reservationId": entry.reservation_id,
+        "state": entry.state.value,
+        "recordedAt": entry.recorded_at.isoformat(),
+        "plan": entry.plan,
+        "orgUsed": entry.org_used,
+        "orgLimit": entry.org_limit,
+    }
+    return entry_key(org_id, entry.enquiry_id) | {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+def _top_up_from_item(item: Mapping[str, Any] | None) -> TopUpRecord | None:
+    if item is None:
+        return None
+    return TopUpRecord(
+        top_up_id=item["topUpId"],
+        credits=_int(item["credits"]),
+        period=item["period"],
+        reason=item.get("reason"),
+        recorded_at=datetime.fromisoformat(item["recordedAt"]),
+    )
+
+
+# -- conditions --------------------------------------------------------------------------------------------
+
+
+def _count_is(seen: int) -> tuple[str, Item]:
+    """The condition that a counter still holds what was read: the guard against read-then-write races."""
+    if seen == 0:
+        return "attribute_not_exists(used) OR used = :seen", _values(seen=0)
+    return "used = :seen", _values(seen=seen)
+
+
+def _profile_version_is(org_id: str, table: str, version: int) -> Item:
+    if version == 0:
+        condition, values = "attribute_not_exists(version) OR version = :v", _values(v=0)
+    else:
+        condition, values = "version = :v", _values(v=version)
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": profile_key(org_id),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+
+
+class DynamoCreditStore:
+    """Implements domain.ports.CreditStore on one DynamoDB table."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def _get_many(self, keys: Sequence[Item]) -> list[dict[str, Any] | None]:
+        """One BatchGetItem, strongly consistent; unprocessed keys are asked for again."""
+        pending = list(keys)
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        while pending:
+            response = self._db.batch_get_item(
+                RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
+            )
+            for item in response.get("Responses", {}).get(self._table, []):
+                plain = _plain(item)
+                assert plain is not None
+                found[(plain[PK], plain[SK])] = plain
+            pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        return [found.get((key[PK]["S"], key[SK]["S"])) for key in keys]
+
+    def _get(self, key: Item) -> dict[str, Any] | None:
+        response = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        return _plain(response.get("Item"))
+
+    def charge_snapshot(self, org_id: str, at: datetime, user_id: str, enquiry_id: str) -> ChargeSnapshot:
+        period = Period.containing(at).key
+        profile_item, month_item, trial_item, user_item, entry_item = self._get_many(
+            [
+                profile_key(org_id),
+                usage_key(org_id, period),
+                usage_key(org_id, TRIAL_WINDOW),
+                user_usage_key(org_id, user_id, period),
+                entry_key(org_id, enquiry_id),
+            ]
+        )
+        profile = _profile_from_item(org_id, profile_item)
+        state = AccountState(profile, _usage_from_item(period, month_item), _usage_from_item(TRIAL_WINDOW, trial_item))
+        return ChargeSnapshot(
+            profile=profile,
+            usage=state.usage_for(profile, at),
+            user_used=_int((user_item or {}).get("used")),
+            entry=_entry_from_item(entry_item),
+        )
+
+    def user_snapshot(self, org_id: str, user_id: str, period: str, enquiry_id: str) -> UserSnapshot:
+        profile_item, user_item, entry_item = self._get_many(
+            [profile_key(org_id), user_usage_key(org_id, user_id, period), entry_key(org_id, enquiry_id)]
+        )
+        profile = _profile_from_item(org_id, profile_item)
+        return UserSnapshot(
+            profile.version, profile.per_user_limit, _int((user_item or {}).get("used")), _entry_from_item(entry_item)
+        )
+
+    def account(self, org_id: str, at: datetime) -> AccountState:
+        period = Period.containing(at).key
+        profile_item, month_item, trial_item = self._get_many(
+            [profile_key(org_id), usage_key(org_id, period), usage_key(org_id, TRIAL_WINDOW)]
+        )
+        return AccountState(
+            _profile_from_item(org_id, profile_item),
+            _usage_from_item(period, month_item),
+            _usage_from_item(TRIAL_WINDOW, trial_item),
+        )
+
+    def user_used(self, org_id: str, user_id: str, period: str) -> int:
+        return _int((self._get(user_usage_key(org_id, user_id, period)) or {}).get("used"))
+
+    def find_top_up(self, org_id: str, top_up_id: str) -> TopUpRecord | None:
+        return _top_up_from_item(self._get(top_up_key(org_id, top_up_id)))
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def _transact(self, actions: list[Item]) -> list[str] | None:
+        """Run one transaction; None when it committed, else each action's cancellation code."""
+        try:
+            self._db.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            return _cancellation_codes(error)
+        return None
+
+    def reserve_org_credit(self, snapshot: ChargeSnapshot, reservation: OrgReservation, entry: LedgerEntry) -> None:
+        org_id = snapshot.profile.org_id
+        condition, values = _count_is(snapshot.usage.used)
+        codes = self._transact(
+            [
+                _profile_version_is(org_id, self._table, snapshot.profile.version),
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": usage_key(org_id, reservation.window),
+                        "UpdateExpression": "SET used = :used, #type = :type",
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeNames": {"#type": "type"},
+                        "ExpressionAttributeValues": values | _values(used=reservation.used, type="USAGE"),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _entry_to_item(org_id, entry),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+        if codes is None:
+            return
+        if len(codes) == 3 and codes[2] == "ConditionalCheckFailed":
+            raise EntryExists(entry.enquiry_id)
+        raise StaleRead(",".join(codes))
+
+    def reserve_user_credit(
+        self, org_id: str, snapshot: UserSnapshot, reservation: UserReservation, entry: LedgerEntry
+    ) -> None:
+        condition, values = _count_is(snapshot.used)
+        codes = self._transact(
+            [
+                _profile_version_is(org_id, self._table, snapshot.profile_version),
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": user_usage_key(org_id, entry.user_id, reservation.period),
+                        "UpdateExpression": "SET used = :used, #type = :type",
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeNames": {"#type": "type"},
+                        "ExpressionAttributeValues": values | _values(used=reservation.used, type="USER_USAGE"),
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": entry_key(org_id, entry.enquiry_id),
+                        "UpdateExpression": "SET #state = :charged, userUsed = :userUsed"
+                        + (", userLimit = :userLimit" if reservation.limit is not None else ""),
+                        "ConditionExpression": "reservationId = :rid AND #state = :reserved",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": _values(
+                            charged=EntryState.CHARGED.value,
+                            reserved=EntryState.ORG_RESERVED.value,
+                            rid=entry.reservation_id,
+                            userUsed=reservation.used,
+                        )
+                        | (_values(userLimit=reservation.limit) if reservation.limit is not None else {}),
+                    }
+                },
+            ]
+        )
+        if codes is not None:
+            raise StaleRead(",".join(codes))
+
+    def release(self, org_id: str, enquiry_id: str, reservation_id: str) -> bool:
+        for _ in range(20):
+            entry = _entry_from_item(self._get(entry_key(org_id, enquiry_id)))
+            if entry is None or not entry.is_mine(reservation_id):
+                return False
+            actions: list[Item] = [
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": usage_key(org_id, entry.window),
+                        "UpdateExpression": "SET used = used - :one",
+                        "ConditionExpression": "used >= :one",
+                        "ExpressionAttributeValues": _values(one=1),
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": entry_key(org_id, enquiry_id),
+                        "ConditionExpression": "reservationId = :rid AND #state = :state",
+                        "ExpressionAttributeNames": {"#state": "state"},
+                        "ExpressionAttributeValues": _values(rid=reservation_id, state=entry.state.value),
+                    }
+                },
+            ]
+            if entry.state is EntryState.CHARGED:
+                actions.append(
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": user_usage_key(org_id, entry.user_id, entry.period),
+                            "UpdateExpression": "SET used = used - :one",
+                            "ConditionExpression": "used >= :one",
+                            "ExpressionAttributeValues": _values(one=1),
+                        }
+                    }
+                )
+            if self._transact(actions) is None:
+                return True
+        raise StaleRead(f"could not release the reservation of enquiry {enquiry_id}")
+
+    def save_profile(self, profile: OrgProfile, expected_version: int) -> None:
+        condition = (
+            "attribute_not_exists(pk) OR version = :v" if expected_version == 0 else "version = :v"
+        )
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=_profile_to_item(profile),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=_values(v=expected_version),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StaleRead("profile") from error
+            raise
+
+    def record_top_up(self, org_id: str, profile_version: int, top_up: TopUpRecord) -> None:
+        record: dict[str, Any] = {
+            "type": "TOPUP",
+            "topUpId": top_up.top_up_id,
+            "credits": top_up.credits,
+            "period": top_up.period,
+            "recordedAt": top_up.recorded_at.isoformat(),
+        }
+        if top_up.reason is not None:
+            record["reason"] = top_up.reason
+        codes = self._transact(
+            [
+                _profile_version_is(org_id, self._table, profile_version),
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": usage_key(org_id, top_up.period),
+                        "UpdateExpression": "SET topUps = if_not_exists(topUps, :zero) + :credits, #type = :type",
+                        "ExpressionAttributeNames": {"#type": "type"},
+                        "ExpressionAttributeValues": _values(zero=0, credits=top_up.credits, type="USAGE"),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": top_up_key(org_id, top_up.top_up_id)
+                        | {k: _serializer.serialize(v) for k, v in record.items()},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+        if codes is None:
+            return
+        if len(codes) == 3 and codes[2] == "ConditionalCheckFailed":
+            raise EntryExists(top_up.top_up_id)
+        raise StaleRead(",".join(codes))
+
+    def claim_notice(self, org_id: str, kind: str, window: str) -> bool:
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=notice_key(org_id, kind, window) | {"type": {"S": "NOTICE"}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def withdraw_notice(self, org_id: str, kind: str, window: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=notice_key(org_id, kind, window))

@@ -1,0 +1,266 @@
+"""The org's credit account: the aggregate that decides whether an enquiry may be charged.
+
+It decides; it does not store. Every method takes the decision time `now` from outside and returns new values
+(and records events); persisting them is the adapters' job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import (
+    EnquiryChargedToAnotherUser,
+    EnquiryInProgress,
+    NoActivePlan,
+    OrgLimitReached,
+    TopUpNotAvailable,
+    TrialExpired,
+    TrialNotAvailable,
+    UserLimitReached,
+)
+from domain.events import CreditsToppedUp, Event, LimitReached, PlanChanged, UserLimitChanged
+from domain.periods import Period, require_utc
+from domain.plans import CATALOGUE, Plan
+
+TRIAL_WINDOW = "TRIAL"
+"""Key of the usage window of a trial: one window for the whole trial, which does not renew on the 1st."""
+
+
+@dataclass(frozen=True)
+class OrgProfile:
+    org_id: str
+    plan: str | None = None
+    plan_set_at: datetime | None = None
+    trial_started_at: datetime | None = None
+    had_paid_plan: bool = False
+    per_user_limit: int | None = None
+    version: int = 0
+
+    @property
+    def plan_terms(self) -> Plan | None:
+        return CATALOGUE.get(self.plan) if self.plan is not None else None
+
+    @property
+    def trial_ends_at(self) -> datetime | None:
+        terms = self.plan_terms
+        if terms is None or terms.trial is None or self.trial_started_at is None:
+            return None
+        return self.trial_started_at + terms.trial.length
+
+    def window_key(self, now: datetime) -> str:
+        """Which usage window a charge at `now` counts against."""
+        terms = self.plan_terms
+        if terms is not None and terms.is_trial:
+            return TRIAL_WINDOW
+        return Period.containing(now).key
+
+
+@dataclass(frozen=True)
+class Usage:
+    """An org's counter for one window (a period key or TRIAL_WINDOW) and the top-ups bought for it."""
+
+    window: str
+    used: int = 0
+    top_ups: int = 0
+
+
+@dataclass(frozen=True)
+class Allowance:
+    plan: str | None
+    window: str
+    period: Period
+    plan_credits: int
+    top_up_credits: int
+    used: int
+    window_ends_at: datetime | None
+
+    @property
+    def limit(self) -> int:
+        return self.plan_credits + self.top_up_credits
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+@dataclass(frozen=True)
+class OrgReservation:
+    """One org credit set aside for an enquiry: `used` is the window's count after this reservation."""
+
+    window: str
+    period: str
+    plan: str
+    used: int
+    limit: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+@dataclass(frozen=True)
+class UserReservation:
+    period: str
+    used: int
+    limit: int | None
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+
+@dataclass
+class CreditAccount:
+    """An org's profile and the usage of the window that `now` falls in."""
+
+    profile: OrgProfile
+    usage: Usage
+    events: list[Event] = field(default_factory=list)
+
+    def allowance(self, now: datetime) -> Allowance:
+        now = require_utc(now)
+        period = Period.containing(now)
+        terms = self.profile.plan_terms
+        if terms is None:
+            return Allowance(None, period.key, period, 0, self.usage.top_ups, self.usage.used, None)
+        if terms.trial is not None:
+            return Allowance(
+                terms.name,
+                TRIAL_WINDOW,
+                period,
+                terms.trial.credits,
+                0,
+                self.usage.used,
+                self.profile.trial_ends_at,
+            )
+        return Allowance(
+            terms.name,
+            period.key,
+            period,
+            terms.monthly_credits,
+            self.usage.top_ups,
+            self.usage.used,
+            period.ends_at,
+        )
+
+    def reserve(self, now: datetime) -> OrgReservation:
+        """Set aside one credit of the current window, or say which rule forbids it."""
+        terms = self.profile.plan_terms
+        if terms is None:
+            raise NoActivePlan("the org has no plan; set one before running enquiries")
+        ends_at = self.profile.trial_ends_at
+        if terms.is_trial and ends_at is not None and require_utc(now) >= ends_at:
+            raise TrialExpired(f"the trial ended at {ends_at.isoformat()}; choose a paid plan to continue")
+        allowance = self.allowance(now)
+        if allowance.used >= allowance.limit:
+            raise OrgLimitReached(
+                f"the org has used all {allowance.limit} credits of {allowance.window}"
+                + ("" if terms.is_trial else "; staff can top up for this month")
+            )
+        return OrgReservation(
+            window=allowance.window,
+            period=allowance.period.key,
+            plan=terms.name,
+            used=allowance.used + 1,
+            limit=allowance.limit,
+        )
+
+    def change_plan(self, plan: Plan, now: datetime) -> OrgProfile:
+        """Apply a plan at once. An org gets one trial, and none after a paid plan."""
+        now = require_utc(now)
+        current = self.profile
+        if plan.is_trial and current.plan != plan.name:
+            if current.trial_started_at is not None:
+                raise TrialNotAvailable("the org has already had its trial")
+            if current.had_paid_plan:
+                raise TrialNotAvailable("a trial is only for orgs that have never had a paid plan")
+        if current.plan == plan.name:
+            return current  # setting the same plan again changes nothing (and keeps the trial clock)
+        self.events.append(PlanChanged(current.org_id, now, plan.name, current.plan))
+        return replace(
+            current,
+            plan=plan.name,
+            plan_set_at=now,
+            trial_started_at=now if plan.is_trial else current.trial_started_at,
+            had_paid_plan=current.had_paid_plan or not plan.is_trial,
+            version=current.version + 1,
+        )
+
+    def set_user_limit(self, limit: int | None, now: datetime) -> OrgProfile:
+        if limit == self.profile.per_user_limit:
+            return self.profile
+        self.events.append(UserLimitChanged(self.profile.org_id, require_utc(now), limit))
+        return replace(self.profile, per_user_limit=limit, version=self.profile.version + 1)
+
+    def top_up(self, credits: int, top_up_id: str, now: datetime) -> Usage:
+        """Add credits to the current month; they expire with it."""
+        terms = self.profile.plan_terms
+        if terms is None or terms.is_trial:
+            raise TopUpNotAvailable("top-ups add to a paid plan's month; set a paid plan first")
+        period = Period.containing(now)
+        if self.usage.window != period.key:
+            raise ValueError("a top-up applies to the usage of the current period")
+        self.events.append(CreditsToppedUp(self.profile.org_id, require_utc(now), period.key, credits, top_up_id))
+        return replace(self.usage, top_ups=self.usage.top_ups + credits)
+
+
+def reserve_user_credit(per_user_limit: int | None, used: int, period: str) -> UserReservation:
+    """Set aside one of the user's credits for the period, unless the org's per-user limit forbids it."""
+    if per_user_limit is not None and used >= per_user_limit:
+        raise UserLimitReached(f"the user has used all {per_user_limit} credits allowed per user in {period}")
+    return UserReservation(period=period, used=used + 1, limit=per_user_limit)
+
+
+def limit_events(org_id: str, reservation: OrgReservation, now: datetime) -> list[Event]:
+    """What a granted charge tells customer success: the last credit of the window was just used."""
+    if reservation.used >= reservation.limit:
+        return [LimitReached(org_id, require_utc(now), reservation.plan, reservation.window, reservation.used,
+                             reservation.limit)]
+    return []
+
+
+class EntryState(StrEnum):
+    ORG_RESERVED = "ORG_RESERVED"
+    CHARGED = "CHARGED"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What the ledger remembers of an enquiry: who ran it, against which window, and how far the saga got."""
+
+    enquiry_id: str
+    user_id: str
+    window: str
+    period: str
+    reservation_id: str
+    state: EntryState
+    recorded_at: datetime
+    plan: str
+    org_used: int
+    org_limit: int
+    user_used: int | None = None
+    user_limit: int | None = None
+
+    @property
+    def org_reservation(self) -> OrgReservation:
+        return OrgReservation(self.window, self.period, self.plan, self.org_used, self.org_limit)
+
+    @property
+    def user_reservation(self) -> UserReservation | None:
+        if self.user_used is None:
+            return None
+        return UserReservation(self.period, self.user_used, self.user_limit)
+
+    def is_mine(self, reservation_id: str) -> bool:
+        return self.reservation_id == reservation_id
+
+    def check_replay(self, user_id: str) -> None:
+        """An enquiry is charged at most once: say how a second request for it is answered."""
+        if self.user_id != user_id:
+            raise EnquiryChargedToAnotherUser(
+                f"enquiry {self.enquiry_id} is already recorded for another user"
+            )
+        if self.state is not EntryState.CHARGED:
+            raise EnquiryInProgress(f"enquiry {self.enquiry_id} is being charged by another request; retry")

@@ -1,0 +1,46 @@
+"""Commands: what a client asks for, validated at the edge into immutable values.
+
+Field names are the REST contract's (camelCase aliases); anything unknown, missing, wrongly typed or out of
+range is rejected before any rule runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+MAX_TOP_UP = 100_000
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
+
+    org_id: Identifier = Field(alias="orgId")
+
+
+class ChargeCredit(Command):
+    enquiry_id: Identifier = Field(alias="enquiryId")
+    user_id: Identifier = Field(alias="userId")
+
+
+class SetPlan(Command):
+    plan: str = Field(max_length=64)
+
+
+class SetUserLimit(Command):
+    # Required but nullable: {"limit": null} removes the cap, {} is a mistake.
+    limit: Annotated[int, Field(ge=0, le=1_000_000)] | None
+
+
+class TopUp(Command):
+    credits: int = Field(ge=1, le=MAX_TOP_UP)
+    top_up_id: Identifier | None = Field(default=None, alias="topUpId")
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class GetBalance(Command):
+    user_id: Identifier | None = Field(default=None, alias="userId")

@@ -1,0 +1,274 @@
+"""Application services: one per command. They read through the ports, let the aggregate decide, and write
+back under optimistic concurrency (read, decide, conditional write; on a stale read, read again)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import uuid4
+
+from domain.account import (
+    CreditAccount,
+    EntryState,
+    LedgerEntry,
+    OrgProfile,
+    OrgReservation,
+    UserReservation,
+    limit_events,
+    reserve_user_credit,
+)
+from domain.errors import ReservationContended, TopUpIdReused
+from domain.events import Event, LimitReached
+from domain.periods import Period, require_utc
+from domain.plans import plan_named
+from domain.ports import (
+    AccountState,
+    ChargeSnapshot,
+    Clock,
+    CreditStore,
+    EntryExists,
+    Notifier,
+    StaleRead,
+    TopUpRecord,
+    UserSnapshot,
+)
+
+MAX_ATTEMPTS = 12
+"""Optimistic-concurrency attempts inside one step before it gives up with ReservationContended (which the
+workflow retries). Twelve short jittered pauses keep a step well under a second of waiting."""
+
+
+def jittered_pause(attempt: int) -> None:
+    """Full-jitter exponential backoff: 2 ms doubling, capped at 50 ms."""
+    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311  # jitter, not cryptography
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    org_id: str
+    user_id: str
+    enquiry_id: str
+    decided_at: datetime
+    reservation_id: str
+    """Identifies this attempt to charge (the workflow execution): a retried step recognises its own writes."""
+
+
+@dataclass(frozen=True)
+class OrgCreditReserved:
+    reservation: OrgReservation
+    user_hint: UserSnapshot | None
+    replayed: bool = False
+    user: UserReservation | None = None
+
+
+@dataclass(frozen=True)
+class Balance:
+    org_id: str
+    plan: str | None
+    period: str
+    plan_credits: int
+    top_up_credits: int
+    limit: int
+    used: int
+    remaining: int
+    per_user_limit: int | None
+    trial_ends_at: datetime | None
+    user_id: str | None = None
+    user_used: int | None = None
+    user_remaining: int | None = None
+
+
+@dataclass(frozen=True)
+class TopUpResult:
+    balance: Balance
+    top_up: TopUpRecord
+    replayed: bool
+
+
+def _balance(state: AccountState, profile: OrgProfile, at: datetime) -> Balance:
+    allowance = CreditAccount(profile, state.usage_for(profile, at)).allowance(at)
+    return Balance(
+        org_id=profile.org_id,
+        plan=profile.plan,
+        period=allowance.period.key,
+        plan_credits=allowance.plan_credits,
+        top_up_credits=allowance.top_up_credits,
+        limit=allowance.limit,
+        used=allowance.used,
+        remaining=allowance.remaining,
+        per_user_limit=profile.per_user_limit,
+        trial_ends_at=profile.trial_ends_at,
+    )
+
+
+class CreditService:
+    def __init__(
+        self,
+        store: CreditStore,
+        clock: Clock,
+        notifier: Notifier | None = None,
+        pause: Callable[[int], None] = jittered_pause,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._notifier = notifier
+        self._pause = pause
+
+    def now(self) -> datetime:
+        return require_utc(self._clock.now())
+
+    # -- the use-credit saga ---------------------------------------------------------------------------
+
+    def reserve_org_credit(self, request: ChargeRequest) -> OrgCreditReserved:
+        for attempt in range(MAX_ATTEMPTS):
+            snapshot = self._store.charge_snapshot(
+                request.org_id, request.decided_at, request.user_id, request.enquiry_id
+            )
+            entry = snapshot.entry
+            if entry is not None:
+                if entry.is_mine(request.reservation_id):  # this step ran before and its write committed
+                    return OrgCreditReserved(entry.org_reservation, self._user_hint(snapshot, entry))
+                entry.check_replay(request.user_id)
+                return OrgCreditReserved(
+                    entry.org_reservation, None, replayed=True, user=entry.user_reservation
+                )
+            reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(request.decided_at)
+            entry = LedgerEntry(
+                enquiry_id=request.enquiry_id,
+                user_id=request.user_id,
+                window=reservation.window,
+                period=reservation.period,
+                reservation_id=request.reservation_id,
+                state=EntryState.ORG_RESERVED,
+                recorded_at=request.decided_at,
+                plan=reservation.plan,
+                org_used=reservation.used,
+                org_limit=reservation.limit,
+            )
+            try:
+                self._store.reserve_org_credit(snapshot, reservation, entry)
+            except (StaleRead, EntryExists):
+                self._pause(attempt)
+                continue
+            return OrgCreditReserved(reservation, self._user_hint(snapshot, entry))
+        raise ReservationContended("the org's credits are changing too fast to reserve one; retry")
+
+    @staticmethod
+    def _user_hint(snapshot: ChargeSnapshot, entry: LedgerEntry) -> UserSnapshot:
+        return UserSnapshot(
+            snapshot.profile.version, snapshot.profile.per_user_limit, snapshot.user_used, entry
+        )
+
+    def reserve_user_credit(self, request: ChargeRequest, hint: UserSnapshot | None) -> UserReservation:
+        period = Period.containing(request.decided_at).key
+        for attempt in range(MAX_ATTEMPTS):
+            snapshot = hint if hint is not None and attempt == 0 else None
+            if snapshot is None:
+                snapshot = self._store.user_snapshot(request.org_id, request.user_id, period, request.enquiry_id)
+            entry = snapshot.entry
+            if entry is None or not entry.is_mine(request.reservation_id):
+                raise ReservationContended("the org reservation of this enquiry is gone; retry the request")
+            done = entry.user_reservation
+            if entry.state is EntryState.CHARGED and done is not None:
+                return done  # this step ran before and its write committed
+            reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, period)
+            try:
+                self._store.reserve_user_credit(request.org_id, snapshot, reservation, entry)
+            except StaleRead:
+                self._pause(attempt)
+                continue
+            return reservation
+        raise ReservationContended("the user's credits are changing too fast to reserve one; retry")
+
+    def release_org_credit(self, request: ChargeRequest) -> bool:
+        """Compensation: give back this request's reservation. Safe to repeat."""
+        return self._store.release(request.org_id, request.enquiry_id, request.reservation_id)
+
+    def notify(self, org_id: str, reservation: OrgReservation, at: datetime) -> list[Event]:
+        """Tell customer success what this charge means for the org: each kind once per org and window."""
+        if self._notifier is None:
+            return []
+        sent: list[Event] = []
+        for event in limit_events(org_id, reservation, at):
+            if not isinstance(event, LimitReached):
+                continue
+            kind = type(event).__name__
+            if not self._store.claim_notice(org_id, kind, event.period):
+                continue
+            try:
+                self._notifier.publish(event)
+            except Exception:
+                # Un-claim so a retry of this step publishes it: at least once, as long as the topic accepts it.
+                self._store.withdraw_notice(org_id, kind, event.period)
+                raise
+            sent.append(event)
+        return sent
+
+    # -- staff commands and queries --------------------------------------------------------------------
+
+    def set_plan(self, org_id: str, plan_name: str) -> Balance:
+        plan = plan_named(plan_name)
+        now = self.now()
+        for attempt in range(MAX_ATTEMPTS):
+            state = self._store.account(org_id, now)
+            account = CreditAccount(state.profile, state.usage_for(state.profile, now))
+            profile = account.change_plan(plan, now)
+            if profile is not state.profile:
+                try:
+                    self._store.save_profile(profile, expected_version=state.profile.version)
+                except StaleRead:
+                    self._pause(attempt)
+                    continue
+            return _balance(state, profile, now)
+        raise ReservationContended("the org is changing too fast; retry")
+
+    def set_user_limit(self, org_id: str, limit: int | None) -> Balance:
+        now = self.now()
+        for attempt in range(MAX_ATTEMPTS):
+            state = self._store.account(org_id, now)
+            profile = CreditAccount(state.profile, state.month).set_user_limit(limit, now)
+            if profile is not state.profile:
+                try:
+                    self._store.save_profile(profile, expected_version=state.profile.version)
+                except StaleRead:
+                    self._pause(attempt)
+                    continue
+            return _balance(state, profile, now)
+        raise ReservationContended("the org is changing too fast; retry")
+
+    def top_up(self, org_id: str, credits: int, top_up_id: str | None, reason: str | None) -> TopUpResult:
+        now = self.now()
+        top_up_id = top_up_id or f"auto-{uuid4()}"
+        for attempt in range(MAX_ATTEMPTS):
+            known = self._store.find_top_up(org_id, top_up_id)
+            if known is not None:
+                if known.credits != credits:
+                    raise TopUpIdReused(
+                        f"top-up {top_up_id} was already recorded with {known.credits} credits"
+                    )
+                return TopUpResult(self.balance(org_id, None), known, replayed=True)
+            state = self._store.account(org_id, now)
+            account = CreditAccount(state.profile, state.month)
+            usage = account.top_up(credits, top_up_id, now)
+            record = TopUpRecord(top_up_id, credits, state.month.window, reason, now)
+            try:
+                self._store.record_top_up(org_id, state.profile.version, record)
+            except (StaleRead, EntryExists):
+                self._pause(attempt)
+                continue
+            return TopUpResult(_balance(replace(state, month=usage), state.profile, now), record, False)
+        raise ReservationContended("the org is changing too fast; retry")
+
+    def balance(self, org_id: str, user_id: str | None) -> Balance:
+        now = self.now()
+        state = self._store.account(org_id, now)
+        balance = _balance(state, state.profile, now)
+        if user_id is None:
+            return balance
+        used = self._store.user_used(org_id, user_id, balance.period)
+        limit = state.profile.per_user_limit
+        remaining = balance.remaining if limit is None else max(min(limit - used, balance.remaining), 0)
+        return replace(balance, user_id=user_id, user_used=used, user_remaining=remaining)

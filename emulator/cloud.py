@@ -1,0 +1,265 @@
+"""The emulated AWS account: moto's DynamoDB, SNS and Step Functions interpreter, with the project's real
+Lambda handlers invoked in-process where the workflows call a function.
+
+Two things moto does not do and this module adds:
+- Lambda tasks: moto would run function code in Docker (absent here), so the interpreter's invoke is routed to
+  the handler that template.yaml names for that function ARN.
+- Atomicity: moto's DynamoDB does no locking; one lock serialises its requests, so a TransactWriteItems and its
+  conditions apply as one step, as DynamoDB guarantees.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import os
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.dynamodb.models import DynamoDBBackend
+from moto.sns.models import sns_backends
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends as stepfunctions_backends
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+from adapters import runtime as function_runtime
+from adapters.clock import SettableClock
+from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
+
+# Settings the emulator gives the functions on top of template.yaml's: no X-Ray daemon or metrics sink here,
+# and the emulator prints one line per decision itself.
+LOCAL_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105  # moto's placeholder, not a secret
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+API_GATEWAY_TIMEOUT_SECONDS = 29.0
+_DYNAMODB_OPERATIONS = (
+    "get_item", "put_item", "update_item", "delete_item", "batch_get_item", "batch_write_item", "query", "scan",
+    "transact_write_items", "transact_get_items",
+)  # fmt: skip
+_dynamodb_lock = threading.RLock()
+
+
+def _serialised(operation: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(operation)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _dynamodb_lock:
+            return operation(*args, **kwargs)
+
+    locked.__emulator_locked__ = True  # type: ignore[attr-defined]
+    return locked
+
+
+def _serialise_dynamodb() -> None:
+    for name in _DYNAMODB_OPERATIONS:
+        operation = getattr(DynamoDBBackend, name)
+        if not getattr(operation, "__emulator_locked__", False):
+            setattr(DynamoDBBackend, name, _serialised(operation))
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """What StartSyncExecution answers."""
+
+    execution_arn: str
+    status: str
+    output: str | None
+    error: str | None
+    cause: str | None
+
+    def as_api_response(self) -> dict[str, Any]:
+        response: dict[str, Any] = {"executionArn": self.execution_arn, "status": self.status}
+        for key in ("output", "error", "cause"):
+            value = getattr(self, key)
+            if value is not None:
+                response[key] = value
+        return response
+
+
+class _LambdaContext:
+    def __init__(self, function_name: str, arn: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = arn
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 8000
+
+
+class LocalCloud:
+    """Starts the emulated account from template.yaml; `close()` (or the context manager) tears it down."""
+
+    def __init__(self, stack: Stack | None = None) -> None:
+        self.stack = stack or load_stack()
+        self.clock = SettableClock()
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._original_invoke = lambda_eval_utils._invoke_lambda_function
+        self._started = False
+        self.invocation_hooks: list[Callable[[str, dict[str, Any]], None]] = []
+        """Called before each handler runs (function logical id, event): lets tests inject faults."""
+
+    # -- life cycle ----------------------------------------------------------------------------------------
+
+    def start(self) -> LocalCloud:
+        self._environment()
+        self._mock.start()
+        self._started = True
+        _serialise_dynamodb()
+        lambda_eval_utils._invoke_lambda_function = self._invoke  # type: ignore[assignment]
+        function_runtime.clock_slot.clock = self.clock
+        function_runtime.settings.cache_clear()
+        function_runtime.credit_service.cache_clear()
+        self._create_resources()
+        self._load_handlers()
+        return self
+
+    def close(self) -> None:
+        if self._started:
+            lambda_eval_utils._invoke_lambda_function = self._original_invoke
+            self._mock.stop()
+            self._started = False
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _environment(self) -> None:
+        merged: dict[str, str] = {}
+        for spec in self.stack.functions.values():
+            for key, value in spec.environment.items():
+                if merged.get(key, value) != value:
+                    raise ValueError(f"functions disagree on {key}; the emulator runs them in one process")
+                merged[key] = value
+        os.environ.update(merged | LOCAL_ENVIRONMENT)
+
+    def _create_resources(self) -> None:
+        dynamodb = self.client("dynamodb")
+        table = self.stack.table
+        dynamodb.create_table(
+            TableName=self.stack.table_name,
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            BillingMode=table.get("BillingMode", "PAY_PER_REQUEST"),
+        )
+        self.client("sns").create_topic(Name=self.stack.topic_name)
+        stepfunctions = self.client("stepfunctions")
+        role = f"arn:aws:iam::{ACCOUNT_ID}:role/local-state-machine"
+        for spec in self.stack.state_machines.values():
+            stepfunctions.create_state_machine(
+                name=spec.logical_id, definition=spec.definition, roleArn=role, type=spec.workflow_type
+            )
+
+    def _load_handlers(self) -> None:
+        for spec in self.stack.functions.values():
+            module_name, _, attribute = spec.handler.rpartition(".")
+            module = importlib.import_module(module_name)
+            module = importlib.reload(module)  # a fresh "container": clients bound to this mock
+            self._handlers[spec.arn] = getattr(module, attribute)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)
+
+    # -- Lambda -----------------------------------------------------------------------------------------------
+
+    def _invoke(self, parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
+        arn = str(parameters["FunctionName"])
+        handler = self._handlers[arn]
+        raw_payload = parameters.get("Payload") or b"{}"
+        event = json.loads(raw_payload)
+        name = arn.rsplit(":", 1)[-1]
+        try:
+            for hook in self.invocation_hooks:
+                hook(name, event)
+            result = handler(event, _LambdaContext(name, arn))
+        except Exception as error:  # noqa: BLE001  # the Lambda runtime reports any exception this way
+            return {
+                "StatusCode": 200,
+                "FunctionError": "Unhandled",
+                "ExecutedVersion": "$LATEST",
+                "Payload": {
+                    "errorMessage": str(error),
+                    "errorType": type(error).__name__,
+                    "requestId": str(uuid.uuid4()),
+                    "stackTrace": traceback.format_tb(error.__traceback__),
+                },
+            }
+        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": json.loads(json.dumps(result))}
+
+    # -- Step Functions -------------------------------------------------------------------------------------
+
+    def start_sync_execution(
+        self, state_machine_arn: str, execution_input: str, name: str | None = None,
+        timeout: float = API_GATEWAY_TIMEOUT_SECONDS,
+    ) -> ExecutionResult:
+        """StartSyncExecution, which moto lacks: start the execution, then wait for it to leave RUNNING."""
+        backend = stepfunctions_backends[ACCOUNT_ID][REGION]
+        execution = backend.start_execution(state_machine_arn, name=name or str(uuid.uuid4()),
+                                            execution_input=execution_input)
+        deadline = time.monotonic() + timeout
+        pause = 0.0005
+        while execution.status == "RUNNING":
+            if time.monotonic() > deadline:
+                return ExecutionResult(execution.exec_arn, "TIMED_OUT", None, "States.Timeout", None)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
+        described = execution.to_describe_output()
+        self._forget(state_machine_arn, execution)
+        return ExecutionResult(
+            execution.exec_arn,
+            str(getattr(described["status"], "value", described["status"])),
+            described.get("output"),
+            described.get("error"),
+            described.get("cause"),
+        )
+
+    def _forget(self, state_machine_arn: str, execution: Any) -> None:
+        """Keep the last executions only: moto keeps every one, which a long-running emulator cannot afford."""
+        machine = stepfunctions_backends[ACCOUNT_ID][REGION].describe_state_machine(state_machine_arn)
+        if len(machine.executions) > 200:
+            del machine.executions[:100]
+
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        events = self.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+        return list(events)
+
+    # -- what the emulator shows of SNS ---------------------------------------------------------------------
+
+    def notifications(self) -> list[dict[str, Any]]:
+        topic_arn = os.environ["ALERTS_TOPIC_ARN"]
+        topic = sns_backends[ACCOUNT_ID][REGION].topics[topic_arn]
+        published = []
+        for message_id, message, subject, attributes, _group in topic.sent_notifications:
+            document = json.loads(message)
+            published.append(document | {"messageId": message_id, "subject": subject, "attributes": attributes})
+        return published
+
+
+@contextmanager
+def local_cloud() -> Iterator[LocalCloud]:
+    cloud = LocalCloud()
+    try:
+        yield cloud.start()
+    finally:
+        cloud.close()

@@ -1,0 +1,204 @@
+"""API Gateway, emulated: matches a request to a route of template.yaml, renders the route's request template,
+starts the state machine synchronously, selects the integration response and renders its template.
+
+Also serves the emulator-only endpoints under /_local (never deployed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from emulator.cloud import LocalCloud
+from emulator.vtl import HttpRequest, TemplateError, render_request_template, render_response_template
+
+log = logging.getLogger("emulator")
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict[str, Any] | list[Any] | str
+    headers: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+    """What the log line says of the decision."""
+
+    def text(self) -> str:
+        return self.body if isinstance(self.body, str) else json.dumps(self.body)
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return Response(status, {"code": code, "message": message}, note=code)
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: str
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def _decision_note(status: int, text: str) -> str:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return ""
+    if not isinstance(document, dict):
+        return ""
+    if "code" in document:
+        return str(document["code"])
+    if "charged" in document:
+        org = document.get("org") or {}
+        verdict = "CHARGED" if document["charged"] else "ALREADY_CHARGED"
+        return f"{verdict} used={org.get('used')}/{org.get('limit')}"
+    if "remaining" in document:
+        return f"plan={document.get('plan')} used={document.get('used')}/{document.get('limit')}"
+    return ""
+
+
+class Gateway:
+    def __init__(self, cloud: LocalCloud, stage: str = "local") -> None:
+        self.cloud = cloud
+        self.stage = stage
+
+    def handle(self, request: IncomingRequest) -> Response:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        try:
+            response = self._dispatch(request, request_id)
+        except Exception:
+            log.exception("request failed", extra={"requestId": request_id})
+            response = error(500, "INTERNAL_ERROR", "the emulator failed to handle the request")
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info(
+            "%s %s -> %d %s (%.1f ms, request %s)",
+            request.method, request.path, response.status, response.note, elapsed, request_id,
+        )  # fmt: skip
+        return response
+
+    def _dispatch(self, request: IncomingRequest, request_id: str) -> Response:
+        if request.path.startswith("/_local/"):
+            return self._local(request)
+        allowed: list[str] = []
+        for route in self.cloud.stack.routes:
+            params = route.pattern.match(request.path)
+            if params is None:
+                continue
+            if route.method != request.method:
+                allowed.append(route.method)
+                continue
+            return self._integrate(route.integration, route.path, request, request_id, params.groupdict())
+        if allowed:
+            return error(405, "METHOD_NOT_ALLOWED", f"{request.path} accepts {', '.join(sorted(allowed))}")
+        return error(404, "NOT_FOUND", f"no route for {request.method} {request.path}")
+
+    def _integrate(
+        self, integration: dict[str, Any], resource_path: str, request: IncomingRequest, request_id: str,
+        path_params: dict[str, str],
+    ) -> Response:
+        content_type = (_header(request.headers, "Content-Type") or "application/json").split(";")[0].strip()
+        templates = integration.get("requestTemplates", {})
+        if content_type.lower() not in templates:
+            # passthroughBehavior "never": API Gateway refuses content types without a template
+            return error(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
+        http = HttpRequest(
+            method=request.method,
+            path=request.path,
+            path_params={name: unquote(value) for name, value in path_params.items()},
+            query=request.query,
+            headers=request.headers,
+            body=request.body,
+            request_id=request_id,
+            resource_path=resource_path,
+            stage=self.stage,
+        )
+        rendered = render_request_template(templates[content_type.lower()], http)
+        integration_status, integration_body = self._start_sync_execution(rendered.text.strip())
+        return self._integration_response(integration, http, integration_status, integration_body)
+
+    def _start_sync_execution(self, request_text: str) -> tuple[int, str]:
+        """The Step Functions API call API Gateway makes: (HTTP status, response body)."""
+        try:
+            call = json.loads(request_text)
+            json.loads(call["input"])
+        except (ValueError, KeyError, TypeError):
+            return 400, json.dumps({"__type": "InvalidExecutionInput", "message": "the input is not valid JSON"})
+        result = self.cloud.start_sync_execution(call["stateMachineArn"], call["input"], call.get("name"))
+        return 200, json.dumps(result.as_api_response())
+
+    @staticmethod
+    def _integration_response(
+        integration: dict[str, Any], http: HttpRequest, status: int, body: str
+    ) -> Response:
+        responses: dict[str, Any] = integration.get("responses", {})
+        chosen = responses.get("default", {})
+        for pattern, candidate in responses.items():
+            if pattern != "default" and re.fullmatch(pattern, str(status)):
+                chosen = candidate
+                break
+        template = chosen.get("responseTemplates", {}).get("application/json")
+        default_status = int(chosen.get("statusCode", 200))
+        if template is None:
+            return Response(default_status, body)
+        try:
+            rendered = render_response_template(template, http, body)
+        except TemplateError:
+            log.exception("response template failed")
+            return error(500, "INTERNAL_ERROR", "the response could not be mapped")
+        text = rendered.text.strip()
+        final_status = rendered.status_override or default_status
+        return Response(final_status, text, rendered.header_overrides, note=_decision_note(final_status, text))
+
+    # -- emulator-only endpoints ----------------------------------------------------------------------------
+
+    def _local(self, request: IncomingRequest) -> Response:
+        if request.path == "/_local/clock":
+            if request.method == "DELETE":
+                self.cloud.clock.thaw()
+                return Response(200, {"frozen": False, "now": self.cloud.clock.now().isoformat()}, note="clock thawed")
+            if request.method == "PUT":
+                return self._freeze_clock(request.body)
+            if request.method == "GET":
+                frozen = self.cloud.clock.frozen_at
+                return Response(200, {"frozen": frozen is not None, "now": self.cloud.clock.now().isoformat()})
+            return error(405, "METHOD_NOT_ALLOWED", "/_local/clock accepts GET, PUT, DELETE")
+        if request.path == "/_local/notifications":
+            if request.method != "GET":
+                return error(405, "METHOD_NOT_ALLOWED", "/_local/notifications accepts GET")
+            return Response(200, self.cloud.notifications())
+        return error(404, "NOT_FOUND", f"no local endpoint {request.path}")
+
+    def _freeze_clock(self, body: str) -> Response:
+        try:
+            document = json.loads(body or "null")
+        except ValueError:
+            return error(400, "MALFORMED_JSON", "the body is not valid JSON")
+        now = document.get("now") if isinstance(document, dict) else None
+        if not isinstance(now, str):
+            return error(400, "MISSING_FIELD", 'send {"now": "<ISO 8601 instant with a UTC offset>"}')
+        try:
+            instant = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            return error(400, "INVALID_FIELD", "now must be an ISO 8601 instant, e.g. 2026-11-30T23:59:00Z")
+        if instant.tzinfo is None:
+            return error(400, "INVALID_FIELD", "now must carry a UTC offset, e.g. 2026-11-30T23:59:00Z")
+        self.cloud.clock.freeze(instant)
+        return Response(200, {"frozen": True, "now": self.cloud.clock.now().isoformat()}, note="clock frozen")

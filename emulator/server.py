@@ -1,0 +1,81 @@
+"""The HTTP front of the emulator (stdlib ThreadingHTTPServer: one thread per connection)."""
+
+from __future__ import annotations
+
+import logging
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from emulator.cloud import LocalCloud
+from emulator.gateway import MAX_BODY_BYTES, Gateway, IncomingRequest, Response, error
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # bursts of concurrent clients must queue, not be refused
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
+        super().__init__(address, _Handler)
+        self.gateway = gateway
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length_header = self.headers.get("Content-Length") or "0"
+        try:
+            length = int(length_header)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._reply(error(400, "MALFORMED_REQUEST", "Content-Length is not a number"))
+            return
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._reply(error(413, "PAYLOAD_TOO_LARGE", f"the body is over {MAX_BODY_BYTES} bytes"))
+            return
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self._reply(error(400, "MALFORMED_JSON", "the body is not UTF-8 text"))
+            return
+        url = urlsplit(self.path)
+        request = IncomingRequest(
+            method=self.command,
+            path=url.path,
+            query=dict(parse_qsl(url.query, keep_blank_values=True)),
+            headers=dict(self.headers.items()),
+            body=body,
+        )
+        self._reply(self.server.gateway.handle(request))
+
+    def _reply(self, response: Response) -> None:
+        payload = response.text().encode("utf-8")
+        self.send_response(response.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _serve
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002  # the stdlib's signature
+        """The gateway logs each request on one line; the stdlib's access log would repeat it."""
+
+
+def serve(cloud: LocalCloud, host: str, port: int) -> _Server:
+    return _Server((host, port), Gateway(cloud))
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for noisy in ("botocore", "boto3", "moto", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The interpreter logs every Fail state as an error; here a Fail state is an ordinary rejection (a 4xx).
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)

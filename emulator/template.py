@@ -1,0 +1,226 @@
+"""Reads template.yaml: the one description of the service's wiring, for the emulator and the tests alike.
+
+Understands the CloudFormation short-form tags and resolves the intrinsic functions the template uses
+(Ref, GetAtt, Sub, If/Not/Equals on parameters) to the names and ARNs the emulated account gives them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ACCOUNT_ID = "123456789012"
+REGION = "eu-west-2"
+PARTITION = "aws"
+STACK_NAME = "credits-local"
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = ROOT / "template.yaml"
+
+
+class _Tag:
+    def __init__(self, name: str, value: Any) -> None:
+        self.name = name
+        self.value = value
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag_constructor(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag_constructor)
+
+
+def load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506  # SafeLoader subclass with CFN tags only
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    handler: str
+    environment: dict[str, str]
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{self.logical_id}"
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    logical_id: str
+    definition: str
+    workflow_type: str
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{PARTITION}:states:{REGION}:{ACCOUNT_ID}:stateMachine:{self.logical_id}"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    integration: dict[str, Any]
+    pattern: re.Pattern[str] = field(compare=False)
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method.upper() != self.method:
+            return None
+        found = self.pattern.match(path)
+        return None if found is None else found.groupdict()
+
+
+@dataclass
+class Stack:
+    resources: dict[str, Any]
+    functions: dict[str, FunctionSpec]
+    state_machines: dict[str, StateMachineSpec]
+    routes: list[Route]
+    table: dict[str, Any]
+    table_name: str
+    topic_name: str
+
+
+class Resolver:
+    """Evaluates intrinsic functions against the emulated account."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.template = template
+        self.resources: dict[str, Any] = template.get("Resources", {})
+        self.parameters = {
+            name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
+        }
+
+    def ref(self, name: str) -> str:
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": PARTITION,
+            "AWS::StackName": STACK_NAME,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        kind = self.resources[name]["Type"]
+        if kind == "AWS::Serverless::StateMachine":
+            return StateMachineSpec(name, "", "").arn
+        if kind == "AWS::SNS::Topic":
+            return f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT_ID}:{name}"
+        return name  # tables, functions, log groups, roles: their physical name is the logical id here
+
+    def get_att(self, name: str, attribute: str) -> str:
+        kind = self.resources[name]["Type"]
+        if attribute == "Arn":
+            if kind == "AWS::Serverless::Function":
+                return FunctionSpec(name, "", {}).arn
+            if kind == "AWS::Serverless::StateMachine":
+                return self.ref(name)
+            service = {"AWS::Logs::LogGroup": "logs", "AWS::IAM::Role": "iam", "AWS::DynamoDB::Table": "dynamodb"}
+            return f"arn:{PARTITION}:{service.get(kind, 'local')}:{REGION}:{ACCOUNT_ID}:{name}"
+        if attribute == "TopicName":
+            return name
+        raise KeyError(f"GetAtt {name}.{attribute} is not emulated")
+
+    def sub(self, text: str, variables: dict[str, Any] | None = None) -> str:
+        def replace(match: re.Match[str]) -> str:
+            expression = match.group(1)
+            if expression.startswith("!"):
+                return "${" + expression[1:] + "}"
+            if variables and expression in variables:
+                return str(self.resolve(variables[expression]))
+            if "." in expression and not expression.startswith("AWS::"):
+                name, attribute = expression.split(".", 1)
+                return self.get_att(name, attribute)
+            return self.ref(expression)
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.template.get("Conditions", {})[name]))
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, argument), = value.items()
+            if key == "Ref":
+                return self.ref(argument)
+            if key == "Fn::GetAtt":
+                name, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                return self.get_att(name, attribute)
+            if key == "Fn::Sub":
+                if isinstance(argument, list):
+                    return self.sub(argument[0], argument[1])
+                return self.sub(argument)
+            if key == "Fn::Equals":
+                left, right = self.resolve(argument)
+                return left == right
+            if key == "Fn::Not":
+                return not self.resolve(argument[0])
+            if key == "Fn::If":
+                name, when_true, when_false = argument
+                return self.resolve(when_true if self.condition(name) else when_false)
+        return {key: self.resolve(item) for key, item in value.items()}
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{regex}$")
+
+
+def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
+    template = load_yaml(path)
+    resolver = Resolver(template)
+    resources = resolver.resources
+    global_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+
+    functions: dict[str, FunctionSpec] = {}
+    state_machines: dict[str, StateMachineSpec] = {}
+    routes: list[Route] = []
+    table: dict[str, Any] = {}
+    table_name = topic_name = ""
+    for name, resource in resources.items():
+        kind, props = resource["Type"], resource.get("Properties", {})
+        if kind == "AWS::Serverless::Function":
+            variables = global_env | props.get("Environment", {}).get("Variables", {})
+            environment = {key: str(resolver.resolve(value)) for key, value in variables.items()}
+            functions[name] = FunctionSpec(name, props["Handler"], environment)
+        elif kind == "AWS::Serverless::StateMachine":
+            definition = (path.parent / props["DefinitionUri"]).read_text(encoding="utf-8")
+            substitutions = resolver.resolve(props.get("DefinitionSubstitutions", {}))
+            for key, value in substitutions.items():
+                definition = definition.replace("${" + key + "}", str(value))
+            state_machines[name] = StateMachineSpec(name, definition, props.get("Type", "STANDARD"))
+        elif kind == "AWS::DynamoDB::Table":
+            table, table_name = resolver.resolve(props), name
+        elif kind == "AWS::SNS::Topic":
+            topic_name = name
+        elif kind == "AWS::Serverless::Api":
+            for route_path, methods in props["DefinitionBody"]["paths"].items():
+                for method, operation in methods.items():
+                    integration = resolver.resolve(operation["x-amazon-apigateway-integration"])
+                    routes.append(Route(method.upper(), route_path, integration, _route_pattern(route_path)))
+    return Stack(resources, functions, state_machines, routes, table, table_name, topic_name)

@@ -1,0 +1,424 @@
+"""Render API Gateway REST mapping templates (Velocity Template Language) as API Gateway does.
+
+airspeed is the Velocity engine; this module supplies the $input, $util, $context and $stageVariables
+objects API Gateway supplies, and aligns airspeed where it differs from the Velocity 1.7 behind
+API Gateway (see _align_airspeed at the bottom).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, SupportsIndex
+
+import airspeed  # type: ignore[import-untyped]
+
+
+class TemplateError(Exception):
+    """A mapping template could not be rendered (API Gateway answers such a request with a 5XX)."""
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    path_params: Mapping[str, str]
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: str
+    request_id: str
+    resource_path: str
+    stage: str = "local"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    status_override: int | None
+    header_overrides: dict[str, str]
+
+
+def render_request_template(template: str, request: HttpRequest) -> Rendered:
+    """Render an integration request template; $input is the client request's body."""
+    return _render(template, request, request.body)
+
+
+def render_response_template(template: str, request: HttpRequest, integration_body: str) -> Rendered:
+    """Render an integration response template; $input is the integration's body."""
+    return _render(template, request, integration_body)
+
+
+_JAVA_TRIM = "".join(chr(c) for c in range(0x21))  # String.trim() strips every char <= U+0020
+
+
+class JavaString(str):
+    """A str that also answers the java.lang.String methods templates call on Velocity's strings."""
+
+    def length(self) -> int:
+        return len(self)
+
+    def isEmpty(self) -> bool:
+        return not self
+
+    def contains(self, s: str) -> bool:
+        return s in self
+
+    def startsWith(self, prefix: str) -> bool:
+        return self.startswith(prefix)
+
+    def endsWith(self, suffix: str) -> bool:
+        return self.endswith(suffix)
+
+    def equals(self, other: object) -> bool:
+        return isinstance(other, str) and str(self) == str(other)
+
+    def toLowerCase(self) -> JavaString:
+        return JavaString(self.lower())
+
+    def toUpperCase(self) -> JavaString:
+        return JavaString(self.upper())
+
+    def trim(self) -> JavaString:
+        return JavaString(self.strip(_JAVA_TRIM))
+
+    def toString(self) -> JavaString:
+        return self
+
+    def indexOf(self, s: str, start: int = 0) -> int:
+        return self.find(s, start)
+
+    def substring(self, begin: int, end: int | None = None) -> JavaString:
+        stop = len(self) if end is None else end
+        if not 0 <= begin <= stop <= len(self):  # Java throws where Python slicing would clamp
+            raise IndexError(f"substring({begin}, {stop}) is out of range for length {len(self)}")
+        return JavaString(self[begin:stop])
+
+    def replace(self, old: str, new: str, count: SupportsIndex = -1) -> JavaString:
+        return JavaString(str.replace(self, old, new, count))
+
+    def replaceAll(self, regex: str, replacement: str) -> JavaString:
+        pattern = _java_regex(regex)
+        return JavaString(pattern.sub(_java_replacement(replacement, pattern.groups), self))
+
+    def matches(self, regex: str) -> bool:
+        return _java_regex(regex).fullmatch(self) is not None
+
+
+@lru_cache(maxsize=256)
+def _java_regex(regex: str) -> re.Pattern[str]:
+    # Java spells named groups (?<name>...), Python (?P<name>...); the rest is close enough.
+    return re.compile(re.sub(r"\(\?<(?=[A-Za-z])", "(?P<", regex))
+
+
+def _java_replacement(replacement: str, groups: int) -> str:
+    """Java's replacement syntax ($n, ${name}, backslash quotes a char) as a Python re.sub template."""
+
+    def translate(m: re.Match[str]) -> str:
+        quoted, name, digits, bad = m.groups()
+        if bad is not None:
+            raise ValueError(f"illegal group reference or escape in replacement {replacement!r}")
+        if quoted is not None:
+            return "\\\\" if quoted == "\\" else quoted
+        if name is not None:
+            return f"\\g<{name}>"
+        used = 1  # like Java, read further digits only while they still name an existing group
+        while used < len(digits) and int(digits[: used + 1]) <= groups:
+            used += 1
+        return f"\\g<{digits[:used]}>{digits[used:]}"
+
+    return re.sub(r"\\(.)|\$\{([A-Za-z]\w*)\}|\$(\d+)|(\\$|\$)", translate, replacement, flags=re.DOTALL)
+
+
+def _java_str(value: object) -> str:
+    """What Java's toString() gives, which is what Velocity renders."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_java_str(k)}={_java_str(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_java_str(v) for v in value) + "]"
+    return str(value)
+
+
+def _javaify(value: Any) -> Any:
+    """Parsed JSON with every string a JavaString, so templates can call String methods on it."""
+    if isinstance(value, str):
+        return JavaString(value)
+    if isinstance(value, dict):
+        return {JavaString(k): _javaify(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_javaify(v) for v in value]
+    return value
+
+
+def _parse_json(text: str, what: str) -> Any:
+    try:
+        return _javaify(json.loads(text))
+    except ValueError as exc:
+        raise TemplateError(f"{what} is not valid JSON: {exc}") from exc
+
+
+_MISSING = object()
+_JSONPATH_STEP = re.compile(r"\.([^.\[\]]+)|\[\s*(-?\d+)\s*\]|\[\s*'([^']*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]")
+
+
+def _json_path(document: Any, path: str) -> Any:
+    """The part of Jayway JsonPath that templates use: $, .name, ['name'], [index]."""
+    path = path.strip()
+    if not path.startswith("$"):  # Jayway reads 'a.b' as '$.a.b'
+        path = "$." + path
+    value, pos = document, 1
+    while pos < len(path):
+        step = _JSONPATH_STEP.match(path, pos)
+        if step is None:
+            raise TemplateError(f"unsupported JSONPath expression {path!r}")
+        pos = step.end()
+        name, index, quoted, double_quoted = step.groups()
+        key = next((k for k in (name, quoted, double_quoted) if k is not None), None)
+        if key is not None and isinstance(value, dict):
+            value = value.get(key, _MISSING)
+        elif index is not None and isinstance(value, list) and -len(value) <= int(index) < len(value):
+            value = value[int(index)]
+        else:
+            return _MISSING
+    return value
+
+
+class _Input:
+    """$input: the body being mapped, plus the client request's parameters."""
+
+    def __init__(self, body: str, request: HttpRequest) -> None:
+        self.body = JavaString(body)
+        self._document: Any = _MISSING
+        sources = {"path": request.path_params, "querystring": request.query, "header": request.headers}
+        self._params: dict[str, dict[str, JavaString]] = {
+            JavaString(kind): {JavaString(k): JavaString(v) for k, v in source.items()}
+            for kind, source in sources.items()
+        }
+        # Header names are case-insensitive, whatever casing the HTTP server handed over.
+        self._headers = {k.lower(): v for k, v in request.headers.items()}
+
+    def params(self, name: str | None = None) -> Any:
+        if name is None:
+            return self._params
+        for kind in ("path", "querystring"):
+            if name in self._params[kind]:
+                return self._params[kind][name]
+        return JavaString(self._headers.get(str(name).lower(), ""))
+
+    def _parsed(self) -> Any:
+        if self._document is _MISSING:  # API Gateway maps an empty payload as {}
+            self._document = _parse_json(self.body, "the payload") if self.body.strip() else {}
+        return self._document
+
+    def path(self, path: str) -> Any:
+        value = _json_path(self._parsed(), path)
+        return None if value is _MISSING else value
+
+    def json(self, path: str) -> JavaString:
+        value = _json_path(self._parsed(), path)
+        return JavaString("" if value is _MISSING else json.dumps(value, ensure_ascii=False))
+
+
+_JS_ESCAPES = {char: "\\" + letter for char, letter in zip("'\"\\/\b\f\n\r\t", "'\"\\/bfnrt")}
+
+
+class _Util:
+    """$util, as in the API Gateway mapping template reference."""
+
+    def escapeJavaScript(self, value: object) -> JavaString | None:
+        # Commons Lang 2 StringEscapeUtils.escapeJavaScript: note ' becomes \' which JSON rejects.
+        if value is None:
+            return None
+        out = []
+        for char in _java_str(value):
+            if char in _JS_ESCAPES:
+                out.append(_JS_ESCAPES[char])
+            elif " " <= char <= "\x7f":
+                out.append(char)
+            else:  # \uXXXX per UTF-16 code unit, as Java strings are UTF-16
+                units = char.encode("utf-16-be", "surrogatepass")
+                out.extend(f"\\u{units[i]:02X}{units[i + 1]:02X}" for i in range(0, len(units), 2))
+        return JavaString("".join(out))
+
+    def parseJson(self, text: object) -> Any:
+        return _parse_json(_java_str(text), "the argument of $util.parseJson")
+
+    def base64Encode(self, value: object) -> JavaString:
+        return JavaString(base64.b64encode(_java_str(value).encode()).decode("ascii"))
+
+    def base64Decode(self, value: object) -> JavaString:
+        return JavaString(base64.b64decode(_java_str(value), validate=True).decode(errors="replace"))
+
+    def urlEncode(self, value: object) -> JavaString:
+        # java.net.URLEncoder leaves '*' alone and encodes '~', unlike quote_plus.
+        return JavaString(urllib.parse.quote_plus(_java_str(value), safe="*").replace("~", "%7E"))
+
+    def urlDecode(self, value: object) -> JavaString:
+        return JavaString(urllib.parse.unquote_plus(_java_str(value)))
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    now = time.time()
+    identity = {"sourceIp": JavaString("127.0.0.1")}
+    for name, value in request.headers.items():
+        if name.lower() == "user-agent":
+            identity["userAgent"] = JavaString(value)
+    return {
+        "requestId": JavaString(request.request_id),
+        "extendedRequestId": JavaString(request.request_id),
+        "httpMethod": JavaString(request.method.upper()),
+        "resourcePath": JavaString(request.resource_path),
+        "path": JavaString(f"/{request.stage}{request.path}"),  # as on execute-api: stage included
+        "stage": JavaString(request.stage),
+        "requestTimeEpoch": int(now * 1000),
+        "requestTime": JavaString(time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now))),
+        "identity": identity,
+        # A nested #set needs these maps to exist. requestOverride is accepted but not applied.
+        "requestOverride": {"header": {}, "path": {}, "querystring": {}},
+        "responseOverride": {"header": {}},
+    }
+
+
+def _status_override(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = _java_str(value).strip()
+    if not re.fullmatch(r"[1-5][0-9][0-9]", text):
+        raise TemplateError(f"$context.responseOverride.status is not an HTTP status: {text!r}")
+    return int(text)
+
+
+@lru_cache(maxsize=128)
+def _compile(template: str) -> Any:
+    compiled = airspeed.Template(template)
+    compiled.ensure_compiled()  # parse now, so the cache holds the parse and syntax errors surface here
+    return compiled
+
+
+def _render(template: str, request: HttpRequest, body: str) -> Rendered:
+    context = _context(request)
+    namespace = {"input": _Input(body, request), "util": _Util(), "context": context, "stageVariables": {}}
+    try:
+        text = _compile(template).merge(namespace)
+    except airspeed.TemplateError as exc:
+        raise TemplateError(str(exc)) from exc
+    override = context["responseOverride"]
+    if not isinstance(override, dict) or not isinstance(override.get("header"), dict):
+        raise TemplateError("$context.responseOverride was replaced instead of set field by field")
+    headers = {str(k): _java_str(v) for k, v in override["header"].items() if v is not None}
+    return Rendered(text, _status_override(override.get("status")), headers)
+
+
+# ---- Aligning airspeed with the Velocity 1.7 engine behind API Gateway ----------------------------
+
+
+def _truth(value: object) -> bool:
+    return value is not None and value is not False  # Velocity: "", 0 and [] are true
+
+
+def _equals(left: object, right: object) -> bool:
+    if left is None or right is None:
+        return left is right
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
+    if numbers or type(left) is type(right) or (isinstance(left, str) and isinstance(right, str)):
+        return left == right
+    return _java_str(left) == _java_str(right)  # Velocity compares unrelated types by toString()
+
+
+def _add(left: Any, right: Any) -> Any:
+    if isinstance(left, str) or isinstance(right, str):
+        return JavaString(_java_str(left) + _java_str(right))
+    return left + right
+
+
+def _parse_string_literal(self: Any) -> None:
+    # Velocity keeps backslashes in string literals ("\\'" is the 3-char regex \\'), only turning
+    # \uXXXX into a char in double quotes, and reads a doubled quote as one. airspeed unescapes \\ etc.
+    (value,) = self.identity_match(self.STRING)
+    if isinstance(self, airspeed.InterpolatedStringLiteral):
+        value = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), value.replace('""', '"'))
+        self.block = airspeed.Block(self.filename, value, 0)
+    else:
+        value = value.replace("''", "'")
+    self.value = JavaString(value)
+
+
+def _to_string(value: object) -> JavaString:
+    return JavaString(_java_str(value))
+
+
+def _interpolate(self: Any, namespace: Any, loader: Any) -> JavaString:
+    output = airspeed.StoppableStream()
+    self.block.evaluate(output, namespace, loader)
+    return JavaString(output.getvalue())
+
+
+def _render_reference(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
+    # airspeed's own, except that values render as Java's toString() would: true, {a=1}, [1, 2].
+    value = None if self.expression is None else self.expression.calculate(namespace, loader)
+    if value is None:
+        if self.alternate is not None:
+            value = self.alternate.calculate(namespace, loader)
+        elif self.silent and self.expression is not None:
+            value = ""
+        else:
+            value = self.my_text()  # an undefined reference renders as its own source text
+    stream.write(_java_str(value))
+
+
+def _adapt_after_parse(cls: Any, attribute: str | None, adapt: Callable[[Any], Any]) -> None:
+    """Pass what an element (or its child element `attribute`) calculates through adapt."""
+    original_parse = cls.parse
+
+    def parse(self: Any) -> None:
+        original_parse(self)
+        target = self if attribute is None else getattr(self, attribute)
+        calculate = target.calculate
+        target.calculate = lambda namespace, loader: adapt(calculate(namespace, loader))
+
+    cls.parse = parse
+
+
+def _align_airspeed() -> None:
+    """Patch airspeed's classes, once and process-wide (airspeed offers no per-template hooks)."""
+    if getattr(airspeed, "_api_gateway_aligned", False):
+        return
+    airspeed._api_gateway_aligned = True
+    airspeed.StringLiteral.STRING = re.compile(r"'((?:[^']|'')*)'", re.DOTALL)
+    airspeed.InterpolatedStringLiteral.STRING = re.compile(r'"((?:\\.|""|[^"\\]|\\)*)"', re.DOTALL)
+    airspeed.StringLiteral.parse = airspeed.InterpolatedStringLiteral.parse = _parse_string_literal
+    airspeed.InterpolatedStringLiteral.calculate = _interpolate
+    # Velocity 1.7 identifiers may contain '-': #set($context.responseOverride.header.X-Trace-Id = ...)
+    airspeed.NameOrCall.NAME = re.compile(r"([_a-z][a-z0-9_-]*)", re.IGNORECASE)
+    airspeed.SetDirective.PLACE = re.compile(
+        r"\s*\$([a-z_][a-z0-9_-]*(?:\.[a-z_][a-z0-9_-]*)*)", re.IGNORECASE
+    )
+    airspeed.FormalReference.evaluate_raw = _render_reference
+    _adapt_after_parse(airspeed.Condition, None, _truth)  # #if / #elseif
+    # Velocity's #foreach over a Map walks its values (airspeed walks the keys).
+    _adapt_after_parse(
+        airspeed.ForeachDirective, "value", lambda v: list(v.values()) if isinstance(v, dict) else v
+    )
+    operators = airspeed.BinaryOperator.OPERATORS
+    operators.update({"==": _equals, "eq": _equals, "+": _add})
+    operators.update(dict.fromkeys(("!=", "ne"), lambda a, b: not _equals(a, b)))
+    operators.update(dict.fromkeys(("||", "or"), lambda a, b: _truth(a) or _truth(b)))
+    operators.update(dict.fromkeys(("&&", "and"), lambda a, b: _truth(a) and _truth(b)))
+    airspeed.UnaryOperatorValue.OPERATORS.update(dict.fromkeys(("!", "not"), lambda v: not _truth(v)))
+    methods = airspeed.__additional_methods__
+    methods[dict].update(size=len, containsKey=lambda d, k: k in d, keySet=list, toString=_to_string)
+    methods[list].update(isEmpty=lambda items: not items, toString=_to_string)
+
+
+_align_airspeed()

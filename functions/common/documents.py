@@ -1,0 +1,126 @@
+"""JSON documents the workflows pass between steps and return to clients (camelCase, the REST contract's)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.account import EntryState, LedgerEntry, OrgReservation, UserReservation
+from domain.ports import UserSnapshot
+from domain.services import Balance, ChargeRequest, TopUpResult
+
+
+def iso(instant: datetime | None) -> str | None:
+    return None if instant is None else instant.isoformat().replace("+00:00", "Z")
+
+
+def balance_document(balance: Balance) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "orgId": balance.org_id,
+        "plan": balance.plan,
+        "period": balance.period,
+        "planCredits": balance.plan_credits,
+        "topUpCredits": balance.top_up_credits,
+        "limit": balance.limit,
+        "used": balance.used,
+        "remaining": balance.remaining,
+        "perUserLimit": balance.per_user_limit,
+    }
+    if balance.trial_ends_at is not None:
+        document["trialEndsAt"] = iso(balance.trial_ends_at)
+    if balance.user_id is not None:
+        document["user"] = {
+            "userId": balance.user_id,
+            "used": balance.user_used,
+            "remaining": balance.user_remaining,
+        }
+    return document
+
+
+def top_up_document(result: TopUpResult) -> dict[str, Any]:
+    return balance_document(result.balance) | {
+        "replayed": result.replayed,
+        "topUp": {
+            "topUpId": result.top_up.top_up_id,
+            "credits": result.top_up.credits,
+            "period": result.top_up.period,
+            "reason": result.top_up.reason,
+        },
+    }
+
+
+def charge_request_document(request: ChargeRequest) -> dict[str, Any]:
+    return {
+        "orgId": request.org_id,
+        "userId": request.user_id,
+        "enquiryId": request.enquiry_id,
+        "decidedAt": iso(request.decided_at),
+        "reservationId": request.reservation_id,
+    }
+
+
+def charge_request_from(document: dict[str, Any]) -> ChargeRequest:
+    return ChargeRequest(
+        org_id=document["orgId"],
+        user_id=document["userId"],
+        enquiry_id=document["enquiryId"],
+        decided_at=datetime.fromisoformat(document["decidedAt"]),
+        reservation_id=document["reservationId"],
+    )
+
+
+def org_reservation_document(reservation: OrgReservation) -> dict[str, Any]:
+    return {
+        "window": reservation.window,
+        "period": reservation.period,
+        "plan": reservation.plan,
+        "used": reservation.used,
+        "limit": reservation.limit,
+        "remaining": reservation.remaining,
+    }
+
+
+def org_reservation_from(document: dict[str, Any]) -> OrgReservation:
+    return OrgReservation(
+        document["window"], document["period"], document["plan"], int(document["used"]), int(document["limit"])
+    )
+
+
+def user_reservation_document(reservation: UserReservation | None) -> dict[str, Any] | None:
+    if reservation is None:
+        return None
+    return {
+        "period": reservation.period,
+        "used": reservation.used,
+        "limit": reservation.limit,
+        "remaining": reservation.remaining,
+    }
+
+
+def user_hint_document(hint: UserSnapshot | None) -> dict[str, Any] | None:
+    """What the org step read of the user's side, so the user step need not read it again."""
+    if hint is None or hint.entry is None:
+        return None
+    return {"profileVersion": hint.profile_version, "perUserLimit": hint.per_user_limit, "used": hint.used}
+
+
+def user_hint_from(document: dict[str, Any] | None, request: ChargeRequest, org: OrgReservation) -> UserSnapshot | None:
+    if not document:
+        return None
+    # The org step has just written this entry; the user step's conditional write re-checks all of it.
+    entry = LedgerEntry(
+        enquiry_id=request.enquiry_id,
+        user_id=request.user_id,
+        window=org.window,
+        period=org.period,
+        reservation_id=request.reservation_id,
+        state=EntryState.ORG_RESERVED,
+        recorded_at=request.decided_at,
+        plan=org.plan,
+        org_used=org.used,
+        org_limit=org.limit,
+    )
+    limit = document.get("perUserLimit")
+    return UserSnapshot(
+        int(document["profileVersion"]), None if limit is None else int(limit), int(document["used"]), entry
+    )

@@ -1,0 +1,80 @@
+"""Turns the workflow input that API Gateway built into a command.
+
+API Gateway's request template passes what the client sent as base64 (`raw.orgId`, `raw.userId`, `raw.body`),
+so no client text can break the execution input; decoding and validating it happens here, once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from domain.commands import Command
+from domain.errors import InvalidRequest
+
+C = TypeVar("C", bound=Command)
+
+
+def _decoded(raw: dict[str, Any], name: str) -> str | None:
+    value = raw.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return base64.b64decode(str(value), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("MALFORMED_REQUEST", f"{name} is not valid UTF-8 text") from None
+
+
+def _body(raw: dict[str, Any]) -> dict[str, Any]:
+    text = _decoded(raw, "body")
+    if text is None or not text.strip():
+        return {}
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidRequest("MALFORMED_JSON", f"the body is not valid JSON: {error.msg}") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("MALFORMED_JSON", "the body must be a JSON object")
+    return body
+
+
+def _describe(error: ValidationError) -> InvalidRequest:
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "body"
+    kind = first["type"]
+    if kind == "missing":
+        return InvalidRequest("MISSING_FIELD", f"{field} is required", field)
+    if kind == "extra_forbidden":
+        return InvalidRequest("UNKNOWN_FIELD", f"{field} is not a field of this request", field)
+    if kind == "string_pattern_mismatch":
+        return InvalidRequest(
+            "INVALID_ID", f"{field} must be 1-128 characters of A-Z a-z 0-9 _ . : -", field
+        )
+    return InvalidRequest("INVALID_FIELD", f"{field}: {first['msg']}", field)
+
+
+def parse_command(
+    model: type[C], event: dict[str, Any], outside_body: tuple[str, ...] = ("orgId",), with_body: bool = True
+) -> C:
+    """Validate the body's fields plus those taken from the path or query string (`outside_body`)."""
+    raw = event.get("raw")
+    if not isinstance(raw, dict):
+        raise InvalidRequest("MALFORMED_REQUEST", "the request could not be read")
+    fields = _body(raw) if with_body else {}
+    for name in outside_body:
+        if name in fields:
+            raise InvalidRequest("UNKNOWN_FIELD", f"{name} is not a field of this request body", name)
+    for name in outside_body:
+        value = _decoded(raw, name)
+        if value is not None:
+            fields[name] = value
+    if "orgId" not in fields:
+        fields["orgId"] = ""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        raise _describe(error) from None

@@ -1,0 +1,18 @@
+"""use-credit, compensation: give back the org (and user) credit this request reserved. Safe to repeat."""
+
+from typing import Any
+
+from adapters.runtime import credit_service
+from functions.common.documents import charge_request_from
+from functions.common.observability import logger, tracer
+
+service = credit_service()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    request = charge_request_from(event["charge"])
+    released = service.release_org_credit(request)
+    logger.info("org credit released", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id, "released": released})
+    return {"released": released}

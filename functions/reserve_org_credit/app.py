@@ -1,0 +1,31 @@
+"""use-credit, step 2: reserve one of the org's credits (or recognise a retry of an enquiry already charged)."""
+
+from typing import Any
+
+from adapters.runtime import credit_service
+from functions.common.documents import (
+    charge_request_from,
+    org_reservation_document,
+    user_hint_document,
+    user_reservation_document,
+)
+from functions.common.errors import rejections_as_documents
+from functions.common.observability import logger, tracer
+
+service = credit_service()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@rejections_as_documents
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    request = charge_request_from(event["charge"])
+    reserved = service.reserve_org_credit(request)
+    document = {
+        "replayed": reserved.replayed,
+        "reservation": org_reservation_document(reserved.reservation),
+        "user": user_reservation_document(reserved.user),
+        "userHint": user_hint_document(reserved.user_hint),
+    }
+    logger.info("org credit reserved", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id} | document)
+    return document

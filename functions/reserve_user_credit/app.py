@@ -1,0 +1,26 @@
+"""use-credit, step 3: reserve one of the user's credits; the enquiry is then charged."""
+
+from typing import Any
+
+from adapters.runtime import credit_service
+from functions.common.documents import (
+    charge_request_from,
+    org_reservation_from,
+    user_hint_from,
+    user_reservation_document,
+)
+from functions.common.errors import rejections_as_documents
+from functions.common.observability import logger, tracer
+
+service = credit_service()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@rejections_as_documents
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
+    request = charge_request_from(event["charge"])
+    hint = user_hint_from(event.get("hint"), request, org_reservation_from(event["reservation"]))
+    document = user_reservation_document(service.reserve_user_credit(request, hint))
+    logger.info("user credit reserved", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id, "user": document})
+    return document

@@ -1,0 +1,22 @@
+"""PUT /orgs/{orgId}/plan: put the org on a plan, at once."""
+
+from typing import Any
+
+from adapters.runtime import credit_service
+from domain.commands import SetPlan
+from functions.common.documents import balance_document
+from functions.common.errors import rejections_as_documents
+from functions.common.observability import logger, tracer
+from functions.common.requests import parse_command
+
+service = credit_service()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@rejections_as_documents
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    command = parse_command(SetPlan, event)
+    document = balance_document(service.set_plan(command.org_id, command.plan))
+    logger.info("plan set", extra=document)
+    return document

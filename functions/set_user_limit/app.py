@@ -1,0 +1,22 @@
+"""PUT /orgs/{orgId}/user-limit: cap (or uncap, with null) what each user may run per month."""
+
+from typing import Any
+
+from adapters.runtime import credit_service
+from domain.commands import SetUserLimit
+from functions.common.documents import balance_document
+from functions.common.errors import rejections_as_documents
+from functions.common.observability import logger, tracer
+from functions.common.requests import parse_command
+
+service = credit_service()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@rejections_as_documents
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    command = parse_command(SetUserLimit, event)
+    document = balance_document(service.set_user_limit(command.org_id, command.limit))
+    logger.info("user limit set", extra=document)
+    return document
