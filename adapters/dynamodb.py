@@ -217,9 +217,7 @@ class DynamoCreditStore:
         pending = list(keys)
         found: dict[tuple[str, str], dict[str, Any]] = {}
         while pending:
-            response = self._db.batch_get_item(
-                RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
-            )
+            response = self._db.batch_get_item(RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}})
             for item in response.get("Responses", {}).get(self._table, []):
                 plain = _plain(item)
                 assert plain is not None
@@ -401,9 +399,7 @@ class DynamoCreditStore:
         raise StaleRead(f"could not release the reservation of enquiry {enquiry_id}")
 
     def save_profile(self, profile: OrgProfile, expected_version: int) -> None:
-        condition = (
-            "attribute_not_exists(pk) OR version = :v" if expected_version == 0 else "version = :v"
-        )
+        condition = "attribute_not_exists(pk) OR version = :v" if expected_version == 0 else "version = :v"
         try:
             self._db.put_item(
                 TableName=self._table,

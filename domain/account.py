@@ -216,8 +216,11 @@ def reserve_user_credit(per_user_limit: int | None, used: int, period: str) -> U
 def limit_events(org_id: str, reservation: OrgReservation, now: datetime) -> list[Event]:
     """What a granted charge tells customer success: the last credit of the window was just used."""
     if reservation.used >= reservation.limit:
-        return [LimitReached(org_id, require_utc(now), reservation.plan, reservation.window, reservation.used,
-                             reservation.limit)]
+        return [
+            LimitReached(
+                org_id, require_utc(now), reservation.plan, reservation.window, reservation.used, reservation.limit
+            )
+        ]
     return []
 
 
@@ -259,8 +262,6 @@ class LedgerEntry:
     def check_replay(self, user_id: str) -> None:
         """An enquiry is charged at most once: say how a second request for it is answered."""
         if self.user_id != user_id:
-            raise EnquiryChargedToAnotherUser(
-                f"enquiry {self.enquiry_id} is already recorded for another user"
-            )
+            raise EnquiryChargedToAnotherUser(f"enquiry {self.enquiry_id} is already recorded for another user")
         if self.state is not EntryState.CHARGED:
             raise EnquiryInProgress(f"enquiry {self.enquiry_id} is being charged by another request; retry")

@@ -45,6 +45,4 @@ def plan_named(name: str) -> Plan:
     try:
         return CATALOGUE[name]
     except KeyError:
-        raise InvalidRequest(
-            "UNKNOWN_PLAN", f"plan must be one of {', '.join(CATALOGUE)}", field="plan"
-        ) from None
+        raise InvalidRequest("UNKNOWN_PLAN", f"plan must be one of {', '.join(CATALOGUE)}", field="plan") from None

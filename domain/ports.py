@@ -66,9 +66,7 @@ class TopUpRecord:
 class CreditStore(Protocol):
     def charge_snapshot(self, org_id: str, at: datetime, user_id: str, enquiry_id: str) -> ChargeSnapshot: ...
 
-    def reserve_org_credit(
-        self, snapshot: ChargeSnapshot, reservation: OrgReservation, entry: LedgerEntry
-    ) -> None:
+    def reserve_org_credit(self, snapshot: ChargeSnapshot, reservation: OrgReservation, entry: LedgerEntry) -> None:
         """Count one credit against the window and record the entry, atomically.
 
         Raises StaleRead when the window's count or the profile moved since `snapshot`, EntryExists when

@@ -132,9 +132,7 @@ class CreditService:
                 if entry.is_mine(request.reservation_id):  # this step ran before and its write committed
                     return OrgCreditReserved(entry.org_reservation, self._user_hint(snapshot, entry))
                 entry.check_replay(request.user_id)
-                return OrgCreditReserved(
-                    entry.org_reservation, None, replayed=True, user=entry.user_reservation
-                )
+                return OrgCreditReserved(entry.org_reservation, None, replayed=True, user=entry.user_reservation)
             reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(request.decided_at)
             entry = LedgerEntry(
                 enquiry_id=request.enquiry_id,
@@ -158,9 +156,7 @@ class CreditService:
 
     @staticmethod
     def _user_hint(snapshot: ChargeSnapshot, entry: LedgerEntry) -> UserSnapshot:
-        return UserSnapshot(
-            snapshot.profile.version, snapshot.profile.per_user_limit, snapshot.user_used, entry
-        )
+        return UserSnapshot(snapshot.profile.version, snapshot.profile.per_user_limit, snapshot.user_used, entry)
 
     def reserve_user_credit(self, request: ChargeRequest, hint: UserSnapshot | None) -> UserReservation:
         period = Period.containing(request.decided_at).key
@@ -246,9 +242,7 @@ class CreditService:
             known = self._store.find_top_up(org_id, top_up_id)
             if known is not None:
                 if known.credits != credits:
-                    raise TopUpIdReused(
-                        f"top-up {top_up_id} was already recorded with {known.credits} credits"
-                    )
+                    raise TopUpIdReused(f"top-up {top_up_id} was already recorded with {known.credits} credits")
                 return TopUpResult(self.balance(org_id, None), known, replayed=True)
             state = self._store.account(org_id, now)
             account = CreditAccount(state.profile, state.month)

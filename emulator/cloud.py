@@ -27,8 +27,8 @@ import boto3
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 from moto.sns.models import sns_backends
-from moto.stepfunctions.parser.models import stepfunctions_parser_backends as stepfunctions_backends
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends as stepfunctions_backends
 
 from adapters import runtime as function_runtime
 from adapters.clock import SettableClock
@@ -40,7 +40,7 @@ LOCAL_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105  # moto's placeholder, not a secret
+    "AWS_SECRET_ACCESS_KEY": "local",  # moto's placeholder, not a secret
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -125,7 +125,7 @@ class LocalCloud:
         self._mock.start()
         self._started = True
         _serialise_dynamodb()
-        lambda_eval_utils._invoke_lambda_function = self._invoke  # type: ignore[assignment]
+        lambda_eval_utils._invoke_lambda_function = self._invoke
         function_runtime.clock_slot.clock = self.clock
         function_runtime.settings.cache_clear()
         function_runtime.credit_service.cache_clear()
@@ -210,13 +210,17 @@ class LocalCloud:
     # -- Step Functions -------------------------------------------------------------------------------------
 
     def start_sync_execution(
-        self, state_machine_arn: str, execution_input: str, name: str | None = None,
+        self,
+        state_machine_arn: str,
+        execution_input: str,
+        name: str | None = None,
         timeout: float = API_GATEWAY_TIMEOUT_SECONDS,
     ) -> ExecutionResult:
         """StartSyncExecution, which moto lacks: start the execution, then wait for it to leave RUNNING."""
         backend = stepfunctions_backends[ACCOUNT_ID][REGION]
-        execution = backend.start_execution(state_machine_arn, name=name or str(uuid.uuid4()),
-                                            execution_input=execution_input)
+        execution = backend.start_execution(
+            state_machine_arn, name=name or str(uuid.uuid4()), execution_input=execution_input
+        )
         deadline = time.monotonic() + timeout
         pause = 0.0005
         while execution.status == "RUNNING":

@@ -111,7 +111,11 @@ class Gateway:
         return error(404, "NOT_FOUND", f"no route for {request.method} {request.path}")
 
     def _integrate(
-        self, integration: dict[str, Any], resource_path: str, request: IncomingRequest, request_id: str,
+        self,
+        integration: dict[str, Any],
+        resource_path: str,
+        request: IncomingRequest,
+        request_id: str,
         path_params: dict[str, str],
     ) -> Response:
         content_type = (_header(request.headers, "Content-Type") or "application/json").split(";")[0].strip()
@@ -145,9 +149,7 @@ class Gateway:
         return 200, json.dumps(result.as_api_response())
 
     @staticmethod
-    def _integration_response(
-        integration: dict[str, Any], http: HttpRequest, status: int, body: str
-    ) -> Response:
+    def _integration_response(integration: dict[str, Any], http: HttpRequest, status: int, body: str) -> Response:
         responses: dict[str, Any] = integration.get("responses", {})
         chosen = responses.get("default", {})
         for pattern, candidate in responses.items():

@@ -65,7 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _serve
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002  # the stdlib's signature
+    def log_message(self, format: str, *args: object) -> None:  # the stdlib's signature
         """The gateway logs each request on one line; the stdlib's access log would repeat it."""
 
 

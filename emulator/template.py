@@ -41,7 +41,8 @@ def _tag_constructor(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) 
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
     return {name: value}
 
 
@@ -106,9 +107,7 @@ class Resolver:
     def __init__(self, template: dict[str, Any]) -> None:
         self.template = template
         self.resources: dict[str, Any] = template.get("Resources", {})
-        self.parameters = {
-            name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
-        }
+        self.parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
 
     def ref(self, name: str) -> str:
         pseudo = {
@@ -165,7 +164,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, argument), = value.items()
+            ((key, argument),) = value.items()
             if key == "Ref":
                 return self.ref(argument)
             if key == "Fn::GetAtt":

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, SupportsIndex
 
-import airspeed  # type: ignore[import-untyped]
+import airspeed  # type: ignore[import-untyped, unused-ignore]
 
 
 class TemplateError(Exception):
@@ -228,7 +228,7 @@ class _Input:
         return JavaString("" if value is _MISSING else json.dumps(value, ensure_ascii=False))
 
 
-_JS_ESCAPES = {char: "\\" + letter for char, letter in zip("'\"\\/\b\f\n\r\t", "'\"\\/bfnrt")}
+_JS_ESCAPES = {char: "\\" + letter for char, letter in zip("'\"\\/\b\f\n\r\t", "'\"\\/bfnrt", strict=True)}
 
 
 class _Util:
@@ -377,6 +377,13 @@ def _render_reference(self: Any, stream: Any, namespace: Any, loader: Any) -> No
     stream.write(_java_str(value))
 
 
+def _map_values(value: object) -> object:
+    return list(value.values()) if isinstance(value, dict) else value
+
+
+_NAME = "[a-z_][a-z0-9_-]*"  # a Velocity 1.7 identifier (case-insensitive)
+
+
 def _adapt_after_parse(cls: Any, attribute: str | None, adapt: Callable[[Any], Any]) -> None:
     """Pass what an element (or its child element `attribute`) calculates through adapt."""
     original_parse = cls.parse
@@ -400,16 +407,12 @@ def _align_airspeed() -> None:
     airspeed.StringLiteral.parse = airspeed.InterpolatedStringLiteral.parse = _parse_string_literal
     airspeed.InterpolatedStringLiteral.calculate = _interpolate
     # Velocity 1.7 identifiers may contain '-': #set($context.responseOverride.header.X-Trace-Id = ...)
-    airspeed.NameOrCall.NAME = re.compile(r"([_a-z][a-z0-9_-]*)", re.IGNORECASE)
-    airspeed.SetDirective.PLACE = re.compile(
-        r"\s*\$([a-z_][a-z0-9_-]*(?:\.[a-z_][a-z0-9_-]*)*)", re.IGNORECASE
-    )
+    airspeed.NameOrCall.NAME = re.compile(f"({_NAME})", re.IGNORECASE)
+    airspeed.SetDirective.PLACE = re.compile(rf"\s*\$({_NAME}(?:\.{_NAME})*)", re.IGNORECASE)
     airspeed.FormalReference.evaluate_raw = _render_reference
     _adapt_after_parse(airspeed.Condition, None, _truth)  # #if / #elseif
     # Velocity's #foreach over a Map walks its values (airspeed walks the keys).
-    _adapt_after_parse(
-        airspeed.ForeachDirective, "value", lambda v: list(v.values()) if isinstance(v, dict) else v
-    )
+    _adapt_after_parse(airspeed.ForeachDirective, "value", _map_values)
     operators = airspeed.BinaryOperator.OPERATORS
     operators.update({"==": _equals, "eq": _equals, "+": _add})
     operators.update(dict.fromkeys(("!=", "ne"), lambda a, b: not _equals(a, b)))

@@ -51,9 +51,7 @@ def _describe(error: ValidationError) -> InvalidRequest:
     if kind == "extra_forbidden":
         return InvalidRequest("UNKNOWN_FIELD", f"{field} is not a field of this request", field)
     if kind == "string_pattern_mismatch":
-        return InvalidRequest(
-            "INVALID_ID", f"{field} must be 1-128 characters of A-Z a-z 0-9 _ . : -", field
-        )
+        return InvalidRequest("INVALID_ID", f"{field} must be 1-128 characters of A-Z a-z 0-9 _ . : -", field)
     return InvalidRequest("INVALID_FIELD", f"{field}: {first['msg']}", field)
 
 

@@ -14,5 +14,7 @@ service = credit_service()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = charge_request_from(event["charge"])
     released = service.release_org_credit(request)
-    logger.info("org credit released", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id, "released": released})
+    logger.info(
+        "org credit released", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id, "released": released}
+    )
     return {"released": released}

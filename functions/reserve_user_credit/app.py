@@ -22,5 +22,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None
     request = charge_request_from(event["charge"])
     hint = user_hint_from(event.get("hint"), request, org_reservation_from(event["reservation"]))
     document = user_reservation_document(service.reserve_user_credit(request, hint))
-    logger.info("user credit reserved", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id, "user": document})
+    logger.info(
+        "user credit reserved", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id, "user": document}
+    )
     return document

@@ -42,7 +42,8 @@ def test_escape_javascript_escapes_quotes_slashes_and_non_ascii() -> None:
 
     text = _render("$util.escapeJavaScript($input.path('$.text'))", body=body)
 
-    assert text == ("a\\'b\\\"c\\\\d\\/e\\nf\\tg\\rh\\bi\\fj\\u0001k\x7f\\u00E9\\u20AC\\uD83D\\uDE00")
+    # Commons Lang escapes from U+0080 up, so DEL (U+007F) passes through unescaped.
+    assert text == "a\\'b\\\"c\\\\d\\/e\\nf\\tg\\rh\\bi\\fj\\u0001k\x7f\\u00E9\\u20AC\\uD83D\\uDE00"
 
 
 def test_escape_javascript_then_replace_all_turns_escaped_apostrophes_back() -> None:
@@ -119,7 +120,7 @@ def test_response_override_status_accepts_a_numeric_string() -> None:
 
 
 def test_response_override_status_that_is_not_a_status_raises_template_error() -> None:
-    with pytest.raises(TemplateError, match="responseOverride.status"):
+    with pytest.raises(TemplateError, match=r"responseOverride\.status"):
         render_request_template('#set($context.responseOverride.status = "teapot")', _request())
 
 
@@ -280,19 +281,26 @@ def test_undefined_reference_renders_as_its_source_text_and_quiet_reference_as_n
     assert _render("$nope $context.nope [$!nope]") == "$nope $context.nope []"
 
 
-def test_only_null_and_false_are_false_in_if() -> None:
-    template = (
-        "#if($nope)1#{else}0#end#if(false)1#{else}0#end"
-        "#if('')1#{else}0#end#if(0)1#{else}0#end#if(!$nope)1#{else}0#end"
-    )
-
-    assert _render(template) == "00111"
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [("$nope", "no"), ("false", "no"), ("''", "yes"), ("0", "yes"), ("[]", "yes"), ("!$nope", "yes")],
+)
+def test_only_null_and_false_are_false_in_if(condition: str, expected: str) -> None:
+    assert _render(f"#if({condition})yes#{{else}}no#end") == expected
 
 
 def test_values_render_as_java_would_print_them() -> None:
     body = json.dumps({"ok": True, "m": {"a": None, "b": [1, "x"]}})
 
     assert _render("$input.path('$.ok') $input.path('$.m')", body=body) == "true {a=null, b=[1, x]}"
+
+
+def test_foreach_over_a_map_walks_its_values() -> None:
+    body = json.dumps({"m": {"a": 1, "b": 2}})
+
+    template = "#foreach($v in $input.path('$.m'))$v;#end $input.path('$.m').keySet()"
+
+    assert _render(template, body=body) == "1;2; [a, b]"
 
 
 def test_comparing_a_number_with_a_string_compares_their_text() -> None:
@@ -347,7 +355,8 @@ EXECUTION_RESULT = """\
 #set($r = $input.path('$'))
 #if($r.status == "SUCCEEDED")
 #set($out = $util.parseJson($r.output))
-#if($out.replayed)#set($context.responseOverride.status = 200)#else#set($context.responseOverride.status = 201)#end
+#if($out.replayed)#set($context.responseOverride.status = 200)\
+#else#set($context.responseOverride.status = 201)#end
 $r.output
 #elseif($r.status == "FAILED")
 #set($e = $util.parseJson($r.cause))
@@ -380,9 +389,7 @@ def _execution(status: str, **fields: object) -> str:
 
 
 @pytest.mark.parametrize(("replayed", "status"), [(False, 201), (True, 200)])
-def test_succeeded_execution_returns_its_output_with_201_or_200_when_replayed(
-    replayed: bool, status: int
-) -> None:
+def test_succeeded_execution_answers_201_or_200_when_replayed(replayed: bool, status: int) -> None:
     output = json.dumps({"replayed": replayed, "balance": 41})
 
     rendered = render_response_template(EXECUTION_RESULT, _request(), _execution("SUCCEEDED", output=output))

@@ -1,0 +1,109 @@
+"""Shared fixtures. One emulated AWS account per test session (moto patches botocore process-wide, so two
+cannot coexist); tests keep apart by using fresh org ids, and put the clock back when they move it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.client import HTTPConnection
+from typing import Any
+
+import pytest
+
+from emulator.cloud import LocalCloud
+from emulator.server import serve
+
+
+@pytest.fixture(scope="session")
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _real_time_and_no_faults(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "cloud" in request.fixturenames:
+        running: LocalCloud = request.getfixturevalue("cloud")
+        running.clock.thaw()
+        running.invocation_hooks.clear()
+
+
+@pytest.fixture
+def org_id() -> str:
+    return f"org-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+
+
+class Api:
+    """A small HTTP client for the emulator (a fresh connection per call, like independent clients)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+
+    def call(self, method: str, path: str, body: Any = None, raw: str | None = None,
+             headers: dict[str, str] | None = None) -> Reply:  # fmt: skip
+        connection = HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            payload = raw if raw is not None else (None if body is None else json.dumps(body))
+            sent_headers = {"Content-Type": "application/json"} | (headers or {})
+            connection.request(method, path, body=payload, headers=sent_headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8")
+        finally:
+            connection.close()
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = text
+        return Reply(response.status, document)
+
+    def set_plan(self, org_id: str, plan: str) -> Reply:
+        return self.call("PUT", f"/orgs/{org_id}/plan", {"plan": plan})
+
+    def set_user_limit(self, org_id: str, limit: int | None) -> Reply:
+        return self.call("PUT", f"/orgs/{org_id}/user-limit", {"limit": limit})
+
+    def use(self, org_id: str, enquiry_id: str, user_id: str = "user-1") -> Reply:
+        return self.call("POST", f"/orgs/{org_id}/usage", {"enquiryId": enquiry_id, "userId": user_id})
+
+    def top_up(self, org_id: str, credits: int, top_up_id: str | None = None) -> Reply:
+        body: dict[str, Any] = {"credits": credits}
+        if top_up_id is not None:
+            body["topUpId"] = top_up_id
+        return self.call("POST", f"/orgs/{org_id}/top-ups", body)
+
+    def balance(self, org_id: str, user_id: str | None = None) -> Reply:
+        query = "" if user_id is None else f"?userId={user_id}"
+        return self.call("GET", f"/orgs/{org_id}/balance{query}")
+
+    def freeze_clock(self, now: str) -> Reply:
+        return self.call("PUT", "/_local/clock", {"now": now})
+
+    def thaw_clock(self) -> Reply:
+        return self.call("DELETE", "/_local/clock")
+
+    def notifications(self) -> list[dict[str, Any]]:
+        reply = self.call("GET", "/_local/notifications")
+        assert reply.status == 200
+        return list(reply.body)
+
+
+@pytest.fixture(scope="session")
+def api(cloud: LocalCloud) -> Iterator[Api]:
+    server = serve(cloud, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Api("127.0.0.1", server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
