@@ -207,25 +207,16 @@ class CreditService:
 
     def set_plan(self, org_id: str, plan_name: str) -> Balance:
         plan = plan_named(plan_name)
-        now = self.now()
-        for attempt in range(MAX_ATTEMPTS):
-            state = self._store.account(org_id, now)
-            account = CreditAccount(state.profile, state.usage_for(state.profile, now))
-            profile = account.change_plan(plan, now)
-            if profile is not state.profile:
-                try:
-                    self._store.save_profile(profile, expected_version=state.profile.version)
-                except StaleRead:
-                    self._pause(attempt)
-                    continue
-            return _balance(state, profile, now)
-        raise ReservationContended("the org is changing too fast; retry")
+        return self._change_profile(org_id, lambda account, now: account.change_plan(plan, now))
 
     def set_user_limit(self, org_id: str, limit: int | None) -> Balance:
+        return self._change_profile(org_id, lambda account, now: account.set_user_limit(limit, now))
+
+    def _change_profile(self, org_id: str, change: Callable[[CreditAccount, datetime], OrgProfile]) -> Balance:
         now = self.now()
         for attempt in range(MAX_ATTEMPTS):
             state = self._store.account(org_id, now)
-            profile = CreditAccount(state.profile, state.month).set_user_limit(limit, now)
+            profile = change(CreditAccount(state.profile, state.usage_for(state.profile, now)), now)
             if profile is not state.profile:
                 try:
                     self._store.save_profile(profile, expected_version=state.profile.version)
