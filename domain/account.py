@@ -75,6 +75,8 @@ class Allowance:
     top_up_credits: int
     used: int
     window_ends_at: datetime | None
+    expired: bool = False
+    """A trial past its end: nothing remains, whatever its count says."""
 
     @property
     def limit(self) -> int:
@@ -82,7 +84,7 @@ class Allowance:
 
     @property
     def remaining(self) -> int:
-        return max(self.limit - self.used, 0)
+        return 0 if self.expired else max(self.limit - self.used, 0)
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ class CreditAccount:
         if terms is None:
             return Allowance(None, period.key, period, 0, self.usage.top_ups, self.usage.used, None)
         if terms.trial is not None:
+            ends_at = self.profile.trial_ends_at
             return Allowance(
                 terms.name,
                 TRIAL_WINDOW,
@@ -133,7 +136,8 @@ class CreditAccount:
                 terms.trial.credits,
                 0,
                 self.usage.used,
-                self.profile.trial_ends_at,
+                ends_at,
+                expired=ends_at is not None and now >= ends_at,
             )
         return Allowance(
             terms.name,

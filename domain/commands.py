@@ -17,7 +17,8 @@ MAX_TOP_UP = 100_000
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
+    # Python code builds commands by field name; a client's JSON is validated by alias only (see parse_command).
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, validate_by_name=True, validate_by_alias=True)
 
     org_id: Identifier = Field(alias="orgId")
 

@@ -63,7 +63,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _serve
+    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_OPTIONS = _serve
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the stdlib raises itself (unsupported method, malformed request line) answer JSON too."""
+        self.close_connection = True
+        status = "METHOD_NOT_ALLOWED" if code == 501 else "MALFORMED_REQUEST"
+        reply = error(405 if code == 501 else code, status, message or "the request could not be read")
+        if self.command == "HEAD":
+            self.send_response(reply.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._reply(reply)
 
     def log_message(self, format: str, *args: object) -> None:  # the stdlib's signature
         """The gateway logs each request on one line; the stdlib's access log would repeat it."""

@@ -43,7 +43,9 @@ def _body(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _describe(error: ValidationError) -> InvalidRequest:
-    first = error.errors()[0]
+    errors = error.errors()
+    # An unknown field is most often a misspelt one: naming it helps more than naming the field it displaced.
+    first = next((item for item in errors if item["type"] == "extra_forbidden"), errors[0])
     field = ".".join(str(part) for part in first["loc"]) or "body"
     kind = first["type"]
     if kind == "missing":
@@ -73,6 +75,6 @@ def parse_command(
     if "orgId" not in fields:
         fields["orgId"] = ""
     try:
-        return model.model_validate(fields)
+        return model.model_validate(fields, by_alias=True, by_name=False)
     except ValidationError as error:
         raise _describe(error) from None
