@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from uuid import uuid4
 
 from domain.account import (
     CreditAccount,
@@ -226,9 +225,8 @@ class CreditService:
             return _balance(state, profile, now)
         raise ReservationContended("the org is changing too fast; retry")
 
-    def top_up(self, org_id: str, credits: int, top_up_id: str | None, reason: str | None) -> TopUpResult:
+    def top_up(self, org_id: str, credits: int, top_up_id: str, reason: str | None) -> TopUpResult:
         now = self.now()
-        top_up_id = top_up_id or f"auto-{uuid4()}"
         for attempt in range(MAX_ATTEMPTS):
             known = self._store.find_top_up(org_id, top_up_id)
             if known is not None:

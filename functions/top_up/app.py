@@ -17,6 +17,8 @@ service = credit_service()
 @rejections_as_documents
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     command = parse_command(TopUp, event)
-    document = top_up_document(service.top_up(command.org_id, command.credits, command.top_up_id, command.reason))
+    # Without a topUpId the request's id stands in, so a retried step cannot add the credits twice.
+    top_up_id = command.top_up_id or f"request-{event['requestId']}"
+    document = top_up_document(service.top_up(command.org_id, command.credits, top_up_id, command.reason))
     logger.info("credits topped up", extra=document)
     return document

@@ -633,14 +633,6 @@ def test_the_same_top_up_id_with_different_credits_is_refused(
     assert store.usage(ORG, MARCH).top_ups == 30
 
 
-def test_top_ups_without_an_id_are_never_deduplicated(service: CreditService) -> None:
-    service.set_plan(ORG, "Basic")
-    first = service.top_up(ORG, 10, None, None)
-    second = service.top_up(ORG, 10, None, None)
-    assert first.top_up.top_up_id != second.top_up.top_up_id
-    assert second.balance.limit == 120
-
-
 def test_a_top_up_racing_the_same_top_up_id_adds_once(service: CreditService, store: InMemoryCreditStore) -> None:
     # Given a retry of the same top-up that records it between this request's read and write
     service.set_plan(ORG, "Basic")

@@ -1,0 +1,432 @@
+"""The DynamoDB credit store keeps every invariant with conditional writes, against the table template.yaml
+declares (moto's DynamoDB, created by the `cloud` fixture)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.dynamodb import PK, SK, DynamoCreditStore
+from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, reserve_user_credit
+from domain.periods import Period
+from domain.ports import EntryExists, StaleRead, TopUpRecord
+from emulator.cloud import LocalCloud
+from emulator.template import load_stack
+
+NOW = datetime(2025, 3, 14, 12, 30, tzinfo=UTC)
+PERIOD = Period.containing(NOW).key
+
+
+@pytest.fixture
+def store(cloud: LocalCloud) -> DynamoCreditStore:
+    return DynamoCreditStore(cloud.client("dynamodb"), cloud.stack.table_name)
+
+
+def _org_on_basic(store: DynamoCreditStore, org_id: str, per_user_limit: int | None = None) -> OrgProfile:
+    profile = OrgProfile(
+        org_id, plan="Basic", plan_set_at=NOW, had_paid_plan=True, per_user_limit=per_user_limit, version=1
+    )
+    store.save_profile(profile, expected_version=0)
+    return profile
+
+
+def _entry(enquiry_id: str, user_id: str, reservation: OrgReservation, reservation_id: str) -> LedgerEntry:
+    return LedgerEntry(
+        enquiry_id=enquiry_id,
+        user_id=user_id,
+        window=reservation.window,
+        period=reservation.period,
+        reservation_id=reservation_id,
+        state=EntryState.ORG_RESERVED,
+        recorded_at=NOW,
+        plan=reservation.plan,
+        org_used=reservation.used,
+        org_limit=reservation.limit,
+    )
+
+
+def _reserve_org(
+    store: DynamoCreditStore, org_id: str, enquiry_id: str, user_id: str = "user-1", reservation_id: str | None = None
+) -> LedgerEntry:
+    """Read, let the account decide, write: what the org step of the saga does."""
+    snapshot = store.charge_snapshot(org_id, NOW, user_id, enquiry_id)
+    reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(NOW)
+    entry = _entry(enquiry_id, user_id, reservation, reservation_id or f"run-{enquiry_id}")
+    store.reserve_org_credit(snapshot, reservation, entry)
+    return entry
+
+
+def _reserve_user(store: DynamoCreditStore, org_id: str, entry: LedgerEntry) -> None:
+    snapshot = store.user_snapshot(org_id, entry.user_id, entry.period, entry.enquiry_id)
+    reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, entry.period)
+    store.reserve_user_credit(org_id, snapshot, reservation, entry)
+
+
+def _charge(store: DynamoCreditStore, org_id: str, enquiry_id: str, user_id: str = "user-1") -> LedgerEntry:
+    entry = _reserve_org(store, org_id, enquiry_id, user_id)
+    _reserve_user(store, org_id, entry)
+    return entry
+
+
+def _org_used(store: DynamoCreditStore, org_id: str) -> int:
+    return store.account(org_id, NOW).month.used
+
+
+def _entry_of(store: DynamoCreditStore, org_id: str, enquiry_id: str, user_id: str = "user-1") -> LedgerEntry | None:
+    return store.charge_snapshot(org_id, NOW, user_id, enquiry_id).entry
+
+
+# -- the table ---------------------------------------------------------------------------------------------
+
+
+def test_the_table_in_template_yaml_is_keyed_as_the_adapter_expects() -> None:
+    table = load_stack().table
+
+    key_schema = {key["KeyType"]: key["AttributeName"] for key in table["KeySchema"]}
+    attribute_types = {
+        attribute["AttributeName"]: attribute["AttributeType"] for attribute in table["AttributeDefinitions"]
+    }
+
+    assert key_schema == {"HASH": PK, "RANGE": SK}
+    assert attribute_types == {PK: "S", SK: "S"}
+
+
+def test_the_emulated_table_has_the_key_schema_of_the_template(cloud: LocalCloud) -> None:
+    described = cloud.client("dynamodb").describe_table(TableName=cloud.stack.table_name)["Table"]
+
+    assert {key["KeyType"]: key["AttributeName"] for key in described["KeySchema"]} == {"HASH": PK, "RANGE": SK}
+
+
+# -- profiles ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({}, id="no-plan-yet"),
+        pytest.param(
+            {"plan": "Trial", "plan_set_at": NOW, "trial_started_at": NOW, "per_user_limit": 3, "version": 1},
+            id="on-a-trial-with-a-user-limit",
+        ),
+        pytest.param(
+            {"plan": "Basic", "plan_set_at": NOW, "had_paid_plan": True, "per_user_limit": 0, "version": 4},
+            id="paid-with-a-zero-user-limit",
+        ),
+    ],
+)
+def test_a_saved_profile_loads_back_unchanged(
+    store: DynamoCreditStore, org_id: str, changes: dict[str, object]
+) -> None:
+    # Given a profile
+    profile = replace(OrgProfile(org_id), **changes)  # type: ignore[arg-type]
+
+    # When it is saved and read back
+    store.save_profile(profile, expected_version=0)
+    loaded = store.account(org_id, NOW).profile
+
+    # Then it is the same profile
+    assert loaded == profile
+
+
+def test_an_org_never_saved_reads_as_an_empty_profile(store: DynamoCreditStore, org_id: str) -> None:
+    assert store.account(org_id, NOW).profile == OrgProfile(org_id)
+
+
+def test_saving_a_profile_read_before_someone_else_changed_it_is_a_stale_read(
+    store: DynamoCreditStore, org_id: str
+) -> None:
+    # Given a profile at version 1 that two writers read
+    first = _org_on_basic(store, org_id)
+    # and one of them saves version 2
+    store.save_profile(replace(first, per_user_limit=5, version=2), expected_version=1)
+
+    # When the other saves what it decided from version 1
+    with pytest.raises(StaleRead):
+        store.save_profile(replace(first, plan="Ultimate", version=2), expected_version=1)
+
+    # Then the first writer's change stands
+    assert store.account(org_id, NOW).profile == replace(first, per_user_limit=5, version=2)
+
+
+def test_creating_a_profile_that_already_exists_is_a_stale_read(store: DynamoCreditStore, org_id: str) -> None:
+    existing = _org_on_basic(store, org_id)
+
+    with pytest.raises(StaleRead):
+        store.save_profile(replace(existing, plan="Lite"), expected_version=0)
+
+    assert store.account(org_id, NOW).profile.plan == "Basic"
+
+
+# -- reserving the org's credit ----------------------------------------------------------------------------
+
+
+def test_an_org_reservation_counts_the_credit_and_records_the_ledger_entry_together(
+    store: DynamoCreditStore, org_id: str
+) -> None:
+    # Given an org on Basic that has used nothing
+    _org_on_basic(store, org_id)
+
+    # When one credit is reserved for an enquiry
+    entry = _reserve_org(store, org_id, "enq-1")
+
+    # Then the month counts it and the ledger remembers the enquiry as reserved by this request
+    assert _org_used(store, org_id) == 1
+    recorded = _entry_of(store, org_id, "enq-1")
+    assert recorded == entry
+    assert recorded is not None
+    assert recorded.state is EntryState.ORG_RESERVED
+    assert recorded.org_used == 1
+    assert recorded.org_limit == 100
+
+
+@pytest.mark.parametrize("used_before", [0, 2])
+def test_an_org_reservation_decided_on_a_count_that_has_since_moved_is_stale_and_writes_nothing(
+    store: DynamoCreditStore, org_id: str, used_before: int
+) -> None:
+    # Given a request that read the org's count and decided to reserve
+    _org_on_basic(store, org_id)
+    for number in range(used_before):
+        _reserve_org(store, org_id, f"enq-earlier-{number}")
+    snapshot = store.charge_snapshot(org_id, NOW, "user-1", "enq-late")
+    reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(NOW)
+    # and another enquiry charged in between
+    _reserve_org(store, org_id, "enq-first", user_id="user-2")
+
+    # When the first request writes what it decided
+    with pytest.raises(StaleRead):
+        store.reserve_org_credit(snapshot, reservation, _entry("enq-late", "user-1", reservation, "run-late"))
+
+    # Then neither the count nor the ledger entry was written
+    assert _org_used(store, org_id) == used_before + 1
+    assert _entry_of(store, org_id, "enq-late") is None
+
+
+def test_an_org_reservation_decided_before_a_plan_change_is_stale_and_writes_nothing(
+    store: DynamoCreditStore, org_id: str
+) -> None:
+    # Given a request that read the org on Basic
+    profile = _org_on_basic(store, org_id)
+    snapshot = store.charge_snapshot(org_id, NOW, "user-1", "enq-1")
+    reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(NOW)
+    # and staff changed the org's plan in between
+    store.save_profile(replace(profile, plan="Lite", version=2), expected_version=1)
+
+    # When the request writes what it decided
+    with pytest.raises(StaleRead):
+        store.reserve_org_credit(snapshot, reservation, _entry("enq-1", "user-1", reservation, "run-1"))
+
+    # Then nothing was counted or recorded
+    assert _org_used(store, org_id) == 0
+    assert _entry_of(store, org_id, "enq-1") is None
+
+
+def test_a_second_reservation_for_an_enquiry_already_in_the_ledger_is_refused(
+    store: DynamoCreditStore, org_id: str
+) -> None:
+    # Given an enquiry already reserved
+    _org_on_basic(store, org_id)
+    first = _reserve_org(store, org_id, "enq-1", reservation_id="run-a")
+
+    # When another request, reading the current count, reserves the same enquiry
+    snapshot = store.charge_snapshot(org_id, NOW, "user-1", "enq-1")
+    reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(NOW)
+    with pytest.raises(EntryExists):
+        store.reserve_org_credit(snapshot, reservation, _entry("enq-1", "user-1", reservation, "run-b"))
+
+    # Then the enquiry is counted once and still belongs to the first request
+    assert _org_used(store, org_id) == 1
+    assert _entry_of(store, org_id, "enq-1") == first
+
+
+# -- reserving the user's credit ---------------------------------------------------------------------------
+
+
+def test_a_user_reservation_marks_the_entry_charged_and_counts_the_user(store: DynamoCreditStore, org_id: str) -> None:
+    # Given an org credit reserved for a user's enquiry
+    _org_on_basic(store, org_id, per_user_limit=5)
+    entry = _reserve_org(store, org_id, "enq-1", user_id="user-1")
+
+    # When the user's credit is reserved
+    _reserve_user(store, org_id, entry)
+
+    # Then the enquiry is charged to the user, and the user's month counts it
+    charged = _entry_of(store, org_id, "enq-1")
+    assert charged is not None
+    assert charged.state is EntryState.CHARGED
+    assert (charged.user_used, charged.user_limit) == (1, 5)
+    assert store.user_used(org_id, "user-1", PERIOD) == 1
+    assert store.user_used(org_id, "user-2", PERIOD) == 0
+
+
+def test_a_user_reservation_decided_on_a_count_that_has_since_moved_is_stale_and_writes_nothing(
+    store: DynamoCreditStore, org_id: str
+) -> None:
+    # Given a user's enquiry whose user side was read
+    _org_on_basic(store, org_id, per_user_limit=5)
+    late = _reserve_org(store, org_id, "enq-late")
+    snapshot = store.user_snapshot(org_id, "user-1", PERIOD, "enq-late")
+    reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, PERIOD)
+    # and another enquiry of the same user was charged in between
+    _charge(store, org_id, "enq-first")
+
+    # When the first writes what it decided
+    with pytest.raises(StaleRead):
+        store.reserve_user_credit(org_id, snapshot, reservation, late)
+
+    # Then the user is counted once and the late enquiry is still only reserved
+    assert store.user_used(org_id, "user-1", PERIOD) == 1
+    still = _entry_of(store, org_id, "enq-late")
+    assert still is not None
+    assert still.state is EntryState.ORG_RESERVED
+
+
+def test_charging_the_user_again_for_an_enquiry_already_charged_is_refused(
+    store: DynamoCreditStore, org_id: str
+) -> None:
+    # Given an enquiry charged to its user
+    _org_on_basic(store, org_id, per_user_limit=5)
+    entry = _charge(store, org_id, "enq-1")
+
+    # When the user step runs again on what it reads now (the count is current, the entry is charged)
+    snapshot = store.user_snapshot(org_id, "user-1", PERIOD, "enq-1")
+    again = reserve_user_credit(snapshot.per_user_limit, snapshot.used, PERIOD)
+    with pytest.raises(StaleRead):
+        store.reserve_user_credit(org_id, snapshot, again, entry)
+
+    # Then the user is counted once
+    assert store.user_used(org_id, "user-1", PERIOD) == 1
+
+
+# -- releasing (compensation) ------------------------------------------------------------------------------
+
+
+def test_releasing_an_org_reservation_gives_the_credit_back_and_forgets_the_enquiry(
+    store: DynamoCreditStore, org_id: str
+) -> None:
+    # Given an org credit reserved for an enquiry
+    _org_on_basic(store, org_id)
+    entry = _reserve_org(store, org_id, "enq-1")
+
+    # When the reservation is released
+    released = store.release(org_id, "enq-1", entry.reservation_id)
+
+    # Then the credit is back and the ledger no longer holds the enquiry
+    assert released is True
+    assert _org_used(store, org_id) == 0
+    assert _entry_of(store, org_id, "enq-1") is None
+
+
+def test_releasing_a_charged_enquiry_gives_back_both_the_org_and_the_user_credit(
+    store: DynamoCreditStore, org_id: str
+) -> None:
+    # Given an enquiry charged to the org and the user
+    _org_on_basic(store, org_id, per_user_limit=5)
+    entry = _charge(store, org_id, "enq-1")
+
+    # When it is released
+    released = store.release(org_id, "enq-1", entry.reservation_id)
+
+    # Then both counts are back to zero and the ledger no longer holds the enquiry
+    assert released is True
+    assert _org_used(store, org_id) == 0
+    assert store.user_used(org_id, "user-1", PERIOD) == 0
+    assert _entry_of(store, org_id, "enq-1") is None
+
+
+def test_releasing_twice_gives_the_credit_back_once(store: DynamoCreditStore, org_id: str) -> None:
+    # Given two enquiries reserved, one of which was released
+    _org_on_basic(store, org_id)
+    _reserve_org(store, org_id, "enq-kept")
+    entry = _reserve_org(store, org_id, "enq-1")
+    store.release(org_id, "enq-1", entry.reservation_id)
+
+    # When the same release runs again (a retried compensation)
+    again = store.release(org_id, "enq-1", entry.reservation_id)
+
+    # Then there is nothing left to release and the other enquiry stays counted
+    assert again is False
+    assert _org_used(store, org_id) == 1
+
+
+def test_a_release_by_another_request_leaves_the_enquiry_charged(store: DynamoCreditStore, org_id: str) -> None:
+    # Given an enquiry charged by one request
+    _org_on_basic(store, org_id)
+    entry = _charge(store, org_id, "enq-1")
+
+    # When a different request (an older execution's compensation) releases the same enquiry
+    released = store.release(org_id, "enq-1", "some-other-run")
+
+    # Then nothing is given back
+    assert released is False
+    assert _org_used(store, org_id) == 1
+    assert store.user_used(org_id, "user-1", PERIOD) == 1
+    assert _entry_of(store, org_id, "enq-1") == replace(entry, state=EntryState.CHARGED, user_used=1)
+
+
+# -- top-ups -----------------------------------------------------------------------------------------------
+
+
+def _top_up(top_up_id: str, credits: int) -> TopUpRecord:
+    return TopUpRecord(top_up_id, credits, PERIOD, "renewal call", NOW)
+
+
+def test_a_recorded_top_up_adds_its_credits_to_the_month(store: DynamoCreditStore, org_id: str) -> None:
+    # Given an org on Basic with one top-up already
+    profile = _org_on_basic(store, org_id)
+    store.record_top_up(org_id, profile.version, _top_up("top-1", 50))
+
+    # When another top-up is recorded
+    store.record_top_up(org_id, profile.version, _top_up("top-2", 25))
+
+    # Then the month holds both, and each is remembered
+    assert store.account(org_id, NOW).month.top_ups == 75
+    assert store.find_top_up(org_id, "top-2") == _top_up("top-2", 25)
+
+
+def test_recording_the_same_top_up_twice_adds_its_credits_once(store: DynamoCreditStore, org_id: str) -> None:
+    # Given a recorded top-up
+    profile = _org_on_basic(store, org_id)
+    store.record_top_up(org_id, profile.version, _top_up("top-1", 50))
+
+    # When the same top-up id is recorded again
+    with pytest.raises(EntryExists):
+        store.record_top_up(org_id, profile.version, _top_up("top-1", 50))
+
+    # Then the credits were added once
+    assert store.account(org_id, NOW).month.top_ups == 50
+
+
+def test_a_top_up_decided_before_a_plan_change_is_stale_and_adds_nothing(store: DynamoCreditStore, org_id: str) -> None:
+    profile = _org_on_basic(store, org_id)
+    store.save_profile(replace(profile, plan="Lite", version=2), expected_version=1)
+
+    with pytest.raises(StaleRead):
+        store.record_top_up(org_id, profile.version, _top_up("top-1", 50))
+
+    assert store.account(org_id, NOW).month.top_ups == 0
+    assert store.find_top_up(org_id, "top-1") is None
+
+
+# -- notices -----------------------------------------------------------------------------------------------
+
+
+def test_a_notice_can_be_claimed_once_per_org_and_window(store: DynamoCreditStore, org_id: str) -> None:
+    first = store.claim_notice(org_id, "LimitReached", PERIOD)
+    second = store.claim_notice(org_id, "LimitReached", PERIOD)
+    next_month = store.claim_notice(org_id, "LimitReached", Period.containing(NOW).next().key)
+
+    assert (first, second, next_month) == (True, False, True)
+
+
+def test_a_withdrawn_notice_can_be_claimed_again(store: DynamoCreditStore, org_id: str) -> None:
+    # Given a notice claimed, whose publication then failed
+    assert store.claim_notice(org_id, "LimitReached", PERIOD)
+
+    # When the claim is withdrawn
+    store.withdraw_notice(org_id, "LimitReached", PERIOD)
+
+    # Then the next attempt may claim (and send) it, once
+    assert store.claim_notice(org_id, "LimitReached", PERIOD) is True
+    assert store.claim_notice(org_id, "LimitReached", PERIOD) is False
