@@ -6,7 +6,8 @@ Item types (pk is always the org, so one org's items sit in one partition):
   USER#<userId>#<period>       used
   ENQUIRY#<enquiryId>          the ledger entry of a charge (reserved or charged)
   TOPUP#<topUpId>              a recorded top-up (idempotency of top-ups)
-  NOTICE#<kind>#<window>       a notification already sent (once per org and window)
+  FENCE#<reservationId>        a released reservation: its late write (a step that outlived its workflow) fails
+  NOTICE#<kind>#<window>       a notification claimed (PENDING) or sent (SENT): once per org and window
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from botocore.exceptions import ClientError
 from domain.account import TRIAL_WINDOW, EntryState, LedgerEntry, OrgProfile, OrgReservation, Usage, UserReservation
 from domain.periods import Period
 from domain.ports import (
+    NOTICE_LEASE,
     AccountState,
     ChargeSnapshot,
     EntryExists,
+    Fenced,
     StaleRead,
     TopUpRecord,
     UserSnapshot,
@@ -60,6 +63,14 @@ def entry_key(org_id: str, enquiry_id: str) -> Item:
 
 def top_up_key(org_id: str, top_up_id: str) -> Item:
     return _key(org_id, f"TOPUP#{top_up_id}")
+
+
+def fence_key(org_id: str, reservation_id: str) -> Item:
+    return _key(org_id, f"FENCE#{reservation_id}")
+
+
+FENCE_TTL_SECONDS = 7 * 24 * 3600
+"""Fences outlive any workflow by far; DynamoDB's TTL (attribute expiresAt) then removes them."""
 
 
 def notice_key(org_id: str, kind: str, window: str) -> Item:
@@ -140,6 +151,9 @@ def _entry_from_item(item: Mapping[str, Any] | None) -> LedgerEntry | None:
         plan=item["plan"],
         org_used=_int(item["orgUsed"]),
         org_limit=_int(item["orgLimit"]),
+        # Entries written before window bounds were recorded are month windows: their bounds follow from it.
+        window_starts_at=_time(item.get("windowStartsAt")) or Period.parse(item["period"]).starts_at,
+        window_ends_at=_time(item.get("windowEndsAt")) or Period.parse(item["period"]).ends_at,
         user_used=None if item.get("userUsed") is None else int(item["userUsed"]),
         user_limit=None if item.get("userLimit") is None else int(item["userLimit"]),
     )
@@ -158,6 +172,8 @@ def _entry_to_item(org_id: str, entry: LedgerEntry) -> Item:
         "plan": entry.plan,
         "orgUsed": entry.org_used,
         "orgLimit": entry.org_limit,
+        "windowStartsAt": entry.window_starts_at.isoformat(),
+        "windowEndsAt": entry.window_ends_at.isoformat(),
     }
     return entry_key(org_id, entry.enquiry_id) | {k: _serializer.serialize(v) for k, v in values.items()}
 
@@ -177,11 +193,28 @@ def _top_up_from_item(item: Mapping[str, Any] | None) -> TopUpRecord | None:
 # -- conditions --------------------------------------------------------------------------------------------
 
 
-def _count_is(seen: int) -> tuple[str, Item]:
-    """The condition that a counter still holds what was read: the guard against read-then-write races."""
-    if seen == 0:
-        return "attribute_not_exists(used) OR used = :seen", _values(seen=0)
-    return "used = :seen", _values(seen=seen)
+def _count_moves(seen: int, limit: int | None, exact: bool) -> dict[str, Any]:
+    """How a reservation moves a counter, as UpdateItem arguments.
+
+    exact: the counter must still hold what was read (the guard against read-then-write races), so the count
+    after the write is known without reading it again. Concurrent writers make it fail (StaleRead).
+    Otherwise: add one while the counter is below the limit. Concurrent writers do not conflict, and no
+    interleaving can take the counter past the limit."""
+    if exact:
+        condition = "attribute_not_exists(used) OR used = :seen" if seen == 0 else "used = :seen"
+        return {
+            "UpdateExpression": "SET used = :used, #type = :type",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": _values(seen=seen, used=seen + 1),
+        }
+    moves: dict[str, Any] = {
+        "UpdateExpression": "SET used = if_not_exists(used, :zero) + :one, #type = :type",
+        "ExpressionAttributeValues": _values(zero=0, one=1),
+    }
+    if limit is not None:
+        moves["ConditionExpression"] = "attribute_not_exists(used) OR used < :limit"
+        moves["ExpressionAttributeValues"] |= _values(limit=limit)
+    return moves
 
 
 def _profile_version_is(org_id: str, table: str, version: int) -> Item:
@@ -287,9 +320,12 @@ class DynamoCreditStore:
             return _cancellation_codes(error)
         return None
 
-    def reserve_org_credit(self, snapshot: ChargeSnapshot, reservation: OrgReservation, entry: LedgerEntry) -> None:
+    def reserve_org_credit(
+        self, snapshot: ChargeSnapshot, reservation: OrgReservation, entry: LedgerEntry, exact: bool = True
+    ) -> int:
         org_id = snapshot.profile.org_id
-        condition, values = _count_is(snapshot.usage.used)
+        moves = _count_moves(snapshot.usage.used, reservation.limit, exact)
+        moves["ExpressionAttributeValues"] |= _values(type="USAGE")
         codes = self._transact(
             [
                 _profile_version_is(org_id, self._table, snapshot.profile.version),
@@ -297,10 +333,8 @@ class DynamoCreditStore:
                     "Update": {
                         "TableName": self._table,
                         "Key": usage_key(org_id, reservation.window),
-                        "UpdateExpression": "SET used = :used, #type = :type",
-                        "ConditionExpression": condition,
                         "ExpressionAttributeNames": {"#type": "type"},
-                        "ExpressionAttributeValues": values | _values(used=reservation.used, type="USAGE"),
+                        **moves,
                     }
                 },
                 {
@@ -310,18 +344,37 @@ class DynamoCreditStore:
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
+                {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": fence_key(org_id, entry.reservation_id),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
             ]
         )
         if codes is None:
-            return
-        if len(codes) == 3 and codes[2] == "ConditionalCheckFailed":
+            if exact:
+                return reservation.used
+            # Others may have counted too: read where the counter stands now (at least this reservation's place).
+            counter = self._get(usage_key(org_id, reservation.window)) or {}
+            return max(_int(counter.get("used")), reservation.used)
+        if len(codes) == 4 and codes[3] == "ConditionalCheckFailed":
+            raise Fenced(entry.reservation_id)
+        if len(codes) == 4 and codes[2] == "ConditionalCheckFailed":
             raise EntryExists(entry.enquiry_id)
         raise StaleRead(",".join(codes))
 
     def reserve_user_credit(
-        self, org_id: str, snapshot: UserSnapshot, reservation: UserReservation, entry: LedgerEntry
+        self,
+        org_id: str,
+        snapshot: UserSnapshot,
+        reservation: UserReservation,
+        entry: LedgerEntry,
+        exact: bool = True,
     ) -> None:
-        condition, values = _count_is(snapshot.used)
+        moves = _count_moves(snapshot.used, reservation.limit, exact)
+        moves["ExpressionAttributeValues"] |= _values(type="USER_USAGE")
         codes = self._transact(
             [
                 _profile_version_is(org_id, self._table, snapshot.profile_version),
@@ -329,10 +382,8 @@ class DynamoCreditStore:
                     "Update": {
                         "TableName": self._table,
                         "Key": user_usage_key(org_id, entry.user_id, reservation.period),
-                        "UpdateExpression": "SET used = :used, #type = :type",
-                        "ConditionExpression": condition,
                         "ExpressionAttributeNames": {"#type": "type"},
-                        "ExpressionAttributeValues": values | _values(used=reservation.used, type="USER_USAGE"),
+                        **moves,
                     }
                 },
                 {
@@ -357,12 +408,35 @@ class DynamoCreditStore:
         if codes is not None:
             raise StaleRead(",".join(codes))
 
-    def release(self, org_id: str, enquiry_id: str, reservation_id: str) -> bool:
+    def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
+        fence = {
+            "Put": {
+                "TableName": self._table,
+                "Item": fence_key(org_id, reservation_id)
+                | {
+                    "type": {"S": "FENCE"},
+                    "enquiryId": {"S": enquiry_id},
+                    "expiresAt": {"N": str(int(now.timestamp()) + FENCE_TTL_SECONDS)},
+                },
+            }
+        }
         for _ in range(20):
             entry = _entry_from_item(self._get(entry_key(org_id, enquiry_id)))
             if entry is None or not entry.is_mine(reservation_id):
-                return False
+                # Nothing of this reservation to give back (yet): fence it, so that it never lands.
+                not_mine = {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": entry_key(org_id, enquiry_id),
+                        "ConditionExpression": "attribute_not_exists(pk) OR reservationId <> :rid",
+                        "ExpressionAttributeValues": _values(rid=reservation_id),
+                    }
+                }
+                if self._transact([fence, not_mine]) is None:
+                    return False
+                continue  # it landed meanwhile: give it back
             actions: list[Item] = [
+                fence,
                 {
                     "Update": {
                         "TableName": self._table,
@@ -450,12 +524,29 @@ class DynamoCreditStore:
             raise EntryExists(top_up.top_up_id)
         raise StaleRead(",".join(codes))
 
-    def claim_notice(self, org_id: str, kind: str, window: str) -> bool:
+    def claim_notice(self, org_id: str, kind: str, window: str, claimant: str, now: datetime) -> bool:
+        now_ms = int(now.timestamp() * 1000)
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item=notice_key(org_id, kind, window) | {"type": {"S": "NOTICE"}},
-                ConditionExpression="attribute_not_exists(pk)",
+                Item=notice_key(org_id, kind, window)
+                | {
+                    name: _serializer.serialize(value)
+                    for name, value in {
+                        "type": "NOTICE",
+                        "state": "PENDING",
+                        "claimant": claimant,
+                        "claimedAtMs": now_ms,
+                    }.items()
+                },
+                ConditionExpression="attribute_not_exists(pk) OR (#state = :pending AND "
+                "(claimant = :claimant OR claimedAtMs <= :abandoned))",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=_values(
+                    pending="PENDING",
+                    claimant=claimant,
+                    abandoned=now_ms - int(NOTICE_LEASE.total_seconds() * 1000),
+                ),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -463,5 +554,25 @@ class DynamoCreditStore:
             raise
         return True
 
-    def withdraw_notice(self, org_id: str, kind: str, window: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=notice_key(org_id, kind, window))
+    def confirm_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=notice_key(org_id, kind, window),
+            UpdateExpression="SET #state = :sent",
+            ConditionExpression="claimant = :claimant",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=_values(sent="SENT", claimant=claimant),
+        )
+
+    def withdraw_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=notice_key(org_id, kind, window),
+                ConditionExpression="claimant = :claimant AND #state = :pending",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=_values(pending="PENDING", claimant=claimant),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise

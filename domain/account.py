@@ -20,7 +20,7 @@ from domain.errors import (
     TrialNotAvailable,
     UserLimitReached,
 )
-from domain.events import CreditsToppedUp, Event, LimitReached, PlanChanged, UserLimitChanged
+from domain.events import CreditsToppedUp, Event, PlanChanged, UserLimitChanged
 from domain.periods import Period, require_utc
 from domain.plans import CATALOGUE, Plan
 
@@ -74,6 +74,7 @@ class Allowance:
     plan_credits: int
     top_up_credits: int
     used: int
+    window_starts_at: datetime | None
     window_ends_at: datetime | None
     expired: bool = False
     """A trial past its end: nothing remains, whatever its count says."""
@@ -96,6 +97,8 @@ class OrgReservation:
     plan: str
     used: int
     limit: int
+    window_starts_at: datetime
+    window_ends_at: datetime
 
     @property
     def remaining(self) -> int:
@@ -107,6 +110,8 @@ class UserReservation:
     period: str
     used: int
     limit: int | None
+    repeated: bool = field(default=False, compare=False)
+    """Found already made (a retried step whose write had committed): nothing new was counted."""
 
     @property
     def remaining(self) -> int | None:
@@ -126,7 +131,7 @@ class CreditAccount:
         period = Period.containing(now)
         terms = self.profile.plan_terms
         if terms is None:
-            return Allowance(None, period.key, period, 0, self.usage.top_ups, self.usage.used, None)
+            return Allowance(None, period.key, period, 0, self.usage.top_ups, self.usage.used, None, None)
         if terms.trial is not None:
             ends_at = self.profile.trial_ends_at
             return Allowance(
@@ -136,6 +141,7 @@ class CreditAccount:
                 terms.trial.credits,
                 0,
                 self.usage.used,
+                self.profile.trial_started_at,
                 ends_at,
                 expired=ends_at is not None and now >= ends_at,
             )
@@ -146,6 +152,7 @@ class CreditAccount:
             terms.monthly_credits,
             self.usage.top_ups,
             self.usage.used,
+            period.starts_at,
             period.ends_at,
         )
 
@@ -163,12 +170,16 @@ class CreditAccount:
                 f"the org has used all {allowance.limit} credits of {allowance.window}"
                 + ("" if terms.is_trial else "; staff can top up for this month")
             )
+        assert allowance.window_starts_at is not None
+        assert allowance.window_ends_at is not None
         return OrgReservation(
             window=allowance.window,
             period=allowance.period.key,
             plan=terms.name,
             used=allowance.used + 1,
             limit=allowance.limit,
+            window_starts_at=allowance.window_starts_at,
+            window_ends_at=allowance.window_ends_at,
         )
 
     def change_plan(self, plan: Plan, now: datetime) -> OrgProfile:
@@ -217,17 +228,6 @@ def reserve_user_credit(per_user_limit: int | None, used: int, period: str) -> U
     return UserReservation(period=period, used=used + 1, limit=per_user_limit)
 
 
-def limit_events(org_id: str, reservation: OrgReservation, now: datetime) -> list[Event]:
-    """What a granted charge tells customer success: the last credit of the window was just used."""
-    if reservation.used >= reservation.limit:
-        return [
-            LimitReached(
-                org_id, require_utc(now), reservation.plan, reservation.window, reservation.used, reservation.limit
-            )
-        ]
-    return []
-
-
 class EntryState(StrEnum):
     ORG_RESERVED = "ORG_RESERVED"
     CHARGED = "CHARGED"
@@ -247,12 +247,22 @@ class LedgerEntry:
     plan: str
     org_used: int
     org_limit: int
+    window_starts_at: datetime
+    window_ends_at: datetime
     user_used: int | None = None
     user_limit: int | None = None
 
     @property
     def org_reservation(self) -> OrgReservation:
-        return OrgReservation(self.window, self.period, self.plan, self.org_used, self.org_limit)
+        return OrgReservation(
+            self.window,
+            self.period,
+            self.plan,
+            self.org_used,
+            self.org_limit,
+            self.window_starts_at,
+            self.window_ends_at,
+        )
 
     @property
     def user_reservation(self) -> UserReservation | None:

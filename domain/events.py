@@ -40,10 +40,27 @@ class CreditCharged(Event):
 
 
 @dataclass(frozen=True)
-class LimitReached(Event):
-    """The org has used the last credit of its period (a month, or the trial window)."""
+class LimitNotice(Event):
+    """Something customer success hears about: at most once per kind, org and period."""
 
     plan: str
     period: str
+    """The window: a calendar month "YYYY-MM", or "TRIAL" for a trial's 14 days."""
     used: int
     limit: int
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+
+@dataclass(frozen=True)
+class LimitReached(LimitNotice):
+    """The org has used the last credit of its period (a month, or the trial window)."""
+
+
+@dataclass(frozen=True)
+class LimitForecast(LimitNotice):
+    """At the pace so far, the org will use all its credits before the period ends (a chance to sell an uplift)."""
+
+    projected: float

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from domain.account import LedgerEntry, OrgProfile, OrgReservation, Usage, UserReservation
-from domain.events import LimitReached
+from domain.events import LimitNotice
 
 
 class Clock(Protocol):
@@ -22,6 +22,19 @@ class StaleRead(Exception):
 
 class EntryExists(Exception):
     """The ledger already holds an entry for this enquiry."""
+
+
+class Fenced(Exception):
+    """This reservation was released (its workflow gave up on it): it must not be made any more."""
+
+
+class NotificationNotDelivered(Exception):
+    """The notification channel refused or did not answer; the notice may be sent again later."""
+
+
+NOTICE_LEASE = timedelta(seconds=60)
+"""How long a claim to send a notice stays with its claimant. A claim left longer (its sender crashed or gave
+up) may be taken over, so each notice goes out at least once as long as the channel eventually accepts it."""
 
 
 @dataclass(frozen=True)
@@ -66,23 +79,36 @@ class TopUpRecord:
 class CreditStore(Protocol):
     def charge_snapshot(self, org_id: str, at: datetime, user_id: str, enquiry_id: str) -> ChargeSnapshot: ...
 
-    def reserve_org_credit(self, snapshot: ChargeSnapshot, reservation: OrgReservation, entry: LedgerEntry) -> None:
-        """Count one credit against the window and record the entry, atomically.
+    def reserve_org_credit(
+        self, snapshot: ChargeSnapshot, reservation: OrgReservation, entry: LedgerEntry, exact: bool = True
+    ) -> int:
+        """Count one credit against the window and record the entry, atomically; answer the window's count.
 
-        Raises StaleRead when the window's count or the profile moved since `snapshot`, EntryExists when
-        the enquiry is already in the ledger."""
+        exact: only if the count still is the snapshot's (so the count after is known: reservation.used).
+        Otherwise: only if the count is below reservation.limit, whatever others counted meanwhile; the answer
+        is then the count read after the write. Either way StaleRead when the condition failed or the profile
+        moved since `snapshot`, EntryExists when the enquiry is already in the ledger, Fenced when this
+        reservation was released already."""
         ...
 
     def user_snapshot(self, org_id: str, user_id: str, period: str, enquiry_id: str) -> UserSnapshot: ...
 
     def reserve_user_credit(
-        self, org_id: str, snapshot: UserSnapshot, reservation: UserReservation, entry: LedgerEntry
+        self,
+        org_id: str,
+        snapshot: UserSnapshot,
+        reservation: UserReservation,
+        entry: LedgerEntry,
+        exact: bool = True,
     ) -> None:
-        """Count one credit against the user's period and mark the entry charged, atomically (or StaleRead)."""
+        """Count one credit against the user's period and mark the entry charged, atomically (or StaleRead).
+        exact / not exact: as for reserve_org_credit, against the per-user limit (none: no condition)."""
         ...
 
-    def release(self, org_id: str, enquiry_id: str, reservation_id: str) -> bool:
-        """Give back what the reservation took and forget the entry. False when there was nothing to release."""
+    def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
+        """Give back what the reservation took and forget the entry; and fence the reservation, so that a write
+        of it still in flight (a step that outlived its workflow) cannot land later. False when there was
+        nothing to give back."""
         ...
 
     def account(self, org_id: str, at: datetime) -> AccountState: ...
@@ -101,12 +127,21 @@ class CreditStore(Protocol):
 
     def find_top_up(self, org_id: str, top_up_id: str) -> TopUpRecord | None: ...
 
-    def claim_notice(self, org_id: str, kind: str, window: str) -> bool:
-        """Mark that `kind` was sent for the org's window; False when it already was."""
+    def claim_notice(self, org_id: str, kind: str, window: str, claimant: str, now: datetime) -> bool:
+        """Take the right to send `kind` for the org's window. False when it was sent already, or another
+        claimant holds a claim younger than NOTICE_LEASE. The same claimant may claim again (a retried step)."""
         ...
 
-    def withdraw_notice(self, org_id: str, kind: str, window: str) -> None: ...
+    def confirm_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
+        """Record that the claimant's notice went out: nobody sends it again for that window."""
+        ...
+
+    def withdraw_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
+        """Give up the claimant's claim (its notice did not go out), so the next chance sends it."""
+        ...
 
 
 class Notifier(Protocol):
-    def publish(self, event: LimitReached) -> None: ...
+    def publish(self, notice: LimitNotice) -> None:
+        """Deliver the notice, or raise NotificationNotDelivered."""
+        ...

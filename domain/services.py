@@ -16,11 +16,11 @@ from domain.account import (
     OrgProfile,
     OrgReservation,
     UserReservation,
-    limit_events,
     reserve_user_credit,
 )
 from domain.errors import ReservationContended, TopUpIdReused
-from domain.events import Event, LimitReached
+from domain.events import LimitNotice
+from domain.notices import notice_after_denial, notices_after_charge
 from domain.periods import Period, require_utc
 from domain.plans import plan_named
 from domain.ports import (
@@ -29,11 +29,16 @@ from domain.ports import (
     Clock,
     CreditStore,
     EntryExists,
+    Fenced,
+    NotificationNotDelivered,
     Notifier,
     StaleRead,
     TopUpRecord,
     UserSnapshot,
 )
+
+PUBLISH_ATTEMPTS = 3
+"""Tries to publish a notice within one step (the channel's client retries each try as well)."""
 
 MAX_ATTEMPTS = 12
 """Optimistic-concurrency attempts inside one step before it gives up with ReservationContended (which the
@@ -61,6 +66,13 @@ class OrgCreditReserved:
     user_hint: UserSnapshot | None
     replayed: bool = False
     user: UserReservation | None = None
+
+
+@dataclass(frozen=True)
+class NotifyOutcome:
+    sent: list[LimitNotice]
+    failed: list[LimitNotice]
+    """Notices that could not be delivered now; their claims were given up, so a later chance sends them."""
 
 
 @dataclass(frozen=True)
@@ -144,13 +156,19 @@ class CreditService:
                 plan=reservation.plan,
                 org_used=reservation.used,
                 org_limit=reservation.limit,
+                window_starts_at=reservation.window_starts_at,
+                window_ends_at=reservation.window_ends_at,
             )
             try:
-                self._store.reserve_org_credit(snapshot, reservation, entry)
+                # First try to learn the exact place in the count for free; when others are counting too, give
+                # that up rather than keep losing the race (the limit itself is never given up).
+                counted = self._store.reserve_org_credit(snapshot, reservation, entry, exact=attempt == 0)
             except (StaleRead, EntryExists):
                 self._pause(attempt)
                 continue
-            return OrgCreditReserved(reservation, self._user_hint(snapshot, entry))
+            except Fenced:
+                raise ReservationContended("this request was given up (compensated) before it could reserve") from None
+            return OrgCreditReserved(replace(reservation, used=counted), self._user_hint(snapshot, entry))
         raise ReservationContended("the org's credits are changing too fast to reserve one; retry")
 
     @staticmethod
@@ -168,10 +186,10 @@ class CreditService:
                 raise ReservationContended("the org reservation of this enquiry is gone; retry the request")
             done = entry.user_reservation
             if entry.state is EntryState.CHARGED and done is not None:
-                return done  # this step ran before and its write committed
+                return replace(done, repeated=True)  # this step ran before and its write committed
             reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, period)
             try:
-                self._store.reserve_user_credit(request.org_id, snapshot, reservation, entry)
+                self._store.reserve_user_credit(request.org_id, snapshot, reservation, entry, exact=attempt == 0)
             except StaleRead:
                 self._pause(attempt)
                 continue
@@ -180,27 +198,47 @@ class CreditService:
 
     def release_org_credit(self, request: ChargeRequest) -> bool:
         """Compensation: give back this request's reservation. Safe to repeat."""
-        return self._store.release(request.org_id, request.enquiry_id, request.reservation_id)
+        return self._store.release(request.org_id, request.enquiry_id, request.reservation_id, self.now())
 
-    def notify(self, org_id: str, reservation: OrgReservation, at: datetime) -> list[Event]:
-        """Tell customer success what this charge means for the org: each kind once per org and window."""
+    def notify(self, org_id: str, reservation: OrgReservation, at: datetime, claimant: str) -> NotifyOutcome:
+        """Tell customer success what a granted charge means for the org: each kind once per org and window."""
+        return self._send(notices_after_charge(org_id, reservation, at), claimant)
+
+    def notify_denial(self, org_id: str, at: datetime, claimant: str) -> NotifyOutcome:
+        """A charge was denied for the org's limit: make sure customer success has heard the limit is reached."""
+        state = self._store.account(org_id, at)
+        allowance = CreditAccount(state.profile, state.usage_for(state.profile, at)).allowance(at)
+        notice = notice_after_denial(org_id, allowance, at)
+        return self._send([] if notice is None else [notice], claimant)
+
+    def _send(self, notices: list[LimitNotice], claimant: str) -> NotifyOutcome:
+        sent: list[LimitNotice] = []
+        failed: list[LimitNotice] = []
         if self._notifier is None:
-            return []
-        sent: list[Event] = []
-        for event in limit_events(org_id, reservation, at):
-            if not isinstance(event, LimitReached):
+            return NotifyOutcome(sent, failed)
+        for notice in notices:
+            if not self._store.claim_notice(notice.org_id, notice.kind, notice.period, claimant, self.now()):
                 continue
-            kind = type(event).__name__
-            if not self._store.claim_notice(org_id, kind, event.period):
-                continue
+            if self._publish(notice):
+                self._store.confirm_notice(notice.org_id, notice.kind, notice.period, claimant)
+                sent.append(notice)
+            else:
+                # Nobody has heard it: give the claim up so the next charge or denial of the window sends it.
+                self._store.withdraw_notice(notice.org_id, notice.kind, notice.period, claimant)
+                failed.append(notice)
+        return NotifyOutcome(sent, failed)
+
+    def _publish(self, notice: LimitNotice) -> bool:
+        assert self._notifier is not None
+        for attempt in range(PUBLISH_ATTEMPTS):
             try:
-                self._notifier.publish(event)
-            except Exception:
-                # Un-claim so a retry of this step publishes it: at least once, as long as the topic accepts it.
-                self._store.withdraw_notice(org_id, kind, event.period)
-                raise
-            sent.append(event)
-        return sent
+                self._notifier.publish(notice)
+            except NotificationNotDelivered:
+                if attempt + 1 < PUBLISH_ATTEMPTS:
+                    self._pause(attempt + 4)
+                continue
+            return True
+        return False
 
     # -- staff commands and queries --------------------------------------------------------------------
 

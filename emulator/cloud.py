@@ -1,11 +1,11 @@
 """The emulated AWS account: moto's DynamoDB, SNS and Step Functions interpreter, with the project's real
 Lambda handlers invoked in-process where the workflows call a function.
 
-Two things moto does not do and this module adds:
+What moto does not do and this module adds:
 - Lambda tasks: moto would run function code in Docker (absent here), so the interpreter's invoke is routed to
   the handler that template.yaml names for that function ARN.
-- Atomicity: moto's DynamoDB does no locking; one lock serialises its requests, so a TransactWriteItems and its
-  conditions apply as one step, as DynamoDB guarantees.
+- Atomicity of DynamoDB transactions, and their cost in proportion to what they touch (emulator/dynamodb.py).
+- StartSyncExecution, and a parse of each workflow definition once rather than at every execution.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import logging
 import os
-import threading
 import time
 import traceback
 import uuid
@@ -25,13 +25,16 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
-from moto.dynamodb.models import DynamoDBBackend
-from moto.sns.models import sns_backends
+from moto.sns.models import Topic, sns_backends
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends as stepfunctions_backends
 
 from adapters import runtime as function_runtime
 from adapters.clock import SettableClock
+from emulator import dynamodb
 from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
 
 # Settings the emulator gives the functions on top of template.yaml's: no X-Ray daemon or metrics sink here,
@@ -47,28 +50,38 @@ LOCAL_ENVIRONMENT = {
 }
 
 API_GATEWAY_TIMEOUT_SECONDS = 29.0
-_DYNAMODB_OPERATIONS = (
-    "get_item", "put_item", "update_item", "delete_item", "batch_get_item", "batch_write_item", "query", "scan",
-    "transact_write_items", "transact_get_items",
-)  # fmt: skip
-_dynamodb_lock = threading.RLock()
 
 
-def _serialised(operation: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(operation)
-    def locked(*args: Any, **kwargs: Any) -> Any:
-        with _dynamodb_lock:
-            return operation(*args, **kwargs)
+def _log_notifications() -> None:
+    """The emulator prints each notification as the topic accepts it (the deployed topic e-mails it)."""
+    publish = Topic.publish
+    if getattr(publish, "__emulator_logged__", False):
+        return
 
-    locked.__emulator_locked__ = True  # type: ignore[attr-defined]
-    return locked
+    @functools.wraps(publish)
+    def logged(topic: Topic, message: str, *args: Any, **kwargs: Any) -> str:
+        message_id = publish(topic, message, *args, **kwargs)
+        logging.getLogger("emulator").info("notification published: %s", message)
+        return message_id
+
+    logged.__emulator_logged__ = True  # type: ignore[attr-defined]
+    setattr(Topic, "publish", logged)  # noqa: B010  # replacing a method of moto's class
 
 
-def _serialise_dynamodb() -> None:
-    for name in _DYNAMODB_OPERATIONS:
-        operation = getattr(DynamoDBBackend, name)
-        if not getattr(operation, "__emulator_locked__", False):
-            setattr(DynamoDBBackend, name, _serialised(operation))
+@functools.lru_cache(maxsize=64)
+def _parsed_program(definition: str) -> EvalComponent:
+    program: EvalComponent = AmazonStateLanguageParser.parse(definition)[0]
+    return program
+
+
+def _cache_parsed_definitions() -> None:
+    """moto parses the ASL (with ANTLR) at every execution: most of an execution's CPU time. The parsed program
+    is stateless (the interpreter keeps an execution's state in its environment), so it is parsed once."""
+
+    def entrypoint(worker: ExecutionWorker) -> EvalComponent:
+        return _parsed_program(worker._evaluation_details.state_machine_details.definition)
+
+    setattr(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint)  # noqa: B010  # moto's method
 
 
 @dataclass(frozen=True)
@@ -124,7 +137,11 @@ class LocalCloud:
         self._environment()
         self._mock.start()
         self._started = True
-        _serialise_dynamodb()
+        dynamodb.install()
+        # The interpreter logs every Fail state as an error; here a Fail state is an ordinary rejection (a 4xx).
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        _log_notifications()
+        _cache_parsed_definitions()
         lambda_eval_utils._invoke_lambda_function = self._invoke
         function_runtime.clock_slot.clock = self.clock
         function_runtime.settings.cache_clear()

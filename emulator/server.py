@@ -89,5 +89,3 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     for noisy in ("botocore", "boto3", "moto", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # The interpreter logs every Fail state as an error; here a Fail state is an ordinary rejection (a 4xx).
-    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)

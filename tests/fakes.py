@@ -3,7 +3,9 @@
 InMemoryCreditStore keeps the same invariants as adapters/dynamodb.py: every write is conditional on what the
 caller read (profile version, counter value) and raises StaleRead when that moved, EntryExists when the enquiry or
 top-up id is already recorded. Tests can also make a write lose a race (`fail_next`) or let a concurrent writer
-slip in between a read and a write (`before_next_write`).
+slip in between a read and a write (`before_next_write`). Notice claims follow domain.ports.CreditStore: a claim is
+PENDING under its claimant until confirmed (SENT) or withdrawn, and another claimant may take it over only once it
+is NOTICE_LEASE old.
 """
 
 from __future__ import annotations
@@ -14,11 +16,37 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from domain.account import TRIAL_WINDOW, EntryState, LedgerEntry, OrgProfile, OrgReservation, Usage, UserReservation
-from domain.events import LimitReached
+from domain.events import LimitNotice
 from domain.periods import Period
-from domain.ports import AccountState, ChargeSnapshot, EntryExists, StaleRead, TopUpRecord, UserSnapshot
+from domain.ports import (
+    NOTICE_LEASE,
+    AccountState,
+    ChargeSnapshot,
+    EntryExists,
+    Fenced,
+    NotificationNotDelivered,
+    StaleRead,
+    TopUpRecord,
+    UserSnapshot,
+)
 
 WRITES = ("reserve_org_credit", "reserve_user_credit", "release", "save_profile", "record_top_up")
+
+PENDING = "PENDING"
+SENT = "SENT"
+
+
+class ClaimNotHeld(Exception):
+    """confirm_notice by a claimant whose claim is gone (withdrawn, or taken over after the lease)."""
+
+
+@dataclass(frozen=True)
+class NoticeClaim:
+    """What the store remembers of a notice for one org, kind and window."""
+
+    state: str
+    claimant: str
+    claimed_at: datetime
 
 
 class InMemoryCreditStore:
@@ -30,7 +58,8 @@ class InMemoryCreditStore:
         self.user_usages: dict[tuple[str, str, str], int] = {}
         self.entries: dict[tuple[str, str], LedgerEntry] = {}
         self.top_ups: dict[tuple[str, str], TopUpRecord] = {}
-        self.notices: set[tuple[str, str, str]] = set()
+        self.notices: dict[tuple[str, str, str], NoticeClaim] = {}
+        self.fences: set[tuple[str, str]] = set()
         self.calls: Counter[str] = Counter()
         self._faults: dict[str, list[Exception]] = {}
         self._interleaved: dict[str, list[Callable[[], object]]] = {}
@@ -106,29 +135,44 @@ class InMemoryCreditStore:
 
     # -- writes ----------------------------------------------------------------------------------------------
 
-    def reserve_org_credit(self, snapshot: ChargeSnapshot, reservation: OrgReservation, entry: LedgerEntry) -> None:
+    def reserve_org_credit(
+        self, snapshot: ChargeSnapshot, reservation: OrgReservation, entry: LedgerEntry, exact: bool = True
+    ) -> int:
         self._write("reserve_org_credit")
         org_id = snapshot.profile.org_id
         # As in the DynamoDB transaction, an existing entry is reported as such even if the counters moved too.
+        if (org_id, entry.reservation_id) in self.fences:
+            raise Fenced(entry.reservation_id)
         if (org_id, entry.enquiry_id) in self.entries:
             raise EntryExists(entry.enquiry_id)
         if self.profile(org_id).version != snapshot.profile.version:
             raise StaleRead("profile")
         usage = self.usage(org_id, reservation.window)
-        if usage.used != snapshot.usage.used:
+        if exact and usage.used != snapshot.usage.used:
             raise StaleRead("usage")
-        self.usages[(org_id, reservation.window)] = replace(usage, used=reservation.used)
+        if not exact and usage.used >= reservation.limit:
+            raise StaleRead("usage at the limit")
+        self.usages[(org_id, reservation.window)] = replace(usage, used=usage.used + 1)
         self.entries[(org_id, entry.enquiry_id)] = replace(entry, user_used=None, user_limit=None)
+        return usage.used + 1
 
     def reserve_user_credit(
-        self, org_id: str, snapshot: UserSnapshot, reservation: UserReservation, entry: LedgerEntry
+        self,
+        org_id: str,
+        snapshot: UserSnapshot,
+        reservation: UserReservation,
+        entry: LedgerEntry,
+        exact: bool = True,
     ) -> None:
         self._write("reserve_user_credit")
         if self.profile(org_id).version != snapshot.profile_version:
             raise StaleRead("profile")
         key = (org_id, entry.user_id, reservation.period)
-        if self.user_usages.get(key, 0) != snapshot.used:
+        used = self.user_usages.get(key, 0)
+        if exact and used != snapshot.used:
             raise StaleRead("user usage")
+        if not exact and reservation.limit is not None and used >= reservation.limit:
+            raise StaleRead("user usage at the limit")
         stored = self.entry(org_id, entry.enquiry_id)
         if (
             stored is None
@@ -136,13 +180,14 @@ class InMemoryCreditStore:
             or stored.state is not EntryState.ORG_RESERVED
         ):
             raise StaleRead("entry")
-        self.user_usages[key] = reservation.used
+        self.user_usages[key] = used + 1
         self.entries[(org_id, entry.enquiry_id)] = replace(
             stored, state=EntryState.CHARGED, user_used=reservation.used, user_limit=reservation.limit
         )
 
-    def release(self, org_id: str, enquiry_id: str, reservation_id: str) -> bool:
+    def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
         self._write("release")
+        self.fences.add((org_id, reservation_id))
         entry = self.entry(org_id, enquiry_id)
         if entry is None or not entry.is_mine(reservation_id):
             return False
@@ -173,14 +218,36 @@ class InMemoryCreditStore:
         self.usages[(org_id, top_up.period)] = replace(usage, top_ups=usage.top_ups + top_up.credits)
         self.top_ups[(org_id, top_up.top_up_id)] = top_up
 
-    def claim_notice(self, org_id: str, kind: str, window: str) -> bool:
-        if (org_id, kind, window) in self.notices:
-            return False
-        self.notices.add((org_id, kind, window))
+    def claim_notice(self, org_id: str, kind: str, window: str, claimant: str, now: datetime) -> bool:
+        self.calls["claim_notice"] += 1
+        key = (org_id, kind, window)
+        held = self.notices.get(key)
+        if held is not None:
+            if held.state == SENT:
+                return False
+            if held.claimant != claimant and now - held.claimed_at < NOTICE_LEASE:
+                return False
+        self.notices[key] = NoticeClaim(PENDING, claimant, now)
         return True
 
-    def withdraw_notice(self, org_id: str, kind: str, window: str) -> None:
-        self.notices.discard((org_id, kind, window))
+    def confirm_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
+        self.calls["confirm_notice"] += 1
+        key = (org_id, kind, window)
+        held = self.notices.get(key)
+        if held is None or held.claimant != claimant:
+            # As the DynamoDB condition: only the claimant may mark its notice sent (the adapter fails there too).
+            raise ClaimNotHeld(f"{claimant} does not hold the claim on {key}: {held}")
+        self.notices[key] = replace(held, state=SENT)
+
+    def withdraw_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
+        self.calls["withdraw_notice"] += 1
+        key = (org_id, kind, window)
+        held = self.notices.get(key)
+        if held is not None and held.state == PENDING and held.claimant == claimant:
+            del self.notices[key]
+
+    def notice(self, org_id: str, kind: str, window: str) -> NoticeClaim | None:
+        return self.notices.get((org_id, kind, window))
 
 
 @dataclass
@@ -199,21 +266,21 @@ class FixedClock:
         self.instant += by
 
 
-class NotifierUnavailable(Exception):
-    """What RecordingNotifier raises while it is told to fail (a topic that refuses the message)."""
-
-
 @dataclass
 class RecordingNotifier:
-    """Records what was published; fails the next `failures` publishes first."""
+    """Records what was published; the next `failures` publishes raise NotificationNotDelivered instead (a topic
+    that refuses the message). `before_publish` runs first on every attempt (a concurrent sender slipping in)."""
 
     failures: int = 0
-    published: list[LimitReached] = field(default_factory=list)
+    published: list[LimitNotice] = field(default_factory=list)
     attempts: int = 0
+    before_publish: Callable[[LimitNotice], object] | None = None
 
-    def publish(self, event: LimitReached) -> None:
+    def publish(self, notice: LimitNotice) -> None:
         self.attempts += 1
+        if self.before_publish is not None:
+            self.before_publish(notice)
         if self.failures > 0:
             self.failures -= 1
-            raise NotifierUnavailable("the topic refused the message")
-        self.published.append(event)
+            raise NotificationNotDelivered("the topic refused the message")
+        self.published.append(notice)

@@ -77,12 +77,20 @@ def org_reservation_document(reservation: OrgReservation) -> dict[str, Any]:
         "used": reservation.used,
         "limit": reservation.limit,
         "remaining": reservation.remaining,
+        "windowStartsAt": iso(reservation.window_starts_at),
+        "windowEndsAt": iso(reservation.window_ends_at),
     }
 
 
 def org_reservation_from(document: dict[str, Any]) -> OrgReservation:
     return OrgReservation(
-        document["window"], document["period"], document["plan"], int(document["used"]), int(document["limit"])
+        document["window"],
+        document["period"],
+        document["plan"],
+        int(document["used"]),
+        int(document["limit"]),
+        datetime.fromisoformat(document["windowStartsAt"]),
+        datetime.fromisoformat(document["windowEndsAt"]),
     )
 
 
@@ -119,6 +127,8 @@ def user_hint_from(document: dict[str, Any] | None, request: ChargeRequest, org:
         plan=org.plan,
         org_used=org.used,
         org_limit=org.limit,
+        window_starts_at=org.window_starts_at,
+        window_ends_at=org.window_ends_at,
     )
     limit = document.get("perUserLimit")
     return UserSnapshot(

@@ -1,6 +1,52 @@
-"""One logger and tracer for every function (service name, level and sampling come from the environment)."""
+"""One logger and tracer for every function (service name, level and sampling come from the environment),
+and the service's metrics: decisions by outcome and reason, notifications by kind and outcome."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from domain.errors import Conflict, CreditDenied
 
 logger = Logger()
 tracer = Tracer()
+
+
+def count(name: str, **dimensions: str) -> None:
+    """Emit one data point now (EMF on stdout), with its own dimensions.
+
+    A fresh EphemeralMetrics per data point: each has its own dimensions, and nothing is shared between the
+    threads of the local emulator."""
+    metrics = EphemeralMetrics()
+    for key, value in dimensions.items():
+        metrics.add_dimension(name=key, value=value)
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+
+
+def count_decision(outcome: str, reason: str = "NONE") -> None:
+    """outcome: CHARGED, REPLAYED or DENIED; reason: the denial's code."""
+    count("Decisions", outcome=outcome, reason=reason)
+
+
+def count_notification(kind: str, outcome: str) -> None:
+    """outcome: SENT or FAILED."""
+    count("Notifications", kind=kind, outcome=outcome)
+
+
+def denials_counted(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
+    """Counts each refusal the wrapped step decides (a credit denied, or a conflicting enquiry)."""
+
+    @functools.wraps(handler)
+    def wrapper(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return handler(event, context)
+        except (CreditDenied, Conflict) as error:
+            count_decision("DENIED", error.code)
+            raise
+
+    return wrapper

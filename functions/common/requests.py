@@ -20,8 +20,9 @@ C = TypeVar("C", bound=Command)
 
 
 def _decoded(raw: dict[str, Any], name: str) -> str | None:
+    """None when the client did not send it; "" when it sent it empty (which validation then refuses)."""
     value = raw.get(name)
-    if value in (None, ""):
+    if value is None:
         return None
     try:
         return base64.b64decode(str(value), validate=True).decode("utf-8")

@@ -1,10 +1,13 @@
-"""use-credit, step 4: tell customer success what this charge means (never fails a granted charge)."""
+"""use-credit, step 4 (and on an org-limit denial): tell customer success what this decision means.
+
+It never fails a granted charge: a notice that cannot be delivered is logged, counted and left for the next
+chance; the workflow catches anything else."""
 
 from typing import Any
 
 from adapters.runtime import credit_service
 from functions.common.documents import charge_request_from, org_reservation_from
-from functions.common.observability import logger, tracer
+from functions.common.observability import count_notification, logger, tracer
 
 service = credit_service()
 
@@ -13,8 +16,17 @@ service = credit_service()
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = charge_request_from(event["charge"])
-    sent = service.notify(request.org_id, org_reservation_from(event["reservation"]), request.decided_at)
-    kinds = [type(event).__name__ for event in sent]
-    if kinds:
-        logger.info("notifications sent", extra={"orgId": request.org_id, "kinds": kinds})
-    return {"sent": kinds}
+    if event.get("denied"):
+        outcome = service.notify_denial(request.org_id, request.decided_at, request.reservation_id)
+    else:
+        reservation = org_reservation_from(event["reservation"])
+        outcome = service.notify(request.org_id, reservation, request.decided_at, request.reservation_id)
+    for notice in outcome.sent:
+        count_notification(notice.kind, "SENT")
+        logger.info("notification sent", extra={"orgId": notice.org_id, "kind": notice.kind, "period": notice.period})
+    for notice in outcome.failed:
+        count_notification(notice.kind, "FAILED")
+        logger.error(
+            "notification not delivered", extra={"orgId": notice.org_id, "kind": notice.kind, "period": notice.period}
+        )
+    return {"sent": [notice.kind for notice in outcome.sent], "failed": [notice.kind for notice in outcome.failed]}

@@ -10,7 +10,7 @@ from functions.common.documents import (
     user_reservation_document,
 )
 from functions.common.errors import rejections_as_documents
-from functions.common.observability import logger, tracer
+from functions.common.observability import count_decision, denials_counted, logger, tracer
 
 service = credit_service()
 
@@ -18,9 +18,12 @@ service = credit_service()
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @rejections_as_documents
+@denials_counted
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = charge_request_from(event["charge"])
     reserved = service.reserve_org_credit(request)
+    if reserved.replayed:
+        count_decision("REPLAYED")
     document = {
         "replayed": reserved.replayed,
         "reservation": org_reservation_document(reserved.reservation),

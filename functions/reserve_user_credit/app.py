@@ -10,7 +10,7 @@ from functions.common.documents import (
     user_reservation_document,
 )
 from functions.common.errors import rejections_as_documents
-from functions.common.observability import logger, tracer
+from functions.common.observability import count_decision, denials_counted, logger, tracer
 
 service = credit_service()
 
@@ -18,10 +18,14 @@ service = credit_service()
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @rejections_as_documents
+@denials_counted
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     request = charge_request_from(event["charge"])
     hint = user_hint_from(event.get("hint"), request, org_reservation_from(event["reservation"]))
-    document = user_reservation_document(service.reserve_user_credit(request, hint))
+    reservation = service.reserve_user_credit(request, hint)
+    if not reservation.repeated:
+        count_decision("CHARGED")
+    document = user_reservation_document(reservation)
     logger.info(
         "user credit reserved", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id, "user": document}
     )

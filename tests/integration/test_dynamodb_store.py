@@ -4,14 +4,14 @@ declares (moto's DynamoDB, created by the `cloud` fixture)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from adapters.dynamodb import PK, SK, DynamoCreditStore
 from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, reserve_user_credit
 from domain.periods import Period
-from domain.ports import EntryExists, StaleRead, TopUpRecord
+from domain.ports import NOTICE_LEASE, EntryExists, StaleRead, TopUpRecord
 from emulator.cloud import LocalCloud
 from emulator.template import load_stack
 
@@ -44,6 +44,8 @@ def _entry(enquiry_id: str, user_id: str, reservation: OrgReservation, reservati
         plan=reservation.plan,
         org_used=reservation.used,
         org_limit=reservation.limit,
+        window_starts_at=reservation.window_starts_at,
+        window_ends_at=reservation.window_ends_at,
     )
 
 
@@ -179,6 +181,63 @@ def test_an_org_reservation_counts_the_credit_and_records_the_ledger_entry_toget
     assert recorded.state is EntryState.ORG_RESERVED
     assert recorded.org_used == 1
     assert recorded.org_limit == 100
+    assert (recorded.window_starts_at, recorded.window_ends_at) == (
+        datetime(2025, 3, 1, tzinfo=UTC),
+        datetime(2025, 4, 1, tzinfo=UTC),
+    )
+
+
+def test_a_trial_entry_keeps_the_trials_window_bounds(store: DynamoCreditStore, org_id: str) -> None:
+    # Given an org whose trial started ten days ago, across a month boundary
+    started = NOW - timedelta(days=10)
+    store.save_profile(OrgProfile(org_id, plan="Trial", plan_set_at=started, trial_started_at=started, version=1), 0)
+
+    # When it reserves a credit
+    entry = _reserve_org(store, org_id, "enq-1")
+
+    # Then the ledger entry reads back with the trial's fourteen days as its window
+    recorded = _entry_of(store, org_id, "enq-1")
+    assert recorded == entry
+    assert recorded is not None
+    assert (recorded.window, recorded.window_starts_at, recorded.window_ends_at) == (
+        "TRIAL",
+        started,
+        started + timedelta(days=14),
+    )
+    assert recorded.org_reservation.window_ends_at == started + timedelta(days=14)
+
+
+def test_a_ledger_entry_recorded_before_window_bounds_were_kept_still_reads_back(
+    cloud: LocalCloud, store: DynamoCreditStore, org_id: str
+) -> None:
+    # Given an enquiry charged by the previous version, whose ledger entry has no window bounds
+    _org_on_basic(store, org_id)
+    legacy = {
+        "type": "ENQUIRY",
+        "enquiryId": "enq-old",
+        "userId": "user-1",
+        "window": PERIOD,
+        "period": PERIOD,
+        "reservationId": "run-old",
+        "state": "CHARGED",
+        "recordedAt": NOW.isoformat(),
+        "plan": "Basic",
+        "orgUsed": 1,
+        "orgLimit": 100,
+        "userUsed": 1,
+    }
+    item = {PK: {"S": f"ORG#{org_id}"}, SK: {"S": "ENQUIRY#enq-old"}} | {
+        name: {"N": str(value)} if isinstance(value, int) else {"S": value} for name, value in legacy.items()
+    }
+    cloud.client("dynamodb").put_item(TableName=cloud.stack.table_name, Item=item)
+
+    # When the same user asks for that enquiry again
+    entry = _entry_of(store, org_id, "enq-old")
+
+    # Then the ledger answers with the recorded charge
+    assert entry is not None
+    assert (entry.state, entry.user_id, entry.org_used) == (EntryState.CHARGED, "user-1", 1)
+    entry.check_replay("user-1")
 
 
 @pytest.mark.parametrize("used_before", [0, 2])
@@ -310,7 +369,7 @@ def test_releasing_an_org_reservation_gives_the_credit_back_and_forgets_the_enqu
     entry = _reserve_org(store, org_id, "enq-1")
 
     # When the reservation is released
-    released = store.release(org_id, "enq-1", entry.reservation_id)
+    released = store.release(org_id, "enq-1", entry.reservation_id, NOW)
 
     # Then the credit is back and the ledger no longer holds the enquiry
     assert released is True
@@ -326,7 +385,7 @@ def test_releasing_a_charged_enquiry_gives_back_both_the_org_and_the_user_credit
     entry = _charge(store, org_id, "enq-1")
 
     # When it is released
-    released = store.release(org_id, "enq-1", entry.reservation_id)
+    released = store.release(org_id, "enq-1", entry.reservation_id, NOW)
 
     # Then both counts are back to zero and the ledger no longer holds the enquiry
     assert released is True
@@ -340,10 +399,10 @@ def test_releasing_twice_gives_the_credit_back_once(store: DynamoCreditStore, or
     _org_on_basic(store, org_id)
     _reserve_org(store, org_id, "enq-kept")
     entry = _reserve_org(store, org_id, "enq-1")
-    store.release(org_id, "enq-1", entry.reservation_id)
+    store.release(org_id, "enq-1", entry.reservation_id, NOW)
 
     # When the same release runs again (a retried compensation)
-    again = store.release(org_id, "enq-1", entry.reservation_id)
+    again = store.release(org_id, "enq-1", entry.reservation_id, NOW)
 
     # Then there is nothing left to release and the other enquiry stays counted
     assert again is False
@@ -356,7 +415,7 @@ def test_a_release_by_another_request_leaves_the_enquiry_charged(store: DynamoCr
     entry = _charge(store, org_id, "enq-1")
 
     # When a different request (an older execution's compensation) releases the same enquiry
-    released = store.release(org_id, "enq-1", "some-other-run")
+    released = store.release(org_id, "enq-1", "some-other-run", NOW)
 
     # Then nothing is given back
     assert released is False
@@ -411,22 +470,99 @@ def test_a_top_up_decided_before_a_plan_change_is_stale_and_adds_nothing(store: 
 
 # -- notices -----------------------------------------------------------------------------------------------
 
-
-def test_a_notice_can_be_claimed_once_per_org_and_window(store: DynamoCreditStore, org_id: str) -> None:
-    first = store.claim_notice(org_id, "LimitReached", PERIOD)
-    second = store.claim_notice(org_id, "LimitReached", PERIOD)
-    next_month = store.claim_notice(org_id, "LimitReached", Period.containing(NOW).next().key)
-
-    assert (first, second, next_month) == (True, False, True)
+REACHED = "LimitReached"
+FORECAST = "LimitForecast"
+SECOND = timedelta(seconds=1)
 
 
-def test_a_withdrawn_notice_can_be_claimed_again(store: DynamoCreditStore, org_id: str) -> None:
+def test_a_notice_is_claimed_by_one_sender_at_a_time(store: DynamoCreditStore, org_id: str) -> None:
+    # Given a notice claimed by one execution
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-1", NOW) is True
+
+    # When another execution tries within the lease, Then it may not send it
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW) is False
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW + NOTICE_LEASE - SECOND) is False
+
+
+def test_each_kind_window_and_org_is_claimed_apart(store: DynamoCreditStore, org_id: str) -> None:
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-1", NOW)
+
+    assert store.claim_notice(org_id, FORECAST, PERIOD, "exec-2", NOW) is True
+    assert store.claim_notice(org_id, REACHED, Period.containing(NOW).next().key, "exec-3", NOW) is True
+    assert store.claim_notice(org_id, REACHED, "TRIAL", "exec-4", NOW) is True
+    assert store.claim_notice(f"{org_id}-other", REACHED, PERIOD, "exec-5", NOW) is True
+
+
+def test_the_claimant_may_claim_its_notice_again(store: DynamoCreditStore, org_id: str) -> None:
+    # Given a notify step that claimed a notice and then failed before sending it
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-1", NOW)
+
+    # When the workflow retries the step, Then it takes its own claim back
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-1", NOW + SECOND) is True
+    # and the retry's claim is as fresh as the retry: others still wait a whole lease from it
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW + NOTICE_LEASE) is False
+
+
+def test_a_claim_older_than_the_lease_is_taken_over(store: DynamoCreditStore, org_id: str) -> None:
+    # Given a notice claimed by a sender that crashed
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-crashed", NOW)
+
+    # When another sender comes once the lease is over, Then it takes the claim
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW + NOTICE_LEASE + SECOND) is True
+    # and holds it in turn
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-3", NOW + NOTICE_LEASE + 2 * SECOND) is False
+
+
+def test_a_claim_exactly_the_lease_old_may_be_taken_over(store: DynamoCreditStore, org_id: str) -> None:
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-crashed", NOW)
+
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW + NOTICE_LEASE) is True
+
+
+def test_a_confirmed_notice_is_never_claimed_again(store: DynamoCreditStore, org_id: str) -> None:
+    # Given a notice claimed and confirmed as sent
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-1", NOW)
+    store.confirm_notice(org_id, REACHED, PERIOD, "exec-1")
+
+    # When anyone claims it again, even its own sender and long after, Then it may not be sent again
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-1", NOW + SECOND) is False
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW + timedelta(days=20)) is False
+
+
+def test_a_withdrawn_claim_can_be_claimed_again_at_once(store: DynamoCreditStore, org_id: str) -> None:
     # Given a notice claimed, whose publication then failed
-    assert store.claim_notice(org_id, "LimitReached", PERIOD)
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-1", NOW)
 
     # When the claim is withdrawn
-    store.withdraw_notice(org_id, "LimitReached", PERIOD)
+    store.withdraw_notice(org_id, REACHED, PERIOD, "exec-1")
 
-    # Then the next attempt may claim (and send) it, once
-    assert store.claim_notice(org_id, "LimitReached", PERIOD) is True
-    assert store.claim_notice(org_id, "LimitReached", PERIOD) is False
+    # Then the next chance, by any sender, may claim (and send) it, once
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW + SECOND) is True
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-3", NOW + SECOND) is False
+
+
+def test_withdrawing_leaves_a_claim_taken_over_by_another_sender(store: DynamoCreditStore, org_id: str) -> None:
+    # Given a slow sender whose claim was taken over after the lease
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-slow", NOW)
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW + NOTICE_LEASE + SECOND)
+
+    # When the slow sender gives up and withdraws
+    store.withdraw_notice(org_id, REACHED, PERIOD, "exec-slow")
+
+    # Then the new claim stands: a third sender may not claim it
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-3", NOW + NOTICE_LEASE + 2 * SECOND) is False
+
+
+def test_withdrawing_a_sent_notice_changes_nothing(store: DynamoCreditStore, org_id: str) -> None:
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-1", NOW)
+    store.confirm_notice(org_id, REACHED, PERIOD, "exec-1")
+
+    store.withdraw_notice(org_id, REACHED, PERIOD, "exec-1")
+
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW + timedelta(days=1)) is False
+
+
+def test_withdrawing_a_notice_nobody_claimed_is_harmless(store: DynamoCreditStore, org_id: str) -> None:
+    store.withdraw_notice(org_id, REACHED, PERIOD, "exec-1")
+
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW) is True

@@ -3,151 +3,35 @@ moto's DynamoDB. Faults are injected with `cloud.invocation_hooks` (called befor
 
 from __future__ import annotations
 
-import base64
-import importlib
 import json
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from domain.errors import ReservationContended
-from emulator.cloud import ExecutionResult, LocalCloud
+from emulator.cloud import LocalCloud
+from tests.integration.workflows import (
+    Fault,
+    Workflows,
+    always,
+    error_document,
+    first_call_only,
+    inject,
+    notifications_for,
+    outcome,
+    run_handler,
+)
 
 NOW = datetime(2025, 3, 14, 12, 30, tzinfo=UTC)
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def _input(org_id: str, body: dict[str, Any] | None = None, user_id: str | None = None) -> str:
-    """The execution input API Gateway's request template builds (see template.yaml)."""
-    raw = {
-        "orgId": _b64(org_id),
-        "userId": "" if user_id is None else _b64(user_id),
-        "body": "" if body is None else _b64(json.dumps(body)),
-    }
-    return json.dumps({"raw": raw})
-
-
-@dataclass
-class Workflows:
-    cloud: LocalCloud
-
-    def run(
-        self, machine: str, org_id: str, body: dict[str, Any] | None = None, user_id: str | None = None
-    ) -> ExecutionResult:
-        arn = self.cloud.stack.state_machines[machine].arn
-        return self.cloud.start_sync_execution(arn, _input(org_id, body, user_id))
-
-    def succeeded(
-        self, machine: str, org_id: str, body: dict[str, Any] | None = None, user_id: str | None = None
-    ) -> dict[str, Any]:
-        result = self.run(machine, org_id, body, user_id)
-        assert result.status == "SUCCEEDED", result
-        output: dict[str, Any] = json.loads(result.output or "")
-        return output
-
-    def set_plan(self, org_id: str, plan: str) -> None:
-        self.succeeded("SetPlanStateMachine", org_id, {"plan": plan})
-
-    def set_user_limit(self, org_id: str, limit: int | None) -> None:
-        self.succeeded("SetUserLimitStateMachine", org_id, {"limit": limit})
-
-    def top_up(self, org_id: str, credits: int) -> None:
-        self.succeeded("TopUpStateMachine", org_id, {"credits": credits})
-
-    def use(self, org_id: str, enquiry_id: str, user_id: str = "user-1") -> ExecutionResult:
-        return self.run("UseCreditStateMachine", org_id, {"enquiryId": enquiry_id, "userId": user_id})
-
-    def balance(self, org_id: str, user_id: str | None = None) -> dict[str, Any]:
-        return self.succeeded("GetBalanceStateMachine", org_id, user_id=user_id)
-
-    def states_entered(self, result: ExecutionResult) -> list[str]:
-        return [
-            event["stateEnteredEventDetails"]["name"]
-            for event in self.cloud.execution_history(result.execution_arn)
-            if event["type"].endswith("StateEntered")
-        ]
-
-    def lambda_failures(self, result: ExecutionResult) -> list[str]:
-        return [
-            event["lambdaFunctionFailedEventDetails"]["error"]
-            for event in self.cloud.execution_history(result.execution_arn)
-            if event["type"] == "LambdaFunctionFailed"
-        ]
 
 
 @pytest.fixture
 def workflows(cloud: LocalCloud) -> Workflows:
     cloud.clock.freeze(NOW)  # one period for the whole test; the autouse fixture thaws it
     return Workflows(cloud)
-
-
-@dataclass
-class Fault:
-    """An invocation hook that records the calls of one function and fails those `fail_on` selects."""
-
-    function: str
-    error: Callable[[], Exception]
-    fail_on: Callable[[int], bool]
-    before_failing: Callable[[dict[str, Any]], object] | None = None
-    calls: int = 0
-
-    def __call__(self, function: str, event: dict[str, Any]) -> None:
-        if function != self.function:
-            return
-        self.calls += 1
-        if self.fail_on(self.calls):
-            if self.before_failing is not None:
-                self.before_failing(event)
-            raise self.error()
-
-
-def _inject(cloud: LocalCloud, fault: Fault) -> Fault:
-    cloud.invocation_hooks.append(fault)
-    return fault
-
-
-def _always(_: int) -> bool:
-    return True
-
-
-def _first_call_only(call: int) -> bool:
-    return call == 1
-
-
-def _run_handler(cloud: LocalCloud, function: str, event: dict[str, Any]) -> object:
-    """Run the function's real handler, as template.yaml names it (a first attempt whose answer is then lost)."""
-    spec = cloud.stack.functions[function]
-    module, _, attribute = spec.handler.rpartition(".")
-    handler = getattr(importlib.import_module(module), attribute)
-    return handler(event, _lambda_context(function, spec.arn))
-
-
-def _lambda_context(function: str, arn: str) -> Any:
-    return SimpleNamespace(
-        function_name=function,
-        function_version="$LATEST",
-        invoked_function_arn=arn,
-        memory_limit_in_mb=512,
-        aws_request_id="lost-response",
-        log_group_name=f"/aws/lambda/{function}",
-        log_stream_name="local",
-        get_remaining_time_in_millis=lambda: 8000,
-    )
-
-
-def _cause(result: ExecutionResult) -> dict[str, Any]:
-    assert result.cause is not None, result
-    cause: dict[str, Any] = json.loads(result.cause)
-    return cause
 
 
 # -- granted -----------------------------------------------------------------------------------------------
@@ -210,12 +94,6 @@ def test_the_same_enquiry_asked_again_is_answered_as_already_charged_without_cha
     assert workflows.balance(org_id, "user-1")["used"] == 1
 
 
-def _outcome(result: ExecutionResult) -> str:
-    if result.status == "SUCCEEDED":
-        return "charged" if json.loads(result.output or "")["charged"] else "replayed"
-    return str(result.error)
-
-
 def test_concurrent_requests_never_use_more_credits_than_the_month_holds(workflows: Workflows, org_id: str) -> None:
     # Given an org on Lite (20 credits a month)
     workflows.set_plan(org_id, "Lite")
@@ -225,7 +103,7 @@ def test_concurrent_requests_never_use_more_credits_than_the_month_holds(workflo
         results = list(pool.map(lambda n: workflows.use(org_id, f"enq-{n}", f"user-{n % 3}"), range(30)))
 
     # Then exactly 20 are charged and the rest refused for the org's limit
-    assert Counter(_outcome(result) for result in results) == {"charged": 20, "OrgLimitReached": 10}
+    assert Counter(outcome(result) for result in results) == {"charged": 20, "OrgLimitReached": 10}
     assert workflows.balance(org_id)["used"] == 20
 
 
@@ -239,7 +117,7 @@ def test_concurrent_requests_of_one_user_never_pass_the_user_limit(workflows: Wo
         results = list(pool.map(lambda n: workflows.use(org_id, f"enq-{n}", "user-1"), range(10)))
 
     # Then 3 are charged, the rest refused, and the refused ones gave their org credit back
-    assert Counter(_outcome(result) for result in results) == {"charged": 3, "UserLimitReached": 7}
+    assert Counter(outcome(result) for result in results) == {"charged": 3, "UserLimitReached": 7}
     balance = workflows.balance(org_id, "user-1")
     assert (balance["used"], balance["user"]["used"]) == (3, 3)
 
@@ -253,7 +131,7 @@ def test_the_same_enquiry_sent_concurrently_is_charged_once(workflows: Workflows
         results = list(pool.map(lambda _: workflows.use(org_id, "enq-1", "user-1"), range(8)))
 
     # Then one request charges it; the others are answered as a replay or told to retry (409), never charged
-    outcomes = Counter(_outcome(result) for result in results)
+    outcomes = Counter(outcome(result) for result in results)
     assert outcomes["charged"] == 1, outcomes
     assert set(outcomes) <= {"charged", "replayed", "EnquiryInProgress"}, outcomes
     assert workflows.balance(org_id, "user-1")["used"] == 1
@@ -276,7 +154,7 @@ def test_a_user_at_their_limit_is_refused_and_the_org_reservation_is_released(
     # Then it is refused with a 402, after the org credit reserved for it was released
     assert result.status == "FAILED", result
     assert result.error == "UserLimitReached"
-    cause = _cause(result)
+    cause = error_document(result)
     assert (cause["code"], cause["httpStatus"]) == ("USER_LIMIT_REACHED", 402)
     assert workflows.states_entered(result) == [
         "ValidateRequest",
@@ -298,7 +176,7 @@ def test_an_org_without_a_plan_is_refused_before_anything_is_reserved(workflows:
 
     assert result.status == "FAILED", result
     assert result.error == "NoActivePlan"
-    cause = _cause(result)
+    cause = error_document(result)
     assert (cause["code"], cause["httpStatus"]) == ("NO_ACTIVE_PLAN", 402)
     assert workflows.states_entered(result) == ["ValidateRequest", "ReserveOrgCredit", "Rejected", "Reject"]
 
@@ -317,11 +195,18 @@ def test_an_org_at_its_monthly_limit_is_refused_until_it_is_topped_up(
     # Then it is refused with a 402 and the count stays at the limit
     assert refused.status == "FAILED", refused
     assert refused.error == "OrgLimitReached"
-    cause = _cause(refused)
+    cause = error_document(refused)
     assert (cause["code"], cause["httpStatus"]) == ("ORG_LIMIT_REACHED", 402)
     assert workflows.balance(org_id)["used"] == 20
-    # and customer success heard, once, that the last credit was used
-    assert len([note for note in cloud.notifications() if note.get("orgId") == org_id]) == 1
+    assert workflows.states_entered(refused) == [
+        "ValidateRequest",
+        "ReserveOrgCredit",
+        "NotifyLimitReached",
+        "Rejected",
+        "Reject",
+    ]
+    # and customer success heard, once each, that the org was on pace to use its credits and then used the last
+    assert Counter(note["kind"] for note in notifications_for(cloud, org_id)) == {"LimitForecast": 1, "LimitReached": 1}
 
     # When staff top the month up by one credit
     workflows.top_up(org_id, 1)
@@ -331,6 +216,8 @@ def test_an_org_at_its_monthly_limit_is_refused_until_it_is_topped_up(
     assert granted.status == "SUCCEEDED", granted
     balance = workflows.balance(org_id)
     assert (balance["used"], balance["limit"], balance["remaining"]) == (21, 21, 0)
+    # and LimitReached is not sent a second time in the month
+    assert len(notifications_for(cloud, org_id, "LimitReached")) == 1
 
 
 def test_an_org_whose_trial_has_ended_is_refused(workflows: Workflows, org_id: str, cloud: LocalCloud) -> None:
@@ -345,7 +232,7 @@ def test_an_org_whose_trial_has_ended_is_refused(workflows: Workflows, org_id: s
     # Then it is refused with a 402, and nothing more is counted
     assert result.status == "FAILED", result
     assert result.error == "TrialExpired"
-    cause = _cause(result)
+    cause = error_document(result)
     assert (cause["code"], cause["httpStatus"]) == ("TRIAL_EXPIRED", 402)
     assert workflows.balance(org_id)["used"] == 1
 
@@ -358,7 +245,7 @@ def test_an_enquiry_charged_to_one_user_is_refused_to_another(workflows: Workflo
 
     assert result.status == "FAILED", result
     assert result.error == "EnquiryChargedToAnotherUser"
-    assert _cause(result)["httpStatus"] == 409
+    assert error_document(result)["httpStatus"] == 409
     assert workflows.balance(org_id)["used"] == 1
 
 
@@ -369,7 +256,7 @@ def test_a_request_without_an_enquiry_id_is_refused_as_invalid(workflows: Workfl
 
     assert result.status == "FAILED", result
     assert result.error == "InvalidRequest"
-    cause = _cause(result)
+    cause = error_document(result)
     assert (cause["code"], cause["httpStatus"]) == ("MISSING_FIELD", 400)
     assert workflows.states_entered(result) == ["ValidateRequest", "Rejected", "Reject"]
     assert workflows.balance(org_id)["used"] == 0
@@ -383,7 +270,7 @@ def test_a_failing_user_step_releases_the_org_credit_and_answers_service_unavail
 ) -> None:
     # Given an org on Basic, and a user step that crashes
     workflows.set_plan(org_id, "Basic")
-    fault = _inject(cloud, Fault("ReserveUserCreditFunction", lambda: RuntimeError("boom"), _always))
+    fault = inject(cloud, Fault("ReserveUserCreditFunction", lambda: RuntimeError("boom"), always))
 
     # When a user runs an enquiry
     result = workflows.use(org_id, "enq-1")
@@ -391,7 +278,7 @@ def test_a_failing_user_step_releases_the_org_credit_and_answers_service_unavail
     # Then the saga compensates and answers 503
     assert result.status == "FAILED", result
     assert result.error == "ServiceUnavailable"
-    cause = _cause(result)
+    cause = error_document(result)
     assert (cause["code"], cause["httpStatus"]) == ("SERVICE_UNAVAILABLE", 503)
     assert fault.calls == 1  # an unexpected error is not retried
     assert workflows.states_entered(result)[-3:] == ["ReleaseOrgCredit", "WhyReleased", "Unavailable"]
@@ -413,7 +300,7 @@ def test_a_failing_notification_does_not_undo_a_granted_charge(
 ) -> None:
     # Given an org on Basic, and notifications that always fail
     workflows.set_plan(org_id, "Basic")
-    fault = _inject(cloud, Fault("NotifyFunction", lambda: RuntimeError("SNS is down"), _always))
+    fault = inject(cloud, Fault("NotifyFunction", lambda: RuntimeError("SNS is down"), always))
 
     # When a user runs an enquiry
     result = workflows.use(org_id, "enq-1")
@@ -431,9 +318,7 @@ def test_a_contended_org_reservation_is_retried_and_charges_once(
 ) -> None:
     # Given an org on Basic, and an org step that loses to concurrent writers once
     workflows.set_plan(org_id, "Basic")
-    fault = _inject(
-        cloud, Fault("ReserveOrgCreditFunction", lambda: ReservationContended("contended"), _first_call_only)
-    )
+    fault = inject(cloud, Fault("ReserveOrgCreditFunction", lambda: ReservationContended("contended"), first_call_only))
 
     # When a user runs an enquiry
     result = workflows.use(org_id, "enq-1")
@@ -453,13 +338,11 @@ def test_an_org_step_retried_after_its_write_committed_does_not_charge_twice(
     workflows.set_plan(org_id, "Basic")
 
     def commit(event: dict[str, Any]) -> object:
-        return _run_handler(cloud, "ReserveOrgCreditFunction", event)
+        return run_handler(cloud, "ReserveOrgCreditFunction", event)
 
-    fault = _inject(
+    fault = inject(
         cloud,
-        Fault(
-            "ReserveOrgCreditFunction", lambda: ReservationContended("lost"), _first_call_only, before_failing=commit
-        ),
+        Fault("ReserveOrgCreditFunction", lambda: ReservationContended("lost"), first_call_only, before_failing=commit),
     )
 
     # When a user runs an enquiry
@@ -483,12 +366,12 @@ def test_a_user_step_retried_after_its_write_committed_does_not_charge_the_user_
     workflows.set_user_limit(org_id, 1)
 
     def commit(event: dict[str, Any]) -> object:
-        return _run_handler(cloud, "ReserveUserCreditFunction", event)
+        return run_handler(cloud, "ReserveUserCreditFunction", event)
 
-    fault = _inject(
+    fault = inject(
         cloud,
         Fault(
-            "ReserveUserCreditFunction", lambda: ReservationContended("lost"), _first_call_only, before_failing=commit
+            "ReserveUserCreditFunction", lambda: ReservationContended("lost"), first_call_only, before_failing=commit
         ),
     )
 
@@ -517,8 +400,8 @@ def test_a_reservation_left_behind_by_a_failed_compensation_does_not_block_the_e
 ) -> None:
     # Given a request whose user step crashed and whose compensation could not run either
     workflows.set_plan(org_id, "Basic")
-    user_step = _inject(cloud, Fault("ReserveUserCreditFunction", lambda: RuntimeError("boom"), _always))
-    compensation = _inject(cloud, Fault("ReleaseOrgCreditFunction", lambda: RuntimeError("table down"), _always))
+    user_step = inject(cloud, Fault("ReserveUserCreditFunction", lambda: RuntimeError("boom"), always))
+    compensation = inject(cloud, Fault("ReleaseOrgCreditFunction", lambda: RuntimeError("table down"), always))
     failed = workflows.use(org_id, "enq-1")
     assert (failed.status, failed.error) == ("FAILED", "ServiceUnavailable")
     assert user_step.calls == 1

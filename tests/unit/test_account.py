@@ -15,7 +15,6 @@ from domain.account import (
     OrgProfile,
     OrgReservation,
     Usage,
-    limit_events,
     reserve_user_credit,
 )
 from domain.errors import (
@@ -28,11 +27,13 @@ from domain.errors import (
     TrialNotAvailable,
     UserLimitReached,
 )
-from domain.events import CreditsToppedUp, LimitReached, PlanChanged, UserLimitChanged
+from domain.events import CreditsToppedUp, PlanChanged, UserLimitChanged
 from domain.plans import plan_named
 
 ORG = "org-1"
 MARCH_10 = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
+MARCH_STARTS = datetime(2024, 3, 1, tzinfo=UTC)
+APRIL_STARTS = datetime(2024, 4, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
 
@@ -73,6 +74,7 @@ def test_an_org_without_a_plan_has_no_credits() -> None:
     assert allowance.plan is None
     assert allowance.limit == 0
     assert allowance.remaining == 0
+    assert (allowance.window_starts_at, allowance.window_ends_at) == (None, None)
 
 
 # -- paid plans --------------------------------------------------------------------------------------------
@@ -92,8 +94,37 @@ def test_a_paid_plan_allows_exactly_its_monthly_credits(plan: str, credits: int)
 
 def test_a_reservation_counts_against_the_current_month() -> None:
     reservation = account(profile_on("Basic"), used=41).reserve(MARCH_10)
-    assert reservation == OrgReservation(window="2024-03", period="2024-03", plan="Basic", used=42, limit=100)
+    assert reservation == OrgReservation(
+        window="2024-03",
+        period="2024-03",
+        plan="Basic",
+        used=42,
+        limit=100,
+        window_starts_at=MARCH_STARTS,
+        window_ends_at=APRIL_STARTS,
+    )
     assert reservation.remaining == 58
+
+
+@pytest.mark.parametrize(
+    ("at", "starts_at", "ends_at"),
+    [
+        (datetime(2023, 2, 1, tzinfo=UTC), datetime(2023, 2, 1, tzinfo=UTC), datetime(2023, 3, 1, tzinfo=UTC)),
+        (datetime(2024, 2, 29, 23, 59, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC), MARCH_STARTS),
+        (datetime(2024, 3, 31, 23, 59, 59, 999999, tzinfo=UTC), MARCH_STARTS, APRIL_STARTS),
+        (datetime(2024, 12, 15, tzinfo=UTC), datetime(2024, 12, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)),
+    ],
+    ids=["first-instant-of-february", "leap-february", "last-instant-of-march", "december-into-next-year"],
+)
+def test_a_paid_plans_reservation_is_bounded_by_the_calendar_month_of_the_charge(
+    at: datetime, starts_at: datetime, ends_at: datetime
+) -> None:
+    # Given an org on Basic, When it charges at `at`
+    reservation = account(profile_on("Basic", at=at), at=at).reserve(at)
+    # Then the reservation carries the bounds of that UTC month (the window the forecast measures)
+    assert (reservation.window_starts_at, reservation.window_ends_at) == (starts_at, ends_at)
+    allowance = account(profile_on("Basic", at=at), at=at).allowance(at)
+    assert (allowance.window_starts_at, allowance.window_ends_at) == (starts_at, ends_at)
 
 
 def test_a_paid_plans_usage_window_is_the_calendar_month() -> None:
@@ -162,12 +193,25 @@ def test_trial_usage_continues_across_a_month_boundary() -> None:
     assert reservation.period == "2024-04"  # per-user limits still count by calendar month
 
 
+def test_a_trial_reservation_is_bounded_by_the_trials_fourteen_days_not_the_month() -> None:
+    # Given a trial that started on 25 March at 09:00
+    started = datetime(2024, 3, 25, 9, 0, tzinfo=UTC)
+    profile = profile_on("Trial", at=started)
+    # When it charges in March and again in April
+    in_march = account(profile, at=started, used=1).reserve(started + timedelta(hours=1))
+    april_2 = datetime(2024, 4, 2, tzinfo=UTC)
+    in_april = account(profile, at=april_2, used=2).reserve(april_2)
+    # Then both are bounded by the trial: from its start to 14 days later
+    for reservation in (in_march, in_april):
+        assert (reservation.window_starts_at, reservation.window_ends_at) == (started, started + timedelta(days=14))
+
+
 def test_the_trial_allowance_ends_when_the_trial_does_and_has_no_top_ups() -> None:
     profile = profile_on("Trial", at=MARCH_10)
     allowance = account(profile, used=4, top_ups=50).allowance(MARCH_10)
     assert (allowance.window, allowance.plan_credits, allowance.top_up_credits) == (TRIAL_WINDOW, 10, 0)
     assert (allowance.limit, allowance.remaining) == (10, 6)
-    assert allowance.window_ends_at == MARCH_10 + timedelta(days=14)
+    assert (allowance.window_starts_at, allowance.window_ends_at) == (MARCH_10, MARCH_10 + timedelta(days=14))
 
 
 def test_an_org_gets_only_one_trial() -> None:
@@ -346,27 +390,6 @@ def test_setting_the_same_per_user_limit_changes_nothing() -> None:
     assert subject.events == []
 
 
-# -- LimitReached ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("used", "limit", "reached"),
-    [(1, 100, False), (99, 100, False), (100, 100, True), (10, 10, True), (129, 130, False), (130, 130, True)],
-)
-def test_limit_reached_is_emitted_only_when_the_last_credit_is_used(used: int, limit: int, reached: bool) -> None:
-    reservation = OrgReservation(window="2024-03", period="2024-03", plan="Basic", used=used, limit=limit)
-    events = limit_events(ORG, reservation, MARCH_10)
-    expected = [LimitReached(ORG, MARCH_10, "Basic", "2024-03", used, limit)] if reached else []
-    assert events == expected
-
-
-def test_limit_reached_for_a_trial_names_the_trial_window() -> None:
-    reservation = OrgReservation(window=TRIAL_WINDOW, period="2024-03", plan="Trial", used=10, limit=10)
-    (event,) = limit_events(ORG, reservation, MARCH_10)
-    assert isinstance(event, LimitReached)
-    assert (event.period, event.plan) == (TRIAL_WINDOW, "Trial")
-
-
 # -- the ledger entry: an enquiry is charged at most once --------------------------------------------------
 
 
@@ -382,6 +405,8 @@ def ledger_entry(state: EntryState, user_id: str = "user-1") -> LedgerEntry:
         plan="Basic",
         org_used=1,
         org_limit=100,
+        window_starts_at=MARCH_STARTS,
+        window_ends_at=APRIL_STARTS,
         user_used=1 if state is EntryState.CHARGED else None,
     )
 
@@ -410,4 +435,4 @@ def test_a_ledger_entry_recognises_only_its_own_reservation() -> None:
     assert entry.is_mine("exec-1")
     assert not entry.is_mine("exec-2")
     assert entry.user_reservation is None
-    assert entry.org_reservation == OrgReservation("2024-03", "2024-03", "Basic", 1, 100)
+    assert entry.org_reservation == OrgReservation("2024-03", "2024-03", "Basic", 1, 100, MARCH_STARTS, APRIL_STARTS)

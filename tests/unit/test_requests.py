@@ -23,7 +23,7 @@ def event(body: Any = None, org_id: str = "acme", user_id: str = "", raw_body: s
     return {
         "raw": {
             "orgId": encoded(org_id),
-            "userId": encoded(user_id) if user_id else "",
+            "userId": encoded(user_id) if user_id else None,
             "body": encoded(text),
         }
     }
@@ -99,12 +99,12 @@ def test_an_event_without_the_raw_request_is_malformed() -> None:
 
 
 def test_a_body_that_is_not_base64_is_malformed() -> None:
-    request = {"raw": {"orgId": encoded("acme"), "userId": "", "body": "!!not base64!!"}}
+    request = {"raw": {"orgId": encoded("acme"), "userId": None, "body": "!!not base64!!"}}
     assert rejection(SetPlan, request).code == "MALFORMED_REQUEST"
 
 
 def test_a_body_that_is_not_utf8_is_malformed() -> None:
-    request = {"raw": {"orgId": encoded("acme"), "userId": "", "body": base64.b64encode(b"\xff\xfe").decode()}}
+    request = {"raw": {"orgId": encoded("acme"), "userId": None, "body": base64.b64encode(b"\xff\xfe").decode()}}
     assert rejection(SetPlan, request).code == "MALFORMED_REQUEST"
 
 

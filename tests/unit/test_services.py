@@ -21,15 +21,25 @@ from domain.errors import (
     UserLimitReached,
 )
 from domain.events import LimitReached
+from domain.periods import Period
 from domain.ports import StaleRead
-from domain.services import MAX_ATTEMPTS, ChargeRequest, CreditService, OrgCreditReserved
-from tests.fakes import FixedClock, InMemoryCreditStore, NotifierUnavailable, RecordingNotifier
+from domain.services import (
+    MAX_ATTEMPTS,
+    PUBLISH_ATTEMPTS,
+    ChargeRequest,
+    CreditService,
+    NotifyOutcome,
+    OrgCreditReserved,
+)
+from tests.fakes import FixedClock, InMemoryCreditStore, RecordingNotifier
 
 ORG = "org-1"
 ALICE = "alice"
 BOB = "bob"
 MARCH_10 = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 MARCH = "2024-03"
+MARCH_STARTS = datetime(2024, 3, 1, tzinfo=UTC)
+APRIL_STARTS = datetime(2024, 4, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -90,7 +100,7 @@ def test_charging_an_enquiry_reserves_an_org_credit_then_a_user_credit(
     # When the org step runs
     reserved = service.reserve_org_credit(charge_request)
     # Then one org credit is set aside and the enquiry is recorded as reserved
-    assert reserved.reservation == OrgReservation(MARCH, MARCH, "Basic", used=1, limit=100)
+    assert reserved.reservation == OrgReservation(MARCH, MARCH, "Basic", 1, 100, MARCH_STARTS, APRIL_STARTS)
     assert not reserved.replayed
     assert store.usage(ORG, MARCH).used == 1
     entry = store.entry(ORG, "enq-1")
@@ -722,44 +732,50 @@ def test_a_user_over_a_lowered_cap_has_nothing_remaining(service: CreditService,
 
 
 def last_credit(window: str = MARCH) -> OrgReservation:
-    return OrgReservation(window=window, period=window, plan="Lite", used=20, limit=20)
+    """The reservation of Lite's last credit; early in the window, so only LimitReached is due."""
+    period = Period.parse(window)
+    return OrgReservation(window, window, "Lite", 20, 20, period.starts_at, period.ends_at)
 
 
 def test_using_the_last_credit_publishes_limit_reached(
     service: CreditService, clock: FixedClock, notifier: RecordingNotifier
 ) -> None:
-    sent = service.notify(ORG, last_credit(), clock.now())
+    outcome = service.notify(ORG, last_credit(), clock.now(), "exec-1")
     expected = LimitReached(ORG, MARCH_10, "Lite", MARCH, 20, 20)
-    assert sent == [expected]
+    assert outcome == NotifyOutcome(sent=[expected], failed=[])
     assert notifier.published == [expected]
 
 
-def test_a_charge_that_leaves_credits_publishes_nothing(
-    service: CreditService, clock: FixedClock, notifier: RecordingNotifier
+def test_a_charge_that_leaves_credits_at_a_sustainable_pace_publishes_nothing(
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, notifier: RecordingNotifier
 ) -> None:
-    reservation = OrgReservation(window=MARCH, period=MARCH, plan="Lite", used=19, limit=20)
-    assert service.notify(ORG, reservation, clock.now()) == []
+    # 5 of 20 used by 10 March at noon is a pace of about 16 for the month: below the limit
+    reservation = OrgReservation(MARCH, MARCH, "Lite", 5, 20, MARCH_STARTS, APRIL_STARTS)
+    assert service.notify(ORG, reservation, clock.now(), "exec-1") == NotifyOutcome([], [])
     assert notifier.published == []
+    assert store.notices == {}
 
 
 def test_limit_reached_is_published_once_per_org_and_window(
     service: CreditService, clock: FixedClock, notifier: RecordingNotifier
 ) -> None:
     # Given LimitReached was published for March
-    service.notify(ORG, last_credit(), clock.now())
-    # When the notify step runs again for the same window (a retry, or the last credit of a top-up)
-    again = service.notify(ORG, last_credit(), clock.now())
+    service.notify(ORG, last_credit(), clock.now(), "exec-1")
+    # When the notify step runs again for the same window (another charge, or the last credit of a top-up)
+    again = service.notify(ORG, last_credit(), clock.now(), "exec-2")
+    # and the same execution's step is retried
+    retried = service.notify(ORG, last_credit(), clock.now(), "exec-1")
     # Then nothing more is published
-    assert again == []
+    assert again == retried == NotifyOutcome([], [])
     assert len(notifier.published) == 1
 
 
 def test_limit_reached_is_published_again_in_a_new_window_or_for_another_org(
     service: CreditService, clock: FixedClock, notifier: RecordingNotifier
 ) -> None:
-    service.notify(ORG, last_credit(MARCH), clock.now())
-    service.notify(ORG, last_credit("2024-04"), clock.now())
-    service.notify("org-2", last_credit(MARCH), clock.now())
+    service.notify(ORG, last_credit(MARCH), clock.now(), "exec-1")
+    service.notify(ORG, last_credit("2024-04"), clock.now(), "exec-2")
+    service.notify("org-2", last_credit(MARCH), clock.now(), "exec-3")
     assert [(event.org_id, event.period) for event in notifier.published] == [
         (ORG, MARCH),
         (ORG, "2024-04"),
@@ -767,27 +783,44 @@ def test_limit_reached_is_published_again_in_a_new_window_or_for_another_org(
     ]
 
 
-def test_a_failed_publish_withdraws_the_claim_so_a_retry_publishes(
-    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, notifier: RecordingNotifier
+def test_a_failed_publish_is_reported_and_withdraws_the_claim_so_the_next_chance_publishes(
+    service: CreditService,
+    store: InMemoryCreditStore,
+    clock: FixedClock,
+    notifier: RecordingNotifier,
+    pauses: list[int],
 ) -> None:
-    # Given a topic that refuses the first message
-    notifier.failures = 1
-    # When the notify step runs, Then the failure surfaces and the notice is not marked as sent
-    with pytest.raises(NotifierUnavailable):
-        service.notify(ORG, last_credit(), clock.now())
+    # Given a topic that refuses every try of the first notify step
+    notifier.failures = PUBLISH_ATTEMPTS
+    # When the notify step runs
+    outcome = service.notify(ORG, last_credit(), clock.now(), "exec-1")
+    # Then it tried PUBLISH_ATTEMPTS times, pausing between tries, and reports the notice as failed (no exception)
+    assert outcome == NotifyOutcome(sent=[], failed=[LimitReached(ORG, MARCH_10, "Lite", MARCH, 20, 20)])
+    assert notifier.attempts == PUBLISH_ATTEMPTS
+    assert len(pauses) == PUBLISH_ATTEMPTS - 1
     assert notifier.published == []
-    assert store.notices == set()
-    # When the step is retried, Then LimitReached is published
-    sent = service.notify(ORG, last_credit(), clock.now())
-    assert len(sent) == 1
+    # and the notice is not marked as sent: the claim is gone
+    assert store.notices == {}
+    # When the next chance comes (another execution), Then LimitReached is published
+    again = service.notify(ORG, last_credit(), clock.now(), "exec-2")
+    assert [notice.kind for notice in again.sent] == ["LimitReached"]
     assert len(notifier.published) == 1
-    assert notifier.attempts == 2
+
+
+def test_a_publish_that_fails_once_is_retried_within_the_step(
+    service: CreditService, clock: FixedClock, notifier: RecordingNotifier
+) -> None:
+    notifier.failures = 1
+    outcome = service.notify(ORG, last_credit(), clock.now(), "exec-1")
+    assert [notice.kind for notice in outcome.sent] == ["LimitReached"]
+    assert outcome.failed == []
+    assert (notifier.attempts, len(notifier.published)) == (2, 1)
 
 
 def test_without_a_notifier_nothing_is_claimed_or_published(store: InMemoryCreditStore, clock: FixedClock) -> None:
     silent = CreditService(store, clock, None, pause=lambda attempt: None)
-    assert silent.notify(ORG, last_credit(), clock.now()) == []
-    assert store.notices == set()
+    assert silent.notify(ORG, last_credit(), clock.now(), "exec-1") == NotifyOutcome([], [])
+    assert store.notices == {}
 
 
 def test_the_charge_of_the_last_trial_credit_notifies_for_the_trial_window(
@@ -796,6 +829,7 @@ def test_the_charge_of_the_last_trial_credit_notifies_for_the_trial_window(
     service.set_plan(ORG, "Trial")
     charge_many(service, clock, 9)
     reserved, _ = charge(service, request(clock, "enq-last", reservation_id="exec-last"))
-    service.notify(ORG, reserved.reservation, clock.now())
+    service.notify(ORG, reserved.reservation, clock.now(), "exec-last")
     (event,) = notifier.published
+    assert isinstance(event, LimitReached)
     assert (event.plan, event.period, event.used, event.limit) == ("Trial", TRIAL_WINDOW, 10, 10)

@@ -159,3 +159,29 @@ def test_the_api_may_start_exactly_the_state_machines_its_routes_name() -> None:
     arns = {spec.arn: name for name, spec in STACK.state_machines.items()}
 
     assert allowed == {arns[_started_machine(route)] for route in STACK.routes}
+
+
+# -- notifications and metrics -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_names_the_metrics_namespace_and_service(function: str) -> None:
+    # Powertools refuses to flush a metric without a namespace: a handler that counts would fail instead.
+    environment = STACK.functions[function].environment
+
+    assert environment.get("POWERTOOLS_METRICS_NAMESPACE")
+    assert environment.get("POWERTOOLS_SERVICE_NAME") == "credits"
+
+
+def test_the_notify_function_may_publish_to_the_topic_it_is_told_to_publish_to() -> None:
+    policies = _properties("NotifyFunction")["Policies"]
+    published_to = [
+        policy["SNSPublishMessagePolicy"]["TopicName"]["Fn::GetAtt"]
+        for policy in policies
+        if isinstance(policy, dict) and "SNSPublishMessagePolicy" in policy
+    ]
+    told = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["ALERTS_TOPIC_ARN"]
+
+    assert published_to == [["AlertsTopic", "TopicName"]]
+    assert told == {"Ref": "AlertsTopic"}
+    assert RESOURCES["AlertsTopic"]["Type"] == "AWS::SNS::Topic"

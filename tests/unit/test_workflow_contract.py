@@ -280,3 +280,57 @@ def test_an_unexpected_error_in_the_saga_ends_as_service_unavailable_after_compe
         assert "ReleaseOrgCredit" in ending.path, ending.path
         assert ending.state.get("Error") == "ServiceUnavailable", ending.path
         assert json.loads(ending.state["Cause"])["httpStatus"] == 503
+
+
+# -- notifications never change a decision -----------------------------------------------------------------
+
+
+def _notify_tasks() -> list[Task]:
+    return [task for task in _tasks() if task.function == "NotifyFunction"]
+
+
+def test_the_use_credit_workflow_notifies_after_a_charge_and_after_an_org_limit_denial() -> None:
+    assert sorted(str(task) for task in _notify_tasks()) == [
+        "UseCreditStateMachine.Notify",
+        "UseCreditStateMachine.NotifyLimitReached",
+    ]
+
+
+@pytest.mark.parametrize("task", _notify_tasks(), ids=str)
+def test_a_failing_notify_step_carries_on_to_where_its_success_leads_with_the_decision_untouched(task: Task) -> None:
+    # A notification that cannot be sent must not turn a charge into a 503 or change a refusal's error document.
+    (catcher,) = task.spec["Catch"]
+
+    assert catcher["ErrorEquals"] == ["States.ALL"]
+    assert catcher["Next"] == task.spec["Next"]
+    assert catcher["ResultPath"] not in ("$", "$.error", "$.charge", "$.org", "$.user")
+    assert task.spec["ResultPath"] not in ("$", "$.error", "$.charge", "$.org", "$.user")
+
+
+@pytest.mark.parametrize("task", _notify_tasks(), ids=str)
+def test_a_notify_step_is_retried_only_for_failures_of_the_lambda_service(task: Task) -> None:
+    # The step sends at most once per claim; a retry is for an invocation that may not have run at all.
+    retried = {error for rule in task.spec.get("Retry", []) for error in rule["ErrorEquals"]}
+
+    assert retried
+    assert all(error.startswith("Lambda.") for error in retried), retried
+
+
+def test_an_org_limit_denial_is_notified_then_rejected_under_its_own_name() -> None:
+    use_credit = next(task.definition for task in _tasks() if task.machine == "UseCreditStateMachine")
+
+    ending = _route(use_credit["States"], "ReserveOrgCredit", "OrgLimitReached")
+
+    assert ending is not None
+    assert ending.path == ("ReserveOrgCredit", "NotifyLimitReached", "Rejected", "Reject")
+    assert ending.reports("OrgLimitReached")
+
+
+@pytest.mark.parametrize("error", ["NoActivePlan", "TrialExpired", "EnquiryChargedToAnotherUser", "EnquiryInProgress"])
+def test_other_refusals_of_the_org_step_are_not_notified(error: str) -> None:
+    use_credit = next(task.definition for task in _tasks() if task.machine == "UseCreditStateMachine")
+
+    ending = _route(use_credit["States"], "ReserveOrgCredit", error)
+
+    assert ending is not None
+    assert "NotifyLimitReached" not in ending.path

@@ -1,0 +1,155 @@
+"""Concurrent clients: the org's limit holds exactly, an enquiry is charged once, and nothing fails with a 5xx."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.http.support import (
+    MID_NOVEMBER,
+    assert_no_internals,
+    balance,
+    freeze_clock,
+    limit_reached_notices,
+    set_plan,
+    set_user_limit,
+    settled_balance,
+)
+
+BURST = 150
+WORKERS = 50
+
+
+def outcome(reply) -> str:
+    """A reply as one word: its status, and its code when it has one."""
+    code = reply.body.get("code") if isinstance(reply.body, dict) else None
+    return f"{reply.status} {code}" if code else str(reply.status)
+
+
+def in_parallel(workers: int, calls: list[Any]) -> list[Any]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_a_burst_of_150_enquiries_on_100_credits_charges_exactly_100(api, org_id):
+    # Given an org on Basic with exactly 100 credits left
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+    assert balance(api, org_id)["remaining"] == 100
+
+    # When 150 distinct enquiries arrive at once, from several users
+    started = time.monotonic()
+    replies = in_parallel(WORKERS, [lambda n=n: api.use(org_id, f"burst-{n}", f"user-{n % 7}") for n in range(BURST)])
+    elapsed = time.monotonic() - started
+    final = settled_balance(api, org_id)
+
+    # Then exactly 100 are charged, 50 are denied for the org's limit, none fails, and one LimitReached is sent
+    for reply in replies:
+        assert_no_internals(reply)
+    observed = {
+        "answers": dict(Counter(outcome(reply) for reply in replies)),
+        "used": final["used"],
+        "LimitReached notices": len(limit_reached_notices(api, org_id, "2026-11")),
+    }
+    assert observed == {
+        "answers": {"201": 100, "402 ORG_LIMIT_REACHED": 50},
+        "used": 100,
+        "LimitReached notices": 1,
+    }, f"after {elapsed:.1f} s"
+
+
+@pytest.mark.timeout(120)
+def test_the_same_enquiry_sent_20_times_at_once_is_charged_once(api, org_id):
+    # Given an org on Basic
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+
+    # When the same user sends the same enquiry 20 times at once
+    replies = in_parallel(20, [lambda: api.use(org_id, "one-enquiry", "alice") for _ in range(20)])
+
+    # Then one request charges it, the others see a replay or that it is in progress, and none fails
+    answers = Counter(outcome(reply) for reply in replies)
+    assert set(answers) <= {"201", "200", "409 ENQUIRY_IN_PROGRESS"}, answers
+    assert answers["201"] == 1, answers
+    assert all(reply.body["replayed"] is True for reply in replies if reply.status == 200)
+    final = settled_balance(api, org_id, quiet_seconds=1.0)
+    assert final["used"] == 1
+    assert balance(api, org_id, "alice")["user"]["used"] == 1
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_enquiries_of_one_user_stop_exactly_at_the_user_limit(api, org_id):
+    # Given an org on Basic that caps each user at 5
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+    set_user_limit(api, org_id, 5)
+
+    # When one user sends 20 distinct enquiries at once
+    replies = in_parallel(20, [lambda n=n: api.use(org_id, f"capped-{n}", "alice") for n in range(20)])
+
+    # Then 5 are charged, 15 are denied for the user's limit, and the denials cost the org nothing
+    assert Counter(outcome(reply) for reply in replies) == {"201": 5, "402 USER_LIMIT_REACHED": 15}
+    final = settled_balance(api, org_id, quiet_seconds=1.0)
+    assert final["used"] == 5
+    assert balance(api, org_id, "alice")["user"]["used"] == 5
+
+
+@pytest.mark.timeout(120)
+def test_the_same_top_up_sent_10_times_at_once_is_added_once(api, org_id):
+    # Given an org on Basic
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+
+    # When the same top-up is sent 10 times at once
+    replies = in_parallel(10, [lambda: api.top_up(org_id, 7, "invoice-7") for _ in range(10)])
+
+    # Then it is added once and every other answer acknowledges it
+    assert Counter(outcome(reply) for reply in replies) == {"201": 1, "200": 9}
+    assert balance(api, org_id)["topUpCredits"] == 7
+
+
+@pytest.mark.timeout(120)
+def test_distinct_top_ups_sent_at_once_are_all_added(api, org_id):
+    # Given an org on Basic
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+
+    # When 10 different top-ups of 7 are sent at once
+    replies = in_parallel(10, [lambda n=n: api.top_up(org_id, 7, f"invoice-{n}") for n in range(10)])
+
+    # Then all are added
+    assert Counter(outcome(reply) for reply in replies) == {"201": 10}
+    assert balance(api, org_id)["topUpCredits"] == 70
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_an_enquiry_retried_after_its_org_step_timed_out_is_charged_exactly_once(api, cloud, org_id):
+    # Given an org on Basic whose org-credit step is slower than its 8 s Step Functions timeout
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+
+    def slow_org_step(name: str, event: dict[str, Any]) -> None:
+        if name == "ReserveOrgCreditFunction" and event.get("charge", {}).get("orgId") == org_id:
+            time.sleep(9)
+
+    cloud.invocation_hooks.append(slow_org_step)
+
+    # When an enquiry is sent while the step is that slow (it may fail with a 5xx), the step recovers,
+    # and the client retries the enquiry
+    first = api.use(org_id, "slow-enquiry")
+    assert first.status in (201, 503, 504), first.body
+    time.sleep(2)  # the last slow attempt is still running when the client is answered
+    cloud.invocation_hooks.clear()
+    retried = api.use(org_id, "slow-enquiry")
+
+    # Then the retry is charged (or replayed), and the org paid for the enquiry exactly once
+    assert retried.status in (200, 201), retried.body
+    assert settled_balance(api, org_id, quiet_seconds=1.0)["used"] == 1

@@ -1,0 +1,154 @@
+"""What the workflow tests share: running the real state machines through the emulated account, and faults
+injected with `cloud.invocation_hooks` (called before each handler runs)."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from emulator.cloud import ExecutionResult, LocalCloud
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def execution_input(org_id: str, body: dict[str, Any] | None = None, user_id: str | None = None) -> str:
+    """The execution input API Gateway's request template builds (see template.yaml)."""
+    raw = {
+        "orgId": b64(org_id),
+        "userId": None if user_id is None else b64(user_id),
+        "body": "" if body is None else b64(json.dumps(body)),
+    }
+    return json.dumps({"raw": raw})
+
+
+@dataclass
+class Workflows:
+    """Starts the stack's state machines as API Gateway does (StartSyncExecution) and reads their history."""
+
+    cloud: LocalCloud
+
+    def run(
+        self, machine: str, org_id: str, body: dict[str, Any] | None = None, user_id: str | None = None
+    ) -> ExecutionResult:
+        arn = self.cloud.stack.state_machines[machine].arn
+        return self.cloud.start_sync_execution(arn, execution_input(org_id, body, user_id))
+
+    def succeeded(
+        self, machine: str, org_id: str, body: dict[str, Any] | None = None, user_id: str | None = None
+    ) -> dict[str, Any]:
+        result = self.run(machine, org_id, body, user_id)
+        assert result.status == "SUCCEEDED", result
+        output: dict[str, Any] = json.loads(result.output or "")
+        return output
+
+    def set_plan(self, org_id: str, plan: str) -> None:
+        self.succeeded("SetPlanStateMachine", org_id, {"plan": plan})
+
+    def set_user_limit(self, org_id: str, limit: int | None) -> None:
+        self.succeeded("SetUserLimitStateMachine", org_id, {"limit": limit})
+
+    def top_up(self, org_id: str, credits: int) -> None:
+        self.succeeded("TopUpStateMachine", org_id, {"credits": credits})
+
+    def use(self, org_id: str, enquiry_id: str, user_id: str = "user-1") -> ExecutionResult:
+        return self.run("UseCreditStateMachine", org_id, {"enquiryId": enquiry_id, "userId": user_id})
+
+    def balance(self, org_id: str, user_id: str | None = None) -> dict[str, Any]:
+        return self.succeeded("GetBalanceStateMachine", org_id, user_id=user_id)
+
+    def states_entered(self, result: ExecutionResult) -> list[str]:
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in self.cloud.execution_history(result.execution_arn)
+            if event["type"].endswith("StateEntered")
+        ]
+
+    def lambda_failures(self, result: ExecutionResult) -> list[str]:
+        return [
+            event["lambdaFunctionFailedEventDetails"]["error"]
+            for event in self.cloud.execution_history(result.execution_arn)
+            if event["type"] == "LambdaFunctionFailed"
+        ]
+
+
+@dataclass
+class Fault:
+    """An invocation hook that records the calls of one function and fails those `fail_on` selects."""
+
+    function: str
+    error: Callable[[], Exception]
+    fail_on: Callable[[int], bool]
+    before_failing: Callable[[dict[str, Any]], object] | None = None
+    calls: int = 0
+
+    def __call__(self, function: str, event: dict[str, Any]) -> None:
+        if function != self.function:
+            return
+        self.calls += 1
+        if self.fail_on(self.calls):
+            if self.before_failing is not None:
+                self.before_failing(event)
+            raise self.error()
+
+
+def inject(cloud: LocalCloud, fault: Fault) -> Fault:
+    cloud.invocation_hooks.append(fault)
+    return fault
+
+
+def always(_: int) -> bool:
+    return True
+
+
+def first_call_only(call: int) -> bool:
+    return call == 1
+
+
+def run_handler(cloud: LocalCloud, function: str, event: dict[str, Any]) -> object:
+    """Run the function's real handler, as template.yaml names it (a first attempt whose answer is then lost)."""
+    spec = cloud.stack.functions[function]
+    module, _, attribute = spec.handler.rpartition(".")
+    handler = getattr(importlib.import_module(module), attribute)
+    return handler(event, lambda_context(function, spec.arn))
+
+
+def lambda_context(function: str, arn: str) -> Any:
+    return SimpleNamespace(
+        function_name=function,
+        function_version="$LATEST",
+        invoked_function_arn=arn,
+        memory_limit_in_mb=512,
+        aws_request_id="lost-response",
+        log_group_name=f"/aws/lambda/{function}",
+        log_stream_name="local",
+        get_remaining_time_in_millis=lambda: 8000,
+    )
+
+
+def error_document(result: ExecutionResult) -> dict[str, Any]:
+    """The error document a failed execution answers with (its Cause)."""
+    assert result.cause is not None, result
+    document: dict[str, Any] = json.loads(result.cause)
+    return document
+
+
+def outcome(result: ExecutionResult) -> str:
+    if result.status == "SUCCEEDED":
+        return "charged" if json.loads(result.output or "")["charged"] else "replayed"
+    return str(result.error)
+
+
+def notifications_for(cloud: LocalCloud, org_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+    """What the alerts topic was sent about the org (optionally of one kind), oldest first."""
+    return [
+        note
+        for note in cloud.notifications()
+        if note.get("orgId") == org_id and (kind is None or note.get("kind") == kind)
+    ]
