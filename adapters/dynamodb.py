@@ -12,14 +12,16 @@ Item types (pk is always the org, so one org's items sit in one partition):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from domain.account import TRIAL_WINDOW, EntryState, LedgerEntry, OrgProfile, OrgReservation, Usage, UserReservation
+from domain.errors import StoreUnavailable
 from domain.periods import Period
 from domain.ports import (
     NOTICE_LEASE,
@@ -236,11 +238,49 @@ def _cancellation_codes(error: ClientError) -> list[str]:
     return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
 
 
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+"""DynamoDB answers worth retrying (after the client's own retries): the step fails with StoreUnavailable, which
+the workflow retries, and nothing was written."""
+
+
+class _Guarded:
+    """The DynamoDB client, with throttling and connection failures translated into the domain's StoreUnavailable."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        operation = getattr(self._client, name)
+
+        @functools.wraps(operation)
+        def guarded(**kwargs: Any) -> Any:
+            try:
+                return operation(**kwargs)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code in TRANSIENT_ERROR_CODES:
+                    raise StoreUnavailable(f"DynamoDB {name}: {code}") from error
+                raise
+            except BotoCoreError as error:
+                raise StoreUnavailable(f"DynamoDB {name}: {type(error).__name__}") from error
+
+        return guarded
+
+
 class DynamoCreditStore:
     """Implements domain.ports.CreditStore on one DynamoDB table."""
 
     def __init__(self, client: Any, table_name: str) -> None:
-        self._db = client
+        self._db = _Guarded(client)
         self._table = table_name
 
     # -- reads ---------------------------------------------------------------------------------------------

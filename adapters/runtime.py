@@ -37,7 +37,9 @@ class _ClockSlot:
 
 clock_slot = _ClockSlot()
 
-_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+# Short timeouts and one retry: a step must fail fast enough for the workflow to retry it, and compensate, within
+# API Gateway's 29 s (functions time out after 2 s; see tests/unit/test_time_budget.py).
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=1)
 
 
 @functools.cache

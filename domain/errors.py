@@ -89,6 +89,12 @@ class ReservationContended(DomainError):
     code = "RESERVATION_CONTENDED"
 
 
+class StoreUnavailable(DomainError):
+    """The credit store throttled or did not answer (after its client's own retries); safe to retry the step."""
+
+    code = "STORE_UNAVAILABLE"
+
+
 REJECTIONS: tuple[type[DomainError], ...] = (
     InvalidRequest,
     NoActivePlan,

@@ -15,6 +15,7 @@ import importlib
 import json
 import logging
 import os
+import threading
 import time
 import traceback
 import uuid
@@ -118,6 +119,21 @@ class _LambdaContext:
         return 8000
 
 
+def _function_error(error_type: str, message: str, stack: list[str]) -> dict[str, Any]:
+    """What Lambda's Invoke answers for a failed invocation; Step Functions reads errorType as the error name."""
+    return {
+        "StatusCode": 200,
+        "FunctionError": "Unhandled",
+        "ExecutedVersion": "$LATEST",
+        "Payload": {
+            "errorMessage": message,
+            "errorType": error_type,
+            "requestId": str(uuid.uuid4()),
+            "stackTrace": stack,
+        },
+    }
+
+
 class LocalCloud:
     """Starts the emulated account from template.yaml; `close()` (or the context manager) tears it down."""
 
@@ -126,6 +142,7 @@ class LocalCloud:
         self.clock = SettableClock()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
+        self._timeouts: dict[str, float] = {}
         self._original_invoke = lambda_eval_utils._invoke_lambda_function
         self._started = False
         self.invocation_hooks: list[Callable[[str, dict[str, Any]], None]] = []
@@ -194,6 +211,7 @@ class LocalCloud:
             module = importlib.import_module(module_name)
             module = importlib.reload(module)  # a fresh "container": clients bound to this mock
             self._handlers[spec.arn] = getattr(module, attribute)
+            self._timeouts[spec.arn] = spec.timeout_seconds
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)
@@ -201,28 +219,32 @@ class LocalCloud:
     # -- Lambda -----------------------------------------------------------------------------------------------
 
     def _invoke(self, parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
+        """Lambda's Invoke, in-process: the handler runs in a thread of its own so that, as on Lambda, an invocation
+        that outlives the function's Timeout is answered Sandbox.Timedout (the thread cannot be stopped, like a
+        write already sent; the fences of released reservations are what make that harmless)."""
         arn = str(parameters["FunctionName"])
-        handler = self._handlers[arn]
-        raw_payload = parameters.get("Payload") or b"{}"
-        event = json.loads(raw_payload)
+        handler, timeout = self._handlers[arn], self._timeouts[arn]
+        event = json.loads(parameters.get("Payload") or b"{}")
         name = arn.rsplit(":", 1)[-1]
-        try:
-            for hook in self.invocation_hooks:
-                hook(name, event)
-            result = handler(event, _LambdaContext(name, arn))
-        except Exception as error:  # noqa: BLE001  # the Lambda runtime reports any exception this way
-            return {
-                "StatusCode": 200,
-                "FunctionError": "Unhandled",
-                "ExecutedVersion": "$LATEST",
-                "Payload": {
-                    "errorMessage": str(error),
-                    "errorType": type(error).__name__,
-                    "requestId": str(uuid.uuid4()),
-                    "stackTrace": traceback.format_tb(error.__traceback__),
-                },
-            }
-        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": json.loads(json.dumps(result))}
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                for hook in self.invocation_hooks:
+                    hook(name, event)
+                outcome["result"] = json.loads(json.dumps(handler(event, _LambdaContext(name, arn))))
+            except Exception as error:  # noqa: BLE001  # the Lambda runtime reports any exception this way
+                outcome["error"] = error
+
+        worker = threading.Thread(target=run, name=f"lambda-{name}", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            return _function_error("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds", [])
+        if "error" in outcome:
+            error = outcome["error"]
+            return _function_error(type(error).__name__, str(error), traceback.format_tb(error.__traceback__))
+        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": outcome["result"]}
 
     # -- Step Functions -------------------------------------------------------------------------------------
 

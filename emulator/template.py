@@ -59,6 +59,7 @@ class FunctionSpec:
     logical_id: str
     handler: str
     environment: dict[str, str]
+    timeout_seconds: float = 3.0
 
     @property
     def arn(self) -> str:
@@ -194,7 +195,8 @@ def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
     template = load_yaml(path)
     resolver = Resolver(template)
     resources = resolver.resources
-    global_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    global_function = template.get("Globals", {}).get("Function", {})
+    global_env = global_function.get("Environment", {}).get("Variables", {})
 
     functions: dict[str, FunctionSpec] = {}
     state_machines: dict[str, StateMachineSpec] = {}
@@ -206,7 +208,8 @@ def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
         if kind == "AWS::Serverless::Function":
             variables = global_env | props.get("Environment", {}).get("Variables", {})
             environment = {key: str(resolver.resolve(value)) for key, value in variables.items()}
-            functions[name] = FunctionSpec(name, props["Handler"], environment)
+            timeout = float(props.get("Timeout", global_function.get("Timeout", 3)))
+            functions[name] = FunctionSpec(name, props["Handler"], environment, timeout)
         elif kind == "AWS::Serverless::StateMachine":
             definition = (path.parent / props["DefinitionUri"]).read_text(encoding="utf-8")
             substitutions = resolver.resolve(props.get("DefinitionSubstitutions", {}))

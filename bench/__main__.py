@@ -1,0 +1,178 @@
+"""`python -m bench`: measure, then print one table and the machine it was measured on.
+
+Exits 0 whatever the numbers (it is a report, a missed target included); 1 when the bench itself failed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from bench import cold_init, scenarios
+from bench.client import BenchError, Client
+from bench.cold_init import ColdInit
+from bench.counting import DynamoDBRequests, describe, per_decision
+from bench.report import format_table, machine, number, verdict
+from bench.scenarios import RequestCount, RequestCounts, Run
+from emulator.cloud import LocalCloud
+from emulator.server import serve
+from emulator.template import load_stack
+
+HOST = "127.0.0.1"
+THREADS = 8
+REQUESTS_TARGET = 3
+"""DynamoDB requests per decision on the happy path: one read, two transactional writes."""
+COLD_INIT_TARGET = 1.3
+"""A function's cold initialisation, as a multiple of `import boto3` plus one client."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    sequential: int
+    warmup: int
+    burst: int
+    counted: int
+    month_orgs: int
+    new_users: int
+    rounds: int
+
+
+@dataclass(frozen=True)
+class Results:
+    settings: Settings
+    sequential: Run
+    spread: Run
+    contended: Run
+    requests: RequestCounts
+    cold: ColdInit
+
+
+def _progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def measure(settings: Settings) -> Results:
+    stack = load_stack()
+    # First, while nothing else runs in this process: the children compete with nobody for the two cores.
+    _progress(f"cold initialisation ({len(stack.functions)} functions + baseline, {settings.rounds} rounds)")
+    cold = cold_init.measure(stack, settings.rounds)
+
+    with LocalCloud(stack) as cloud:
+        server = serve(cloud, HOST, 0)
+        threading.Thread(target=server.serve_forever, name="emulator", daemon=True).start()
+        port = int(server.server_address[1])
+        client = Client(HOST, port)
+        try:
+            client.freeze_clock(scenarios.STEADY_AT)
+            _progress(f"sequential latency ({settings.warmup} warm-up + {settings.sequential} decisions)")
+            sequential = scenarios.sequential(client, "bench-latency", settings.warmup, settings.sequential)
+
+            per_thread = settings.burst // THREADS
+            spread_orgs = [f"bench-spread-{number}" for number in range(THREADS)]
+            for org in [*spread_orgs, "bench-contended"]:
+                client.set_plan(org, scenarios.PLAN)
+            _progress(f"{THREADS} threads, {THREADS} orgs ({per_thread * THREADS} decisions)")
+            spread = scenarios.concurrent(HOST, port, scenarios.spread_work(spread_orgs, per_thread), warmup=2)
+            _progress(f"{THREADS} threads, one org ({per_thread * THREADS} decisions)")
+            contended_work = scenarios.contended_work("bench-contended", THREADS, per_thread)
+            contended = scenarios.concurrent(HOST, port, contended_work, warmup=2)
+
+            _progress("DynamoDB requests per decision")
+            requests = scenarios.request_counts(
+                client, DynamoDBRequests(), settings.counted, settings.month_orgs, settings.new_users
+            )
+            scenarios.check_no_notifications(client)
+            client.thaw_clock()
+        finally:
+            client.close()
+            server.shutdown()
+            server.server_close()
+    return Results(settings, sequential, spread, contended, requests, cold)
+
+
+def _latency(run: Run) -> str:
+    latency = run.latency
+    return f"p50 {latency.p50:.1f} ms, p95 {latency.p95:.1f}, p99 {latency.p99:.1f}, max {latency.max:.1f}"
+
+
+def _throughput(run: Run) -> str:
+    return f"{run.per_second:.1f} decisions/s (p50 {run.latency.p50:.1f} ms, p99 {run.latency.p99:.1f} ms)"
+
+
+def _requests_row(label: str, counted: RequestCount) -> list[str]:
+    value = per_decision(counted.counts, counted.decisions)
+    operations = describe(counted.counts, counted.decisions)
+    return [label, f"{number(value)} ({operations})", f"≤ {REQUESTS_TARGET}", verdict(value, REQUESTS_TARGET)]
+
+
+def render(results: Results) -> str:
+    settings, cold = results.settings, results.cold
+    requests = results.requests
+    per_thread = settings.burst // THREADS
+    rows = [
+        [f"Latency, sequential ({settings.sequential} decisions, 1 client)", _latency(results.sequential), "", ""],
+        [f"Throughput, {THREADS} threads on {THREADS} orgs ({results.spread.decisions})", _throughput(results.spread)]
+        + ["", ""],
+        [f"Throughput, {THREADS} threads on 1 org ({results.contended.decisions})", _throughput(results.contended)]
+        + ["", ""],
+        _requests_row(f"DynamoDB requests/decision, happy path ({requests.happy_path.decisions})", requests.happy_path),
+        _requests_row(
+            f"DynamoDB requests/decision, first of a month ({requests.first_of_month.decisions} orgs)",
+            requests.first_of_month,
+        ),
+        _requests_row(f"DynamoDB requests/decision, new user ({requests.new_user.decisions} users)", requests.new_user),
+        [f"Cold init, baseline: import boto3 + 1 client (median of {cold.rounds})", f"{cold.baseline.ms:.0f} ms", "", ""],
+    ]
+    for function in cold.functions:
+        ratio = function.seconds / cold.baseline.seconds
+        rows.append(
+            [
+                f"Cold init, {function.label} ({function.module})",
+                f"{function.ms:.0f} ms = {ratio:.2f}×",
+                f"≤ {COLD_INIT_TARGET}×",
+                verdict(ratio, COLD_INIT_TARGET),
+            ]
+        )
+    notes = (
+        f"HTTP/1.1 keep-alive, one connection per client thread; {settings.warmup} warm-up decisions first "
+        f"(and {per_thread} per thread for {THREADS} threads, after 2 each); orgs on {scenarios.PLAN}, clock frozen "
+        f"at {scenarios.STEADY_AT} (first of a month: {scenarios.NEXT_MONTH_AT}); every decision answered 201."
+    )
+    return "\n".join([machine(), "", format_table(["Measure", "Result", "Target", ""], rows), "", notes])
+
+
+def main(arguments: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--sequential", type=int, default=200, help="decisions timed one at a time")
+    parser.add_argument("--warmup", type=int, default=20, help="decisions before the sequential ones")
+    parser.add_argument("--burst", type=int, default=400, help=f"decisions of each {THREADS}-thread run")
+    parser.add_argument("--counted", type=int, default=50, help="happy-path decisions whose requests are counted")
+    parser.add_argument("--rounds", type=int, default=7, help="fresh interpreters per function (median)")
+    options = parser.parse_args(arguments)
+    settings = Settings(
+        sequential=options.sequential,
+        warmup=options.warmup,
+        burst=max(options.burst, THREADS),
+        counted=options.counted,
+        month_orgs=5,
+        new_users=10,
+        rounds=options.rounds,
+    )
+    # Handlers log at WARNING in the emulator; the bench's own output is the table.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    started = time.perf_counter()
+    try:
+        results = measure(settings)
+    except BenchError as error:
+        print(f"bench failed: {error}", file=sys.stderr)
+        return 1
+    print(render(results))
+    _progress(f"done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
