@@ -4,7 +4,9 @@ Item types (pk is always the org, so one org's items sit in one partition):
   PROFILE                      plan, trial start, per-user limit, version (optimistic concurrency)
   USAGE#<window>               used, topUps       window = period "YYYY-MM", or TRIAL for the trial
   USER#<userId>#<period>       used
-  ENQUIRY#<enquiryId>          the ledger entry of a charge (reserved or charged)
+  ENQUIRY#<enquiryId>          the ledger entry of a charge (reserved or charged); while only reserved it is
+                               also in the sparse index ReservedIndex (reservedShard, reservedAt), where the
+                               sweep finds reservations their workflow abandoned
   TOPUP#<topUpId>              a recorded top-up (idempotency of top-ups)
   FENCE#<reservationId>        a released reservation: its late write (a step that outlived its workflow) fails
   NOTICE#<kind>#<window>       a notification claimed (PENDING) or sent (SENT): once per org and window
@@ -13,6 +15,7 @@ Item types (pk is always the org, so one org's items sit in one partition):
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +28,7 @@ from domain.errors import StoreUnavailable
 from domain.periods import Period
 from domain.ports import (
     NOTICE_LEASE,
+    AbandonedReservation,
     AccountState,
     ChargeSnapshot,
     EntryExists,
@@ -161,6 +165,15 @@ def _entry_from_item(item: Mapping[str, Any] | None) -> LedgerEntry | None:
     )
 
 
+RESERVED_INDEX = "ReservedIndex"
+RESERVED_SHARDS = 8
+"""Reserved entries are spread over a few index partitions so that a burst of charges has no hot index key."""
+
+
+def reserved_shard(org_id: str) -> str:
+    return f"RESERVED#{zlib.crc32(org_id.encode()) % RESERVED_SHARDS}"
+
+
 def _entry_to_item(org_id: str, entry: LedgerEntry) -> Item:
     values: dict[str, Any] = {
         "type": "ENQUIRY",
@@ -177,6 +190,8 @@ def _entry_to_item(org_id: str, entry: LedgerEntry) -> Item:
         "windowStartsAt": entry.window_starts_at.isoformat(),
         "windowEndsAt": entry.window_ends_at.isoformat(),
     }
+    if entry.state is EntryState.ORG_RESERVED:
+        values |= {"reservedShard": reserved_shard(org_id), "reservedAt": entry.recorded_at.isoformat()}
     return entry_key(org_id, entry.enquiry_id) | {k: _serializer.serialize(v) for k, v in values.items()}
 
 
@@ -431,7 +446,8 @@ class DynamoCreditStore:
                         "TableName": self._table,
                         "Key": entry_key(org_id, entry.enquiry_id),
                         "UpdateExpression": "SET #state = :charged, userUsed = :userUsed"
-                        + (", userLimit = :userLimit" if reservation.limit is not None else ""),
+                        + (", userLimit = :userLimit" if reservation.limit is not None else "")
+                        + " REMOVE reservedShard, reservedAt",
                         "ConditionExpression": "reservationId = :rid AND #state = :reserved",
                         "ExpressionAttributeNames": {"#state": "state"},
                         "ExpressionAttributeValues": _values(
@@ -511,6 +527,32 @@ class DynamoCreditStore:
             if self._transact(actions) is None:
                 return True
         raise StaleRead(f"could not release the reservation of enquiry {enquiry_id}")
+
+    def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
+        found: list[AbandonedReservation] = []
+        for shard in range(RESERVED_SHARDS):
+            arguments: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": RESERVED_INDEX,
+                "KeyConditionExpression": "reservedShard = :shard AND reservedAt < :before",
+                "ExpressionAttributeValues": _values(shard=f"RESERVED#{shard}", before=reserved_before.isoformat()),
+            }
+            while len(found) < limit:
+                page = self._db.query(**arguments)
+                for raw in page.get("Items", []):
+                    item = _plain(raw) or {}
+                    found.append(
+                        AbandonedReservation(
+                            org_id=str(item[PK]).removeprefix("ORG#"),
+                            enquiry_id=str(item[SK]).removeprefix("ENQUIRY#"),
+                            reservation_id=str(item["reservationId"]),
+                            reserved_at=datetime.fromisoformat(str(item["reservedAt"])),
+                        )
+                    )
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return found[:limit]
 
     def save_profile(self, profile: OrgProfile, expected_version: int) -> None:
         condition = "attribute_not_exists(pk) OR version = :v" if expected_version == 0 else "version = :v"

@@ -91,15 +91,18 @@ def _child_environment(target: Target) -> dict[str, str]:
 
 def measure_once(target: Target) -> float:
     """Seconds the child spent importing the target (and creating the clients it creates at import)."""
-    completed = subprocess.run(  # noqa: S603  # this interpreter, a fixed snippet, a module name of the template
-        [sys.executable, "-c", _CHILD, target.module],
-        cwd=ROOT,
-        env=_child_environment(target),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    try:
+        completed = subprocess.run(  # noqa: S603  # this interpreter, a fixed snippet, a module of the template
+            [sys.executable, "-c", _CHILD, target.module],
+            cwd=ROOT,
+            env=_child_environment(target),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"cold init of {target.label} took over {error.timeout} s") from error
     if completed.returncode != 0:
         raise BenchError(f"cold init of {target.label} failed:\n{completed.stderr.strip()}")
     return float(completed.stdout.strip().splitlines()[-1])

@@ -37,6 +37,9 @@ class DynamoDBRequests:
             counts, self._counts = self._counts, Counter()
         return counts
 
+    def reset(self) -> None:
+        self.take()
+
     @contextmanager
     def installed(self) -> Iterator[DynamoDBRequests]:
         """Count while inside the block. The class's method is replaced, so clients created before (the
@@ -67,7 +70,6 @@ class DynamoDBRequests:
 def describe(counts: Mapping[str, int], decisions: int) -> str:
     """Per decision, by operation: 'BatchGetItem 1, TransactWriteItems 2'."""
     return ", ".join(f"{operation} {number(count / decisions)}" for operation, count in sorted(counts.items()))
-
 
 
 def per_decision(counts: Mapping[str, int], decisions: int) -> float:

@@ -6,11 +6,12 @@ to send and touches neither DynamoDB nor SNS."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from bench.client import BenchError, Client
@@ -67,10 +68,13 @@ def sequential(client: Client, org_id: str, warmup: int, decisions: int) -> Run:
     return Run(decisions, time.perf_counter() - started, Latency.of(samples))
 
 
-def concurrent(host: str, port: int, work: Sequence[Sequence[Charge]], warmup: int) -> Run:
+def concurrent(
+    host: str, port: int, work: Sequence[Sequence[Charge]], warmup: int, on_start: Callable[[], None] | None = None
+) -> Run:
     """One thread and one connection per list of charges, all let go at once; each thread first makes `warmup`
-    decisions of its own (not measured) so that connections and orgs are warm."""
-    gate = threading.Barrier(len(work) + 1, timeout=60)
+    decisions of its own (not measured) so that connections and orgs are warm. `on_start` runs when every thread
+    is ready and before any is let go, so what it resets sees the measured decisions only."""
+    gate = threading.Barrier(len(work) + 1, action=on_start, timeout=60)
 
     def worker(index: int, charges: Sequence[Charge]) -> list[float]:
         client = Client(host, port)
@@ -89,13 +93,16 @@ def concurrent(host: str, port: int, work: Sequence[Sequence[Charge]], warmup: i
 
     with ThreadPoolExecutor(max_workers=len(work)) as pool:
         futures = [pool.submit(worker, index, charges) for index, charges in enumerate(work)]
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):  # a worker failed: its future says why
             gate.wait()
-        except threading.BrokenBarrierError:
-            pass  # a worker failed: its future says why
         started = time.perf_counter()
-        samples = [seconds for future in futures for seconds in future.result()]
+        wait(futures)
         elapsed = time.perf_counter() - started
+    errors = [error for future in futures if (error := future.exception()) is not None]
+    if errors:
+        # The first thread to fail breaks the gate for the others: report what failed, not the broken gate.
+        raise next((error for error in errors if not isinstance(error, threading.BrokenBarrierError)), errors[0])
+    samples = [seconds for future in futures for seconds in future.result()]
     return Run(len(samples), elapsed, Latency.of(samples))
 
 

@@ -68,6 +68,16 @@ class AccountState:
 
 
 @dataclass(frozen=True)
+class AbandonedReservation:
+    """An org credit reserved for an enquiry whose workflow neither charged it nor gave it back."""
+
+    org_id: str
+    enquiry_id: str
+    reservation_id: str
+    reserved_at: datetime
+
+
+@dataclass(frozen=True)
 class TopUpRecord:
     top_up_id: str
     credits: int
@@ -109,6 +119,10 @@ class CreditStore(Protocol):
         """Give back what the reservation took and forget the entry; and fence the reservation, so that a write
         of it still in flight (a step that outlived its workflow) cannot land later. False when there was
         nothing to give back."""
+        ...
+
+    def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
+        """Reservations still neither charged nor released that were made before `reserved_before`."""
         ...
 
     def account(self, org_id: str, at: datetime) -> AccountState: ...

@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.account import (
     CreditAccount,
@@ -24,6 +24,7 @@ from domain.notices import notice_after_denial, notices_after_charge
 from domain.periods import Period, require_utc
 from domain.plans import plan_named
 from domain.ports import (
+    AbandonedReservation,
     AccountState,
     ChargeSnapshot,
     Clock,
@@ -39,6 +40,12 @@ from domain.ports import (
 
 PUBLISH_ATTEMPTS = 3
 """Tries to publish a notice within one step (the channel's client retries each try as well)."""
+
+ABANDONED_AFTER = timedelta(minutes=5)
+"""A reservation neither charged nor released this long after it was made belongs to a workflow that is over:
+every workflow ends within 28 s (its TimeoutSeconds), so five minutes leaves a wide margin."""
+
+SWEEP_BATCH = 500
 
 MAX_ATTEMPTS = 12
 """Optimistic-concurrency attempts inside one step before it gives up with ReservationContended (which the
@@ -142,6 +149,10 @@ class CreditService:
             if entry is not None:
                 if entry.is_mine(request.reservation_id):  # this step ran before and its write committed
                     return OrgCreditReserved(entry.org_reservation, self._user_hint(snapshot, entry))
+                if entry.state is EntryState.ORG_RESERVED and entry.recorded_at < request.decided_at - ABANDONED_AFTER:
+                    # Its workflow is long over without charging or releasing it: reclaim it now, as the sweep would.
+                    self._store.release(request.org_id, request.enquiry_id, entry.reservation_id, self.now())
+                    continue
                 entry.check_replay(request.user_id)
                 return OrgCreditReserved(entry.org_reservation, None, replayed=True, user=entry.user_reservation)
             reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(request.decided_at)
@@ -199,6 +210,16 @@ class CreditService:
     def release_org_credit(self, request: ChargeRequest) -> bool:
         """Compensation: give back this request's reservation. Safe to repeat."""
         return self._store.release(request.org_id, request.enquiry_id, request.reservation_id, self.now())
+
+    def sweep_abandoned_reservations(self) -> list[AbandonedReservation]:
+        """Give back the credits of reservations whose workflow ended without charging or releasing them (its
+        compensation failed too). Safe alongside anything: release is keyed by the reservation, and fences it."""
+        now = self.now()
+        released = []
+        for abandoned in self._store.abandoned_reservations(now - ABANDONED_AFTER, SWEEP_BATCH):
+            if self._store.release(abandoned.org_id, abandoned.enquiry_id, abandoned.reservation_id, now):
+                released.append(abandoned)
+        return released
 
     def notify(self, org_id: str, reservation: OrgReservation, at: datetime, claimant: str) -> NotifyOutcome:
         """Tell customer success what a granted charge means for the org: each kind once per org and window."""

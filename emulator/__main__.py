@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
 
 from emulator.cloud import LocalCloud
 from emulator.server import configure_logging, serve
@@ -22,11 +23,14 @@ def main() -> None:
             arguments.host, arguments.port,
             ", ".join(f"{route.method} {route.path}" for route in cloud.stack.routes),
         )  # fmt: skip
+        stop = threading.Event()
+        threading.Thread(target=cloud.run_schedules, args=(stop,), name="schedules", daemon=True).start()
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
+            stop.set()
             server.server_close()
 
 

@@ -191,11 +191,15 @@ class LocalCloud:
     def _create_resources(self) -> None:
         dynamodb = self.client("dynamodb")
         table = self.stack.table
+        indexes = (
+            {"GlobalSecondaryIndexes": table["GlobalSecondaryIndexes"]} if "GlobalSecondaryIndexes" in table else {}
+        )
         dynamodb.create_table(
             TableName=self.stack.table_name,
             AttributeDefinitions=table["AttributeDefinitions"],
             KeySchema=table["KeySchema"],
             BillingMode=table.get("BillingMode", "PAY_PER_REQUEST"),
+            **indexes,
         )
         self.client("sns").create_topic(Name=self.stack.topic_name)
         stepfunctions = self.client("stepfunctions")
@@ -245,6 +249,23 @@ class LocalCloud:
             error = outcome["error"]
             return _function_error(type(error).__name__, str(error), traceback.format_tb(error.__traceback__))
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": outcome["result"]}
+
+    def invoke(self, function_logical_id: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Invoke a function directly, as a schedule (EventBridge) does; answers Lambda's Invoke response."""
+        arn = self.stack.functions[function_logical_id].arn
+        return self._invoke({"FunctionName": arn, "Payload": json.dumps(event or {}).encode()}, REGION, None)
+
+    def run_schedules(self, stop: threading.Event) -> None:
+        """Invoke each scheduled function at its rate until `stop` is set (what `make run` does in background)."""
+        rates = {spec.logical_id: spec.schedule_seconds for spec in self.stack.functions.values()}
+        scheduled = {name: rate for name, rate in rates.items() if rate is not None}
+        due = {name: time.monotonic() + rate for name, rate in scheduled.items()}
+        while not stop.wait(1.0):
+            for name, rate in scheduled.items():
+                if time.monotonic() >= due[name]:
+                    due[name] = time.monotonic() + rate
+                    response = self.invoke(name, {"source": "aws.events", "detail-type": "Scheduled Event"})
+                    logging.getLogger("emulator").info("scheduled %s: %s", name, response.get("Payload"))
 
     # -- Step Functions -------------------------------------------------------------------------------------
 

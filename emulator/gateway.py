@@ -182,6 +182,14 @@ class Gateway:
                 frozen = self.cloud.clock.frozen_at
                 return Response(200, {"frozen": frozen is not None, "now": self.cloud.clock.now().isoformat()})
             return error(405, "METHOD_NOT_ALLOWED", "/_local/clock accepts GET, PUT, DELETE")
+        if request.path.startswith("/_local/invoke/"):
+            name = request.path.removeprefix("/_local/invoke/")
+            if name not in self.cloud.stack.functions:
+                return error(404, "NOT_FOUND", f"no function {name} in template.yaml")
+            if request.method != "POST":
+                return error(405, "METHOD_NOT_ALLOWED", "/_local/invoke/<function> accepts POST")
+            response = self.cloud.invoke(name)
+            return Response(200, response, note=f"invoked {name}")
         if request.path == "/_local/notifications":
             if request.method != "GET":
                 return error(405, "METHOD_NOT_ALLOWED", "/_local/notifications accepts GET")

@@ -60,6 +60,8 @@ class FunctionSpec:
     handler: str
     environment: dict[str, str]
     timeout_seconds: float = 3.0
+    schedule_seconds: float | None = None
+    """The rate of its Schedule event, if it has one."""
 
     @property
     def arn(self) -> str:
@@ -186,6 +188,14 @@ class Resolver:
         return {key: self.resolve(item) for key, item in value.items()}
 
 
+def _rate_seconds(expression: str) -> float:
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if match is None:
+        raise ValueError(f"the emulator runs rate(...) schedules only, not {expression!r}")
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
+    return float(match.group(1)) * unit
+
+
 def _route_pattern(path: str) -> re.Pattern[str]:
     regex = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
     return re.compile(f"^{regex}$")
@@ -209,7 +219,12 @@ def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
             variables = global_env | props.get("Environment", {}).get("Variables", {})
             environment = {key: str(resolver.resolve(value)) for key, value in variables.items()}
             timeout = float(props.get("Timeout", global_function.get("Timeout", 3)))
-            functions[name] = FunctionSpec(name, props["Handler"], environment, timeout)
+            rates = [
+                _rate_seconds(event["Properties"]["Schedule"])
+                for event in props.get("Events", {}).values()
+                if event.get("Type") in ("Schedule", "ScheduleV2")
+            ]
+            functions[name] = FunctionSpec(name, props["Handler"], environment, timeout, min(rates, default=None))
         elif kind == "AWS::Serverless::StateMachine":
             definition = (path.parent / props["DefinitionUri"]).read_text(encoding="utf-8")
             substitutions = resolver.resolve(props.get("DefinitionSubstitutions", {}))

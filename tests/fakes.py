@@ -20,6 +20,7 @@ from domain.events import LimitNotice
 from domain.periods import Period
 from domain.ports import (
     NOTICE_LEASE,
+    AbandonedReservation,
     AccountState,
     ChargeSnapshot,
     EntryExists,
@@ -201,6 +202,14 @@ class InMemoryCreditStore:
             self.user_usages[user_key] -= 1
         del self.entries[(org_id, enquiry_id)]
         return True
+
+    def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
+        found = [
+            AbandonedReservation(org_id, enquiry_id, entry.reservation_id, entry.recorded_at)
+            for (org_id, enquiry_id), entry in self.entries.items()
+            if entry.state is EntryState.ORG_RESERVED and entry.recorded_at < reserved_before
+        ]
+        return found[:limit]
 
     def save_profile(self, profile: OrgProfile, expected_version: int) -> None:
         self._write("save_profile")

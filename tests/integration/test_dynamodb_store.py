@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.dynamodb import PK, SK, DynamoCreditStore
+from adapters.dynamodb import PK, RESERVED_INDEX, SK, DynamoCreditStore
 from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, reserve_user_credit
 from domain.periods import Period
 from domain.ports import NOTICE_LEASE, EntryExists, StaleRead, TopUpRecord
@@ -91,8 +91,14 @@ def test_the_table_in_template_yaml_is_keyed_as_the_adapter_expects() -> None:
         attribute["AttributeName"]: attribute["AttributeType"] for attribute in table["AttributeDefinitions"]
     }
 
+    (index,) = table["GlobalSecondaryIndexes"]
+    index_keys = {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}
+
     assert key_schema == {"HASH": PK, "RANGE": SK}
-    assert attribute_types == {PK: "S", SK: "S"}
+    assert index["IndexName"] == RESERVED_INDEX
+    assert index_keys == {"HASH": "reservedShard", "RANGE": "reservedAt"}
+    assert "reservationId" in index["Projection"]["NonKeyAttributes"]
+    assert attribute_types == {PK: "S", SK: "S", "reservedShard": "S", "reservedAt": "S"}
 
 
 def test_the_emulated_table_has_the_key_schema_of_the_template(cloud: LocalCloud) -> None:

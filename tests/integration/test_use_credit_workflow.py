@@ -387,14 +387,6 @@ def test_a_user_step_retried_after_its_write_committed_does_not_charge_the_user_
     assert (balance["used"], balance["user"]["used"]) == (1, 1)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: when ReleaseOrgCredit also fails (retries spent), the saga answers 503 'nothing was charged, retry "
-        "later' but the org credit stays used and the ORG_RESERVED ledger entry stays behind; every retry of the "
-        "enquiry is then refused with 409 EnquiryInProgress, for good (nothing reclaims an abandoned reservation)"
-    ),
-    strict=True,
-)
 def test_a_reservation_left_behind_by_a_failed_compensation_does_not_block_the_enquiry_forever(
     workflows: Workflows, org_id: str, cloud: LocalCloud
 ) -> None:
@@ -417,3 +409,48 @@ def test_a_reservation_left_behind_by_a_failed_compensation_does_not_block_the_e
     assert retried.status == "SUCCEEDED", retried
     assert json.loads(retried.output or "")["charged"] is True
     assert workflows.balance(org_id)["used"] == 1
+
+
+def test_the_sweep_gives_back_a_reservation_whose_compensation_failed(
+    workflows: Workflows, org_id: str, cloud: LocalCloud
+) -> None:
+    # Given a request whose user step crashed and whose compensation could not run either: a credit is held
+    cloud.clock.freeze(NOW)
+    workflows.set_plan(org_id, "Basic")
+    inject(cloud, Fault("ReserveUserCreditFunction", lambda: RuntimeError("boom"), always))
+    inject(cloud, Fault("ReleaseOrgCreditFunction", lambda: RuntimeError("table down"), always))
+    assert workflows.use(org_id, "enq-1").error == "ServiceUnavailable"
+    cloud.invocation_hooks.clear()
+    assert workflows.balance(org_id)["used"] == 1
+
+    # When the scheduled sweep runs within the grace period, Then it leaves the reservation alone
+    cloud.clock.freeze(NOW + timedelta(minutes=4))
+    assert cloud.invoke("SweepReservationsFunction")["Payload"] == {"released": 0}
+    assert workflows.balance(org_id)["used"] == 1
+
+    # When it runs after the grace period, Then the credit is given back, once
+    cloud.clock.freeze(NOW + timedelta(minutes=6))
+    assert cloud.invoke("SweepReservationsFunction")["Payload"] == {"released": 1}
+    assert cloud.invoke("SweepReservationsFunction")["Payload"] == {"released": 0}
+    assert workflows.balance(org_id)["used"] == 0
+
+    # And the enquiry can be charged afresh
+    retried = workflows.use(org_id, "enq-1")
+    assert json.loads(retried.output or "")["charged"] is True
+    assert workflows.balance(org_id)["used"] == 1
+
+
+def test_the_sweep_leaves_charged_enquiries_alone(workflows: Workflows, org_id: str, cloud: LocalCloud) -> None:
+    # Given charged enquiries made long ago
+    cloud.clock.freeze(NOW)
+    workflows.set_plan(org_id, "Basic")
+    workflows.use(org_id, "enq-1")
+    workflows.use(org_id, "enq-2")
+
+    # When the sweep runs much later
+    cloud.clock.freeze(NOW + timedelta(hours=1))
+    swept = cloud.invoke("SweepReservationsFunction")
+
+    # Then nothing is given back
+    assert swept["Payload"] == {"released": 0}
+    assert workflows.balance(org_id)["used"] == 2

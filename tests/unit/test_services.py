@@ -24,6 +24,7 @@ from domain.events import LimitReached
 from domain.periods import Period
 from domain.ports import StaleRead
 from domain.services import (
+    ABANDONED_AFTER,
     MAX_ATTEMPTS,
     PUBLISH_ATTEMPTS,
     ChargeRequest,
@@ -833,3 +834,73 @@ def test_the_charge_of_the_last_trial_credit_notifies_for_the_trial_window(
     (event,) = notifier.published
     assert isinstance(event, LimitReached)
     assert (event.plan, event.period, event.used, event.limit) == ("Trial", TRIAL_WINDOW, 10, 10)
+
+
+# -- abandoned reservations ----------------------------------------------------------------------------------
+
+
+def test_a_reservation_abandoned_by_its_workflow_is_given_back_by_the_sweep_after_the_grace_period(
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock
+) -> None:
+    # Given an org credit reserved by a workflow that then ended without charging or releasing it
+    service.set_plan(ORG, "Basic")
+    service.reserve_org_credit(request(clock))
+    assert store.usage(ORG, MARCH).used == 1
+
+    # When the sweep runs just inside the grace period, Then it leaves it
+    clock.advance(ABANDONED_AFTER - timedelta(seconds=1))
+    assert service.sweep_abandoned_reservations() == []
+
+    # When it runs after the grace period, Then the credit is back and the enquiry forgotten
+    clock.advance(timedelta(seconds=2))
+    (swept,) = service.sweep_abandoned_reservations()
+    assert (swept.org_id, swept.enquiry_id, swept.reservation_id) == (ORG, "enq-1", "exec-1")
+    assert store.usage(ORG, MARCH).used == 0
+    assert store.entry(ORG, "enq-1") is None
+
+
+def test_the_abandoned_workflow_cannot_charge_after_the_sweep(
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock
+) -> None:
+    # Given a reservation swept after its workflow was abandoned
+    service.set_plan(ORG, "Basic")
+    abandoned = request(clock)
+    service.reserve_org_credit(abandoned)
+    clock.advance(ABANDONED_AFTER + timedelta(seconds=1))
+    service.sweep_abandoned_reservations()
+
+    # When a step of that workflow, still running somewhere, tries to reserve again
+    # Then it is refused (the reservation is fenced) and nothing is counted
+    with pytest.raises(ReservationContended):
+        service.reserve_org_credit(abandoned)
+    assert store.usage(ORG, MARCH).used == 0
+
+
+def test_a_new_request_for_an_enquiry_held_by_an_abandoned_reservation_reclaims_it(
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock
+) -> None:
+    # Given an enquiry reserved by a workflow that ended without charging or releasing it, long ago
+    service.set_plan(ORG, "Basic")
+    service.reserve_org_credit(request(clock, reservation_id="exec-1"))
+    clock.advance(ABANDONED_AFTER + timedelta(seconds=1))
+
+    # When the client asks again (before any sweep)
+    reserved, _user = charge(service, request(clock, reservation_id="exec-2"))
+
+    # Then the old reservation is given back and the enquiry charged once
+    assert not reserved.replayed
+    assert store.usage(ORG, MARCH).used == 1
+    assert store.entry(ORG, "enq-1").reservation_id == "exec-2"
+
+
+def test_a_new_request_while_the_first_is_still_in_flight_is_told_to_retry(
+    service: CreditService, clock: FixedClock
+) -> None:
+    # Given an enquiry reserved a moment ago by a workflow still running
+    service.set_plan(ORG, "Basic")
+    service.reserve_org_credit(request(clock, reservation_id="exec-1"))
+    clock.advance(timedelta(seconds=10))
+
+    # When the client asks again, Then it is told the enquiry is in progress
+    with pytest.raises(EnquiryInProgress):
+        service.reserve_org_credit(request(clock, reservation_id="exec-2"))
