@@ -201,6 +201,26 @@ def _route_pattern(path: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$")
 
 
+def api_document(definition_body: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The API's OpenAPI document: inline, or the file an AWS::Include names (as `sam deploy` uploads it)."""
+    include = definition_body.get("Fn::Transform")
+    if include is None:
+        return definition_body
+    if include.get("Name") != "AWS::Include":
+        raise ValueError(f"the emulator reads AWS::Include transforms only, not {include.get('Name')}")
+    document: dict[str, Any] = load_yaml(base / include["Parameters"]["Location"])
+    return document
+
+
+def openapi_path(path: Path = TEMPLATE_PATH) -> Path:
+    """Where template.yaml keeps the REST API's OpenAPI document."""
+    for resource in load_yaml(path)["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Api":
+            include = resource["Properties"]["DefinitionBody"]["Fn::Transform"]
+            return path.parent / str(include["Parameters"]["Location"])
+    raise LookupError("template.yaml has no AWS::Serverless::Api")
+
+
 def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
     template = load_yaml(path)
     resolver = Resolver(template)
@@ -236,7 +256,7 @@ def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
         elif kind == "AWS::SNS::Topic":
             topic_name = name
         elif kind == "AWS::Serverless::Api":
-            for route_path, methods in props["DefinitionBody"]["paths"].items():
+            for route_path, methods in api_document(props["DefinitionBody"], path.parent)["paths"].items():
                 for method, operation in methods.items():
                     integration = resolver.resolve(operation["x-amazon-apigateway-integration"])
                     routes.append(Route(method.upper(), route_path, integration, _route_pattern(route_path)))

@@ -24,4 +24,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 "reservedAt": abandoned.reserved_at.isoformat(),
             },
         )
-    return {"released": len(released)}
+    return {
+        "released": len(released),
+        "reservations": [
+            {"orgId": item.org_id, "enquiryId": item.enquiry_id, "reservationId": item.reservation_id}
+            for item in released
+        ],
+    }
