@@ -31,7 +31,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy domain adapters functions emulator
+	$(VENV)/bin/mypy domain adapters functions emulator bench
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest
@@ -45,6 +45,9 @@ build: $(TOOLS)/.installed  ## sam build for the python3.13 / arm64 Lambda runti
 
 deploy: build  ## first time: sam deploy --guided (writes samconfig.toml choices)
 	$(TOOLS)/bin/sam deploy
+
+bench: $(VENV)/.installed  ## latency, throughput, DynamoDB requests per decision, cold starts (not part of make test)
+	$(PY) -m bench
 
 clean:
 	rm -rf .venv .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+from domain.ports import Clock
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -37,3 +39,16 @@ class SettableClock:
     def frozen_at(self) -> datetime | None:
         with self._lock:
             return self._frozen
+
+
+class _ClockSlot:
+    """The clock every function reads: the system clock, unless the local emulator installs its own."""
+
+    def __init__(self) -> None:
+        self.clock: Clock = SystemClock()
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+clock_slot = _ClockSlot()

@@ -1,55 +1,70 @@
-"""Composition root of the Lambda functions: settings validated at cold start, clients created once per
-container, the credit service wired to its adapters."""
+"""Composition root of the Lambda functions: settings checked at cold start, clients created once per container,
+the credit service wired to its adapters.
+
+Cold start matters on the request path, so this imports only what every function needs (no pydantic, no X-Ray
+SDK) and creates the SNS client only when a notice is first published."""
 
 from __future__ import annotations
 
 import functools
 import os
-from datetime import datetime
+import threading
+from dataclasses import dataclass
+from typing import Any
 
 import boto3
 from botocore.config import Config
-from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.clock import SystemClock
+from adapters.clock import clock_slot
 from adapters.dynamodb import DynamoCreditStore
 from adapters.sns import SnsNotifier
-from domain.ports import Clock
 from domain.services import CreditService
-
-
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
-    alerts_topic_arn: str = Field(min_length=1, validation_alias="ALERTS_TOPIC_ARN")
-
-
-class _ClockSlot:
-    """The clock every service reads; the system clock unless the local emulator installs its own."""
-
-    def __init__(self) -> None:
-        self.clock: Clock = SystemClock()
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-
-clock_slot = _ClockSlot()
 
 # Short timeouts and one retry: a step must fail fast enough for the workflow to retry it, and compensate, within
 # API Gateway's 29 s (functions time out after 2 s; see tests/unit/test_time_budget.py).
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=1)
 
 
+class SettingsError(RuntimeError):
+    """The function's environment is incomplete: a deployment mistake, reported at cold start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    alerts_topic_arn: str
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        missing = [name for name in ("TABLE_NAME", "ALERTS_TOPIC_ARN") if not os.environ.get(name)]
+        if missing:
+            raise SettingsError(f"environment variables not set: {', '.join(missing)}")
+        return cls(os.environ["TABLE_NAME"], os.environ["ALERTS_TOPIC_ARN"])
+
+
+class _LazyClient:
+    """A boto3 client created at its first use, for clients most invocations never need."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = boto3.client(self._service, config=_CLIENT_CONFIG)
+        return getattr(self._client, name)
+
+
 @functools.cache
 def settings() -> Settings:
-    return Settings.model_validate(dict(os.environ))
+    return Settings.from_environment()
 
 
 @functools.cache
 def credit_service() -> CreditService:
     config = settings()
     store = DynamoCreditStore(boto3.client("dynamodb", config=_CLIENT_CONFIG), config.table_name)
-    notifier = SnsNotifier(boto3.client("sns", config=_CLIENT_CONFIG), config.alerts_topic_arn)
+    notifier = SnsNotifier(_LazyClient("sns"), config.alerts_topic_arn)
     return CreditService(store, clock_slot, notifier)

@@ -34,7 +34,7 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends as stepfunctions_backends
 
 from adapters import runtime as function_runtime
-from adapters.clock import SettableClock
+from adapters.clock import SettableClock, clock_slot
 from emulator import dynamodb
 from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
 
@@ -160,7 +160,7 @@ class LocalCloud:
         _log_notifications()
         _cache_parsed_definitions()
         lambda_eval_utils._invoke_lambda_function = self._invoke
-        function_runtime.clock_slot.clock = self.clock
+        clock_slot.clock = self.clock
         function_runtime.settings.cache_clear()
         function_runtime.credit_service.cache_clear()
         self._create_resources()

@@ -1,5 +1,8 @@
-"""One logger and tracer for every function (service name, level and sampling come from the environment),
-and the service's metrics: decisions by outcome and reason, notifications by kind and outcome."""
+"""One logger for every function (service name and level come from the environment), and the service's
+metrics: decisions by outcome and reason, notifications by kind and outcome.
+
+No Powertools Tracer: Lambda's active tracing (template.yaml) already records each invocation in X-Ray, next
+to the workflow's trace, and the X-Ray SDK the Tracer loads would nearly double every function's cold start."""
 
 from __future__ import annotations
 
@@ -7,13 +10,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from domain.errors import Conflict, CreditDenied
 
 logger = Logger()
-tracer = Tracer()
 
 
 def count(name: str, **dimensions: str) -> None:

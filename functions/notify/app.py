@@ -7,13 +7,12 @@ from typing import Any
 
 from adapters.runtime import credit_service
 from functions.common.documents import charge_request_from, org_reservation_from
-from functions.common.observability import count_notification, logger, tracer
+from functions.common.observability import count_notification, logger
 
 service = credit_service()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = charge_request_from(event["charge"])
     if event.get("denied"):

@@ -10,13 +10,12 @@ from functions.common.documents import (
     user_reservation_document,
 )
 from functions.common.errors import rejections_as_documents
-from functions.common.observability import count_decision, denials_counted, logger, tracer
+from functions.common.observability import count_decision, denials_counted, logger
 
 service = credit_service()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @rejections_as_documents
 @denials_counted
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -4,13 +4,12 @@ releasing them, e.g. when the compensation itself failed. Nothing else ever recl
 from typing import Any
 
 from adapters.runtime import credit_service
-from functions.common.observability import count, logger, tracer
+from functions.common.observability import count, logger
 
 service = credit_service()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     released = service.sweep_abandoned_reservations()
     for abandoned in released:

@@ -6,14 +6,13 @@ from adapters.runtime import credit_service
 from domain.commands import TopUp
 from functions.common.documents import top_up_document
 from functions.common.errors import rejections_as_documents
-from functions.common.observability import logger, tracer
+from functions.common.observability import logger
 from functions.common.requests import parse_command
 
 service = credit_service()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @rejections_as_documents
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     command = parse_command(TopUp, event)

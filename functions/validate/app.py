@@ -2,18 +2,17 @@
 
 from typing import Any
 
-from adapters.runtime import clock_slot
+from adapters.clock import clock_slot
 from domain.commands import ChargeCredit
 from domain.periods import require_utc
 from domain.services import ChargeRequest
 from functions.common.documents import charge_request_document
 from functions.common.errors import rejections_as_documents
-from functions.common.observability import logger, tracer
+from functions.common.observability import logger
 from functions.common.requests import parse_command
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @rejections_as_documents
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     command = parse_command(ChargeCredit, event)
