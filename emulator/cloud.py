@@ -119,6 +119,10 @@ class _LambdaContext:
         return 8000
 
 
+class IntegrationTimeout(Exception):
+    """The execution did not end within API Gateway's integration timeout (it goes on, as on AWS)."""
+
+
 def _function_error(error_type: str, message: str, stack: list[str]) -> dict[str, Any]:
     """What Lambda's Invoke answers for a failed invocation; Step Functions reads errorType as the error name."""
     return {
@@ -285,7 +289,7 @@ class LocalCloud:
         pause = 0.0005
         while execution.status == "RUNNING":
             if time.monotonic() > deadline:
-                return ExecutionResult(execution.exec_arn, "TIMED_OUT", None, "States.Timeout", None)
+                raise IntegrationTimeout(execution.exec_arn)
             time.sleep(pause)
             pause = min(pause * 2, 0.01)
         described = execution.to_describe_output()

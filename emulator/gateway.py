@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-from emulator.cloud import LocalCloud
+from emulator.cloud import IntegrationTimeout, LocalCloud
 from emulator.vtl import HttpRequest, TemplateError, render_request_template, render_response_template
 
 log = logging.getLogger("emulator")
@@ -107,8 +107,9 @@ class Gateway:
                 continue
             return self._integrate(route.integration, route.path, request, request_id, params.groupdict())
         if allowed:
+            # API Gateway answers MISSING_AUTHENTICATION_TOKEN here too; the emulator says which methods exist.
             return error(405, "METHOD_NOT_ALLOWED", f"{request.path} accepts {', '.join(sorted(allowed))}")
-        return error(404, "NOT_FOUND", f"no route for {request.method} {request.path}")
+        return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", 403)
 
     def _integrate(
         self,
@@ -122,7 +123,7 @@ class Gateway:
         templates = integration.get("requestTemplates", {})
         if content_type.lower() not in templates:
             # passthroughBehavior "never": API Gateway refuses content types without a template
-            return error(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
+            return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", 415)
         http = HttpRequest(
             method=request.method,
             path=request.path,
@@ -135,8 +136,21 @@ class Gateway:
             stage=self.stage,
         )
         rendered = render_request_template(templates[content_type.lower()], http)
-        integration_status, integration_body = self._start_sync_execution(rendered.text.strip())
+        try:
+            integration_status, integration_body = self._start_sync_execution(rendered.text.strip())
+        except IntegrationTimeout:
+            return self._gateway_response("INTEGRATION_TIMEOUT", 504)
         return self._integration_response(integration, http, integration_status, integration_body)
+
+    def _gateway_response(self, kind: str, default_status: int) -> Response:
+        """What API Gateway itself answers, from the API document's x-amazon-apigateway-gateway-responses."""
+        configured = self.cloud.stack.gateway_responses.get(kind, {})
+        template = configured.get("responseTemplates", {}).get("application/json")
+        body: dict[str, Any] = {"message": kind}
+        if template is not None:
+            body = json.loads(template)
+        status = int(configured.get("statusCode", default_status))
+        return Response(status, body, note=str(body.get("code", kind)))
 
     def _start_sync_execution(self, request_text: str) -> tuple[int, str]:
         """The Step Functions API call API Gateway makes: (HTTP status, response body)."""

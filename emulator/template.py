@@ -102,6 +102,7 @@ class Stack:
     table: dict[str, Any]
     table_name: str
     topic_name: str
+    gateway_responses: dict[str, Any] = field(default_factory=dict)
 
 
 class Resolver:
@@ -233,6 +234,7 @@ def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
     routes: list[Route] = []
     table: dict[str, Any] = {}
     table_name = topic_name = ""
+    gateway_responses: dict[str, Any] = {}
     for name, resource in resources.items():
         kind, props = resource["Type"], resource.get("Properties", {})
         if kind == "AWS::Serverless::Function":
@@ -256,8 +258,10 @@ def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
         elif kind == "AWS::SNS::Topic":
             topic_name = name
         elif kind == "AWS::Serverless::Api":
-            for route_path, methods in api_document(props["DefinitionBody"], path.parent)["paths"].items():
+            document = api_document(props["DefinitionBody"], path.parent)
+            gateway_responses = document.get("x-amazon-apigateway-gateway-responses", {})
+            for route_path, methods in document["paths"].items():
                 for method, operation in methods.items():
                     integration = resolver.resolve(operation["x-amazon-apigateway-integration"])
                     routes.append(Route(method.upper(), route_path, integration, _route_pattern(route_path)))
-    return Stack(resources, functions, state_machines, routes, table, table_name, topic_name)
+    return Stack(resources, functions, state_machines, routes, table, table_name, topic_name, gateway_responses)
