@@ -22,7 +22,7 @@ from domain.services import CreditService
 
 # Short timeouts and one retry: a step must fail fast enough for the workflow to retry it, and compensate, within
 # API Gateway's 29 s (functions time out after 2 s; see tests/unit/test_time_budget.py).
-_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=1)
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=1)
 
 
 class SettingsError(RuntimeError):

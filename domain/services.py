@@ -18,7 +18,7 @@ from domain.account import (
     UserReservation,
     reserve_user_credit,
 )
-from domain.errors import ReservationContended, TopUpIdReused
+from domain.errors import ReservationContended, StoreUnavailable, TopUpIdReused
 from domain.events import LimitNotice
 from domain.notices import notice_after_denial, notices_after_charge
 from domain.periods import Period, require_utc
@@ -241,13 +241,26 @@ class CreditService:
             if not self._store.claim_notice(notice.org_id, notice.kind, notice.period, claimant, self.now()):
                 continue
             if self._publish(notice):
-                self._store.confirm_notice(notice.org_id, notice.kind, notice.period, claimant)
+                self._confirm(notice, claimant)
                 sent.append(notice)
             else:
                 # Nobody has heard it: give the claim up so the next charge or denial of the window sends it.
                 self._store.withdraw_notice(notice.org_id, notice.kind, notice.period, claimant)
                 failed.append(notice)
         return NotifyOutcome(sent, failed)
+
+    def _confirm(self, notice: LimitNotice, claimant: str) -> None:
+        """Record that the notice went out. Tried hard: a claim left unconfirmed is taken over after the lease
+        and the notice sent again (at least once is kept over at most once when the store stays unreachable)."""
+        for attempt in range(PUBLISH_ATTEMPTS):
+            try:
+                self._store.confirm_notice(notice.org_id, notice.kind, notice.period, claimant)
+            except StoreUnavailable:
+                if attempt + 1 == PUBLISH_ATTEMPTS:
+                    raise
+                self._pause(attempt + 4)
+                continue
+            return
 
     def _publish(self, notice: LimitNotice) -> bool:
         assert self._notifier is not None

@@ -23,6 +23,7 @@ from tests.integration.workflows import (
     notifications_for,
     outcome,
     run_handler,
+    swept_enquiries,
 )
 
 NOW = datetime(2025, 3, 14, 12, 30, tzinfo=UTC)
@@ -454,10 +455,3 @@ def test_the_sweep_leaves_charged_enquiries_alone(workflows: Workflows, org_id: 
     # Then nothing of theirs is given back
     assert swept == []
     assert workflows.balance(org_id)["used"] == 2
-
-
-def swept_enquiries(cloud: LocalCloud, org_id: str) -> list[str]:
-    """Run the scheduled sweep once; the enquiries of this org it gave back (other tests' orgs may be swept too)."""
-    response = cloud.invoke("SweepReservationsFunction")
-    assert "FunctionError" not in response, response
-    return [item["enquiryId"] for item in response["Payload"]["reservations"] if item["orgId"] == org_id]

@@ -152,3 +152,10 @@ def notifications_for(cloud: LocalCloud, org_id: str, kind: str | None = None) -
         for note in cloud.notifications()
         if note.get("orgId") == org_id and (kind is None or note.get("kind") == kind)
     ]
+
+
+def swept_enquiries(cloud: LocalCloud, org_id: str) -> list[str]:
+    """Run the scheduled sweep once; the enquiries of this org it gave back (other tests' orgs may be swept too)."""
+    response = cloud.invoke("SweepReservationsFunction")
+    assert "FunctionError" not in response, response
+    return [item["enquiryId"] for item in response["Payload"]["reservations"] if item["orgId"] == org_id]
