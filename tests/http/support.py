@@ -84,14 +84,19 @@ def charge(api: Api, org_id: str, count: int, prefix: str = "enq", user_id: str 
         assert reply.status == 201, (number, reply.body)
 
 
-def limit_reached_notices(api: Api, org_id: str, period: str | None = None) -> list[dict[str, Any]]:
+def notices(api: Api, org_id: str, kind: str, period: str | None = None) -> list[dict[str, Any]]:
+    """The notifications of one kind published for the org (the emulator lists every org's)."""
     return [
         notice
         for notice in api.notifications()
-        if notice.get("kind") == "LimitReached"
+        if notice.get("kind") == kind
         and notice.get("orgId") == org_id
         and (period is None or notice.get("period") == period)
     ]
+
+
+def limit_reached_notices(api: Api, org_id: str, period: str | None = None) -> list[dict[str, Any]]:
+    return notices(api, org_id, "LimitReached", period)
 
 
 def settled_balance(api: Api, org_id: str, quiet_seconds: float = 3.0, at_most_seconds: float = 60.0) -> dict[str, Any]:
