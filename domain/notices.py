@@ -8,16 +8,10 @@ from datetime import datetime
 
 from domain.account import Allowance, OrgReservation
 from domain.events import LimitForecast, LimitNotice, LimitReached
-from domain.periods import require_utc
+from domain.periods import elapsed_fraction, require_utc
 
 EARLIEST_FORECAST_FRACTION = 0.1
 """The pace is measured over at least a tenth of the period, so two reports on the 1st do not look like a flood."""
-
-
-def elapsed_fraction(starts_at: datetime, ends_at: datetime, now: datetime) -> float:
-    span = (ends_at - starts_at).total_seconds()
-    done = (require_utc(now) - starts_at).total_seconds()
-    return min(max(done / span, 0.0), 1.0)
 
 
 def projected_usage(used: int, starts_at: datetime, ends_at: datetime, now: datetime) -> float:

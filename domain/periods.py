@@ -15,6 +15,13 @@ def require_utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
+def elapsed_fraction(starts_at: datetime, ends_at: datetime, now: datetime) -> float:
+    """How much of the window [starts_at, ends_at) has passed at `now`, from 0.0 to 1.0."""
+    span = (ends_at - starts_at).total_seconds()
+    done = (require_utc(now) - starts_at).total_seconds()
+    return min(max(done / span, 0.0), 1.0)
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     year: int
@@ -53,9 +60,7 @@ class Period:
         return Period(self.year + self.month // 12, self.month % 12 + 1)
 
     def elapsed_fraction(self, instant: datetime) -> float:
-        span = (self.ends_at - self.starts_at).total_seconds()
-        done = (require_utc(instant) - self.starts_at).total_seconds()
-        return min(max(done / span, 0.0), 1.0)
+        return elapsed_fraction(self.starts_at, self.ends_at, instant)
 
     def __str__(self) -> str:
         return self.key

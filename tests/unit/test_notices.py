@@ -14,11 +14,11 @@ from domain.account import TRIAL_WINDOW, CreditAccount, OrgProfile, OrgReservati
 from domain.events import LimitForecast, LimitNotice, LimitReached
 from domain.notices import (
     EARLIEST_FORECAST_FRACTION,
-    elapsed_fraction,
     notice_after_denial,
     notices_after_charge,
     projected_usage,
 )
+from domain.periods import elapsed_fraction
 from domain.plans import plan_named
 from domain.ports import NOTICE_LEASE
 from domain.services import PUBLISH_ATTEMPTS, ChargeRequest, CreditService, NotifyOutcome
