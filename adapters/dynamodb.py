@@ -15,6 +15,8 @@ Item types (pk is always the org, so one org's items sit in one partition):
 from __future__ import annotations
 
 import functools
+import random
+import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -267,6 +269,10 @@ TRANSIENT_ERROR_CODES = frozenset(
 the workflow retries, and nothing was written."""
 
 
+UNPROCESSED_KEYS_ATTEMPTS = 5
+"""Times a read asks again for keys BatchGetItem left unprocessed (throttled) before the step gives up."""
+
+
 class _Guarded:
     """The DynamoDB client, with throttling and connection failures translated into the domain's StoreUnavailable."""
 
@@ -284,6 +290,10 @@ class _Guarded:
                 code = error.response.get("Error", {}).get("Code", "")
                 if code in TRANSIENT_ERROR_CODES:
                     raise StoreUnavailable(f"DynamoDB {name}: {code}") from error
+                if code == "TransactionConflictException":
+                    # A single-item write on an item that a transaction in flight holds: nothing was written, and
+                    # what the caller read is about to change; read again and decide again.
+                    raise StaleRead(f"DynamoDB {name}: {code}") from error
                 raise
             except BotoCoreError as error:
                 raise StoreUnavailable(f"DynamoDB {name}: {type(error).__name__}") from error
@@ -301,16 +311,24 @@ class DynamoCreditStore:
     # -- reads ---------------------------------------------------------------------------------------------
 
     def _get_many(self, keys: Sequence[Item]) -> list[dict[str, Any] | None]:
-        """One BatchGetItem, strongly consistent; unprocessed keys are asked for again."""
+        """One BatchGetItem, strongly consistent; unprocessed keys are asked for again after a jittered,
+        growing pause, as DynamoDB asks ("we strongly recommend that you use an exponential backoff algorithm"),
+        a bounded number of times."""
         pending = list(keys)
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        while pending:
+        for attempt in range(UNPROCESSED_KEYS_ATTEMPTS + 1):
+            if not pending:
+                break
+            if attempt:
+                time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))  # noqa: S311  # jitter
             response = self._db.batch_get_item(RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}})
             for item in response.get("Responses", {}).get(self._table, []):
                 plain = _plain(item)
                 assert plain is not None
                 found[(plain[PK], plain[SK])] = plain
             pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        if pending:
+            raise StoreUnavailable(f"DynamoDB batch_get_item: {len(pending)} keys still unprocessed")
         return [found.get((key[PK]["S"], key[SK]["S"])) for key in keys]
 
     def _get(self, key: Item) -> dict[str, Any] | None:
@@ -476,57 +494,58 @@ class DynamoCreditStore:
                 },
             }
         }
-        for _ in range(20):
-            entry = _entry_from_item(self._get(entry_key(org_id, enquiry_id)))
-            if entry is None or not entry.is_mine(reservation_id):
-                # Nothing of this reservation to give back (yet): fence it, so that it never lands.
-                not_mine = {
-                    "ConditionCheck": {
-                        "TableName": self._table,
-                        "Key": entry_key(org_id, enquiry_id),
-                        "ConditionExpression": "attribute_not_exists(pk) OR reservationId <> :rid",
-                        "ExpressionAttributeValues": _values(rid=reservation_id),
-                    }
+        entry = _entry_from_item(self._get(entry_key(org_id, enquiry_id)))
+        if entry is None or not entry.is_mine(reservation_id):
+            # Nothing of this reservation to give back (yet): fence it, so that it never lands.
+            not_mine = {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": entry_key(org_id, enquiry_id),
+                    "ConditionExpression": "attribute_not_exists(pk) OR reservationId <> :rid",
+                    "ExpressionAttributeValues": _values(rid=reservation_id),
                 }
-                if self._transact([fence, not_mine]) is None:
-                    return False
-                continue  # it landed meanwhile: give it back
-            actions: list[Item] = [
-                fence,
+            }
+            codes = self._transact([fence, not_mine])
+            if codes is None:
+                return False
+            raise StaleRead(f"release of {enquiry_id}: {','.join(codes)}")  # it landed meanwhile, or a conflict
+        actions: list[Item] = [
+            fence,
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": usage_key(org_id, entry.window),
+                    "UpdateExpression": "SET used = used - :one",
+                    "ConditionExpression": "used >= :one",
+                    "ExpressionAttributeValues": _values(one=1),
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": entry_key(org_id, enquiry_id),
+                    "ConditionExpression": "reservationId = :rid AND #state = :state",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": _values(rid=reservation_id, state=entry.state.value),
+                }
+            },
+        ]
+        if entry.state is EntryState.CHARGED:
+            actions.append(
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": usage_key(org_id, entry.window),
+                        "Key": user_usage_key(org_id, entry.user_id, entry.period),
                         "UpdateExpression": "SET used = used - :one",
                         "ConditionExpression": "used >= :one",
                         "ExpressionAttributeValues": _values(one=1),
                     }
-                },
-                {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": entry_key(org_id, enquiry_id),
-                        "ConditionExpression": "reservationId = :rid AND #state = :state",
-                        "ExpressionAttributeNames": {"#state": "state"},
-                        "ExpressionAttributeValues": _values(rid=reservation_id, state=entry.state.value),
-                    }
-                },
-            ]
-            if entry.state is EntryState.CHARGED:
-                actions.append(
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": user_usage_key(org_id, entry.user_id, entry.period),
-                            "UpdateExpression": "SET used = used - :one",
-                            "ConditionExpression": "used >= :one",
-                            "ExpressionAttributeValues": _values(one=1),
-                        }
-                    }
-                )
-            if self._transact(actions) is None:
-                return True
-        raise StaleRead(f"could not release the reservation of enquiry {enquiry_id}")
+                }
+            )
+        codes = self._transact(actions)
+        if codes is None:
+            return True
+        raise StaleRead(f"release of {enquiry_id}: {','.join(codes)}")
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
         found: list[AbandonedReservation] = []

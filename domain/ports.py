@@ -118,7 +118,7 @@ class CreditStore(Protocol):
     def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
         """Give back what the reservation took and forget the entry; and fence the reservation, so that a write
         of it still in flight (a step that outlived its workflow) cannot land later. False when there was
-        nothing to give back."""
+        nothing to give back. One try: StaleRead when it lost a race (read again and try again)."""
         ...
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:

@@ -3,8 +3,7 @@ back under optimistic concurrency (read, decide, conditional write; on a stale r
 
 from __future__ import annotations
 
-import random
-import time
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from domain.ports import (
     TopUpRecord,
     UserSnapshot,
 )
+from domain.retry import Retry
 
 PUBLISH_ATTEMPTS = 3
 """Tries to publish a notice within one step (the channel's client retries each try as well)."""
@@ -46,15 +46,6 @@ ABANDONED_AFTER = timedelta(minutes=5)
 every workflow ends within 28 s (its TimeoutSeconds), so five minutes leaves a wide margin."""
 
 SWEEP_BATCH = 500
-
-MAX_ATTEMPTS = 12
-"""Optimistic-concurrency attempts inside one step before it gives up with ReservationContended (which the
-workflow retries). Twelve short jittered pauses keep a step well under a second of waiting."""
-
-
-def jittered_pause(attempt: int) -> None:
-    """Full-jitter exponential backoff: 2 ms doubling, capped at 50 ms."""
-    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311  # jitter, not cryptography
 
 
 @dataclass(frozen=True)
@@ -128,20 +119,21 @@ class CreditService:
         store: CreditStore,
         clock: Clock,
         notifier: Notifier | None = None,
-        pause: Callable[[int], None] = jittered_pause,
+        retry: Retry | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._notifier = notifier
-        self._pause = pause
+        self._retry = retry or Retry()
 
     def now(self) -> datetime:
         return require_utc(self._clock.now())
 
     # -- the use-credit saga ---------------------------------------------------------------------------
 
-    def reserve_org_credit(self, request: ChargeRequest) -> OrgCreditReserved:
-        for attempt in range(MAX_ATTEMPTS):
+    def reserve_org_credit(self, request: ChargeRequest, deadline: float | None = None) -> OrgCreditReserved:
+        """`deadline` (monotonic clock): when to stop trying; a Lambda passes its own timeout less a margin."""
+        for attempt in self._retry.attempts(deadline):
             snapshot = self._store.charge_snapshot(
                 request.org_id, request.decided_at, request.user_id, request.enquiry_id
             )
@@ -151,7 +143,8 @@ class CreditService:
                     return OrgCreditReserved(entry.org_reservation, self._user_hint(snapshot, entry))
                 if entry.state is EntryState.ORG_RESERVED and entry.recorded_at < request.decided_at - ABANDONED_AFTER:
                     # Its workflow is long over without charging or releasing it: reclaim it now, as the sweep would.
-                    self._store.release(request.org_id, request.enquiry_id, entry.reservation_id, self.now())
+                    with contextlib.suppress(StaleRead):  # lost a race: the next read tells
+                        self._store.release(request.org_id, request.enquiry_id, entry.reservation_id, self.now())
                     continue
                 entry.check_replay(request.user_id)
                 return OrgCreditReserved(entry.org_reservation, None, replayed=True, user=entry.user_reservation)
@@ -175,7 +168,6 @@ class CreditService:
                 # that up rather than keep losing the race (the limit itself is never given up).
                 counted = self._store.reserve_org_credit(snapshot, reservation, entry, exact=attempt == 0)
             except (StaleRead, EntryExists):
-                self._pause(attempt)
                 continue
             except Fenced:
                 raise ReservationContended("this request was given up (compensated) before it could reserve") from None
@@ -186,9 +178,11 @@ class CreditService:
     def _user_hint(snapshot: ChargeSnapshot, entry: LedgerEntry) -> UserSnapshot:
         return UserSnapshot(snapshot.profile.version, snapshot.profile.per_user_limit, snapshot.user_used, entry)
 
-    def reserve_user_credit(self, request: ChargeRequest, hint: UserSnapshot | None) -> UserReservation:
+    def reserve_user_credit(
+        self, request: ChargeRequest, hint: UserSnapshot | None, deadline: float | None = None
+    ) -> UserReservation:
         period = Period.containing(request.decided_at).key
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in self._retry.attempts(deadline):
             snapshot = hint if hint is not None and attempt == 0 else None
             if snapshot is None:
                 snapshot = self._store.user_snapshot(request.org_id, request.user_id, period, request.enquiry_id)
@@ -202,23 +196,33 @@ class CreditService:
             try:
                 self._store.reserve_user_credit(request.org_id, snapshot, reservation, entry, exact=attempt == 0)
             except StaleRead:
-                self._pause(attempt)
                 continue
             return reservation
         raise ReservationContended("the user's credits are changing too fast to reserve one; retry")
 
-    def release_org_credit(self, request: ChargeRequest) -> bool:
+    def release_org_credit(self, request: ChargeRequest, deadline: float | None = None) -> bool:
         """Compensation: give back this request's reservation. Safe to repeat."""
-        return self._store.release(request.org_id, request.enquiry_id, request.reservation_id, self.now())
+        return self._release(request.org_id, request.enquiry_id, request.reservation_id, deadline)
 
-    def sweep_abandoned_reservations(self) -> list[AbandonedReservation]:
+    def _release(self, org_id: str, enquiry_id: str, reservation_id: str, deadline: float | None) -> bool:
+        for _ in self._retry.attempts(deadline):
+            try:
+                return self._store.release(org_id, enquiry_id, reservation_id, self.now())
+            except StaleRead:
+                continue
+        raise ReservationContended(f"the reservation of enquiry {enquiry_id} could not be released yet; retry")
+
+    def sweep_abandoned_reservations(self, deadline: float | None = None) -> list[AbandonedReservation]:
         """Give back the credits of reservations whose workflow ended without charging or releasing them (its
         compensation failed too). Safe alongside anything: release is keyed by the reservation, and fences it."""
         now = self.now()
         released = []
         for abandoned in self._store.abandoned_reservations(now - ABANDONED_AFTER, SWEEP_BATCH):
-            if self._store.release(abandoned.org_id, abandoned.enquiry_id, abandoned.reservation_id, now):
-                released.append(abandoned)
+            try:
+                if self._release(abandoned.org_id, abandoned.enquiry_id, abandoned.reservation_id, deadline):
+                    released.append(abandoned)
+            except ReservationContended:
+                break  # out of time: the next sweep goes on
         return released
 
     def notify(self, org_id: str, reservation: OrgReservation, at: datetime, claimant: str) -> NotifyOutcome:
@@ -258,7 +262,7 @@ class CreditService:
             except StoreUnavailable:
                 if attempt + 1 == PUBLISH_ATTEMPTS:
                     raise
-                self._pause(attempt + 4)
+                self._retry.backoff(attempt + 4)
                 continue
             return
 
@@ -269,37 +273,40 @@ class CreditService:
                 self._notifier.publish(notice)
             except NotificationNotDelivered:
                 if attempt + 1 < PUBLISH_ATTEMPTS:
-                    self._pause(attempt + 4)
+                    self._retry.backoff(attempt + 4)
                 continue
             return True
         return False
 
     # -- staff commands and queries --------------------------------------------------------------------
 
-    def set_plan(self, org_id: str, plan_name: str) -> Balance:
+    def set_plan(self, org_id: str, plan_name: str, deadline: float | None = None) -> Balance:
         plan = plan_named(plan_name)
-        return self._change_profile(org_id, lambda account, now: account.change_plan(plan, now))
+        return self._change_profile(org_id, lambda account, now: account.change_plan(plan, now), deadline)
 
-    def set_user_limit(self, org_id: str, limit: int | None) -> Balance:
-        return self._change_profile(org_id, lambda account, now: account.set_user_limit(limit, now))
+    def set_user_limit(self, org_id: str, limit: int | None, deadline: float | None = None) -> Balance:
+        return self._change_profile(org_id, lambda account, now: account.set_user_limit(limit, now), deadline)
 
-    def _change_profile(self, org_id: str, change: Callable[[CreditAccount, datetime], OrgProfile]) -> Balance:
+    def _change_profile(
+        self, org_id: str, change: Callable[[CreditAccount, datetime], OrgProfile], deadline: float | None
+    ) -> Balance:
         now = self.now()
-        for attempt in range(MAX_ATTEMPTS):
+        for _ in self._retry.attempts(deadline):
             state = self._store.account(org_id, now)
             profile = change(CreditAccount(state.profile, state.usage_for(state.profile, now)), now)
             if profile is not state.profile:
                 try:
                     self._store.save_profile(profile, expected_version=state.profile.version)
                 except StaleRead:
-                    self._pause(attempt)
                     continue
             return _balance(state, profile, now)
         raise ReservationContended("the org is changing too fast; retry")
 
-    def top_up(self, org_id: str, credits: int, top_up_id: str, reason: str | None) -> TopUpResult:
+    def top_up(
+        self, org_id: str, credits: int, top_up_id: str, reason: str | None, deadline: float | None = None
+    ) -> TopUpResult:
         now = self.now()
-        for attempt in range(MAX_ATTEMPTS):
+        for _ in self._retry.attempts(deadline):
             known = self._store.find_top_up(org_id, top_up_id)
             if known is not None:
                 if known.credits != credits:
@@ -312,7 +319,6 @@ class CreditService:
             try:
                 self._store.record_top_up(org_id, state.profile.version, record)
             except (StaleRead, EntryExists):
-                self._pause(attempt)
                 continue
             return TopUpResult(_balance(replace(state, month=usage), state.profile, now), record, False)
         raise ReservationContended("the org is changing too fast; retry")

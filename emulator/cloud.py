@@ -52,6 +52,27 @@ LOCAL_ENVIRONMENT = {
 
 API_GATEWAY_TIMEOUT_SECONDS = 29.0
 
+EXECUTION_INPUT_MAX_BYTES = 262144
+"""StartSyncExecution refuses a longer input ("Length Constraints: Maximum length of 262144",
+https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartSyncExecution.html)."""
+
+TIMEOUT_ERROR_VARIABLE = "EMULATOR_TIMEOUT_ERROR"
+TIMEOUT_ERRORS = ("Sandbox.Timedout", "Lambda.Unknown")
+"""How a function that outlives its Timeout reaches Step Functions: both are seen on AWS. Lambda's own error type
+is Sandbox.Timedout; Step Functions reports unhandled errors that carry no error type, function timeouts among
+them, as Lambda.Unknown (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html)."""
+
+
+class ExecutionInputTooLarge(Exception):
+    """StartSyncExecution's refusal of an input over EXECUTION_INPUT_MAX_BYTES (a 400 ValidationException)."""
+
+
+def _timeout_error_from_environment() -> str:
+    name = os.environ.get(TIMEOUT_ERROR_VARIABLE) or TIMEOUT_ERRORS[0]
+    if name not in TIMEOUT_ERRORS:
+        raise SystemExit(f"{TIMEOUT_ERROR_VARIABLE} must be one of {', '.join(TIMEOUT_ERRORS)}, not {name!r}")
+    return name
+
 
 def _log_notifications() -> None:
     """The emulator prints each notification as the topic accepts it (the deployed topic e-mails it)."""
@@ -105,7 +126,7 @@ class ExecutionResult:
 
 
 class _LambdaContext:
-    def __init__(self, function_name: str, arn: str) -> None:
+    def __init__(self, function_name: str, arn: str, timeout_seconds: float) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = arn
@@ -113,10 +134,11 @@ class _LambdaContext:
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = "local"
+        self._ends_at = time.monotonic() + timeout_seconds
 
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 8000
+    def get_remaining_time_in_millis(self) -> int:
+        """As on Lambda: the time left before the function's Timeout stops this invocation."""
+        return max(int((self._ends_at - time.monotonic()) * 1000), 0)
 
 
 class IntegrationTimeout(Exception):
@@ -151,6 +173,13 @@ class LocalCloud:
         self._started = False
         self.invocation_hooks: list[Callable[[str, dict[str, Any]], None]] = []
         """Called before each handler runs (function logical id, event): lets tests inject faults."""
+        self.result_hooks: list[Callable[[str, Any], Any]] = []
+        """Called with each handler's result (function logical id, result); what it returns is the result: lets tests
+        make a function answer what the workflow cannot use (States.Runtime, States.DataLimitExceeded)."""
+        self.timeout_error = _timeout_error_from_environment()
+        """The error a function timeout is reported as (one of TIMEOUT_ERRORS)."""
+        self.isolation = dynamodb.isolation
+        """DynamoDB's transaction isolation: `isolation.transaction_seconds` is each transaction's time in flight."""
 
     # -- life cycle ----------------------------------------------------------------------------------------
 
@@ -236,11 +265,16 @@ class LocalCloud:
         name = arn.rsplit(":", 1)[-1]
         outcome: dict[str, Any] = {}
 
+        context = _LambdaContext(name, arn, timeout)
+
         def run() -> None:
             try:
                 for hook in self.invocation_hooks:
                     hook(name, event)
-                outcome["result"] = json.loads(json.dumps(handler(event, _LambdaContext(name, arn))))
+                result = handler(event, context)
+                for result_hook in self.result_hooks:
+                    result = result_hook(name, result)
+                outcome["result"] = json.loads(json.dumps(result))
             except Exception as error:  # noqa: BLE001  # the Lambda runtime reports any exception this way
                 outcome["error"] = error
 
@@ -248,11 +282,22 @@ class LocalCloud:
         worker.start()
         worker.join(timeout)
         if worker.is_alive():
-            return _function_error("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds", [])
+            return self._timed_out(context, timeout)
         if "error" in outcome:
             error = outcome["error"]
             return _function_error(type(error).__name__, str(error), traceback.format_tb(error.__traceback__))
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": outcome["result"]}
+
+    def _timed_out(self, context: _LambdaContext, timeout: float) -> dict[str, Any]:
+        """Lambda's answer for an invocation stopped at its Timeout, named as `timeout_error` says."""
+        message = f"RequestId: {context.aws_request_id} Error: Task timed out after {timeout:.2f} seconds"
+        if self.timeout_error == "Lambda.Unknown":
+            # Step Functions found no error type in the payload; its cause carries what the runtime said.
+            message = (
+                "The cause could not be determined because Lambda did not return an error type. Returned payload: "
+                + json.dumps({"errorMessage": message})
+            )
+        return _function_error(self.timeout_error, message, [])
 
     def invoke(self, function_logical_id: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Invoke a function directly, as a schedule (EventBridge) does; answers Lambda's Invoke response."""
@@ -281,6 +326,11 @@ class LocalCloud:
         timeout: float = API_GATEWAY_TIMEOUT_SECONDS,
     ) -> ExecutionResult:
         """StartSyncExecution, which moto lacks: start the execution, then wait for it to leave RUNNING."""
+        if len(execution_input.encode("utf-8")) > EXECUTION_INPUT_MAX_BYTES:
+            raise ExecutionInputTooLarge(
+                "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {EXECUTION_INPUT_MAX_BYTES}"
+            )
         backend = stepfunctions_backends[ACCOUNT_ID][REGION]
         execution = backend.start_execution(
             state_machine_arn, name=name or str(uuid.uuid4()), execution_input=execution_input

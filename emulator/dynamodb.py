@@ -1,118 +1,305 @@
-"""DynamoDB, emulated with moto, made as atomic and as cheap as the real thing for this service's traffic.
+"""DynamoDB, emulated with moto, with DynamoDB's transaction isolation (moto has none of its own).
 
-- One lock serialises every request, so a transaction and its conditions apply as one step (moto does no
-  locking of its own; DynamoDB guarantees this isolation).
-- TransactWriteItems: moto copies every table the transaction touches before running it (to roll back), which
-  makes each transaction cost as much as the whole table and turns a long emulator session quadratic. Here the
-  conditions are checked first against the current state (as DynamoDB does, all before any write), and only
-  the items the transaction writes are kept for a rollback.
+DynamoDB's rules, as its developer guide states them ("Transaction conflict handling in DynamoDB" and
+"Isolation levels for DynamoDB transactions",
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html):
+
+- A TransactWriteItems is in flight for a while (its prepare and commit); meanwhile it holds every item it names.
+  Here that while is EMULATOR_TRANSACTION_MS milliseconds (default 2), changeable at run time
+  (`isolation.transaction_seconds`).
+- Another TransactWriteItems naming a held item is cancelled: TransactionCanceledException whose
+  CancellationReasons say `TransactionConflict` at that item's position and `None` elsewhere.
+- PutItem, UpdateItem, DeleteItem (and so each write of a BatchWriteItem) on a held item fail with
+  TransactionConflictException. A TransactGetItems naming a held item is cancelled with TransactionConflict.
+- GetItem, BatchGetItem, Query and Scan read the last committed state and never wait. BatchGetItem, Query and
+  Scan are read-committed as a unit, not serializable: here a transaction's writes are committed one item at a
+  time, so a BatchGetItem can see some of a transaction's items before it and some after, as on DynamoDB.
+- Nothing serialises the whole table: `isolation.mutex` is held only while moto's structures are read or
+  changed (microseconds), never across a transaction's time in flight, so unrelated transactions overlap.
+
+And its cost: moto copies every table a transaction touches (to roll back), which made a long emulator session
+quadratic. Here only the items the transaction writes are kept for a rollback.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import inspect
+import itertools
+import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
+    DynamodbException,
     MultipleTransactionsException,
     TooManyTransactionsException,
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 
-_OPERATIONS = (
-    "get_item", "put_item", "update_item", "delete_item", "batch_get_item", "batch_write_item", "query", "scan",
-    "transact_write_items", "transact_get_items",
-)  # fmt: skip
-_lock = threading.RLock()
+TRANSACTION_MS_VARIABLE = "EMULATOR_TRANSACTION_MS"
+DEFAULT_TRANSACTION_MS = 2.0
+CONFLICT_MESSAGE = "Transaction is ongoing for the item"
+"""The reason DynamoDB gives (TransactionConflictException's message, a CancellationReason's Message)."""
+
+ItemRef = tuple[str, str]
+"""(table, key) of one item."""
 
 
-def _key_of(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
-    if op_type != "Put":
-        return dict(op["Key"])
-    table = backend.get_table(op["TableName"])
-    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+class TransactionConflictException(DynamodbException):
+    """What DynamoDB answers a single-item write on an item that a transaction in flight holds (moto has none)."""
+
+    error_type = "com.amazonaws.dynamodb.v20120810#TransactionConflictException"
+
+    def __init__(self) -> None:
+        super().__init__(self.error_type, message=CONFLICT_MESSAGE)
+
+
+def transaction_seconds_from_environment() -> float:
+    raw = os.environ.get(TRANSACTION_MS_VARIABLE, "")
+    if not raw:
+        return DEFAULT_TRANSACTION_MS / 1000
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"{TRANSACTION_MS_VARIABLE} must be a number of milliseconds, not {raw!r}") from None
+    if not 0 <= value <= 1000:
+        raise SystemExit(f"{TRANSACTION_MS_VARIABLE} must be between 0 and 1000 milliseconds, not {value}")
+    return value / 1000
+
+
+class Isolation:
+    """The items held by transactions in flight, and how long a transaction stays in flight."""
+
+    def __init__(self, transaction_seconds: float) -> None:
+        self.mutex = threading.RLock()
+        self.transaction_seconds = transaction_seconds
+        self._held: dict[ItemRef, int] = {}
+        self._tokens = itertools.count(1)
+        self.conflicts = 0
+        """How many requests were refused for a held item (for tests and the bench)."""
+
+    def held_positions(self, refs: list[ItemRef]) -> list[bool]:
+        return [ref in self._held for ref in refs]
+
+    def holds(self) -> int:
+        """How many items are held right now."""
+        return len(self._held)
+
+    def hold(self, refs: list[ItemRef]) -> int:
+        token = next(self._tokens)
+        for ref in refs:
+            self._held[ref] = token
+        return token
+
+    def release(self, refs: list[ItemRef], token: int) -> None:
+        for ref in refs:
+            if self._held.get(ref) == token:
+                del self._held[ref]
+
+    @contextmanager
+    def transaction_time(self, seconds: float) -> Iterator[None]:
+        """Run the block with transactions in flight for `seconds` (tests: slow transactions, more conflicts)."""
+        previous, self.transaction_seconds = self.transaction_seconds, seconds
+        try:
+            yield
+        finally:
+            self.transaction_seconds = previous
+
+
+isolation = Isolation(transaction_seconds_from_environment())
+
+_ORIGINAL: dict[str, Callable[..., Any]] = {}
+"""moto's own methods, captured before they are replaced; the commit of a transaction writes through them."""
+
+
+def _ref(backend: DynamoDBBackend, table_name: str, key_or_item: dict[str, Any]) -> ItemRef:
+    table = backend.get_table(table_name)
+    key = {table.hash_key_attr: key_or_item[table.hash_key_attr]}
     if table.range_key_attr is not None:
-        key[table.range_key_attr] = op["Item"][table.range_key_attr]
-    return key
+        key[table.range_key_attr] = key_or_item[table.range_key_attr]
+    return str(table_name), str(sorted(key.items()))
+
+
+def _conflict_reasons(held: list[bool]) -> list[tuple[str | None, str | None, Any]]:
+    return [("TransactionConflict", CONFLICT_MESSAGE, None) if is_held else (None, None, None) for is_held in held]
 
 
 def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
     operations: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    targets: set[tuple[str, str]] = set()
-    errors: list[tuple[str | None, str | None, Any]] = []
-    for item in transact_items:
-        if len(item) != 1:
-            raise TransactWriteSingleOpException
-        op_type, op = next(iter(item.items()))
-        key = _key_of(backend, op_type, op)
-        target = (str(op["TableName"]), str(sorted(key.items())))
-        if target in targets:
-            raise MultipleTransactionsException()
-        targets.add(target)
-        operations.append((op_type, op, key))
-        condition = op.get("ConditionExpression")
-        current = backend.get_item(op["TableName"], key)
-        if condition is not None:
-            check = get_filter_expression(
-                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-            )
-            if not check.expr(current):
-                old = current.to_json()["Attributes"] if current and op.get(
-                    "ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None  # fmt: skip
-                errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
-                continue
-        errors.append((None, None, None))
-    if any(code is not None for code, _, _ in errors):
-        raise TransactionCanceledException(errors)
-
-    originals = [
-        (op["TableName"], key, copy.deepcopy(backend.get_item(op["TableName"], key)))
-        for op_type, op, key in operations
-        if op_type != "ConditionCheck"
-    ]
+    refs: list[ItemRef] = []
+    with isolation.mutex:
+        for item in transact_items:
+            if len(item) != 1:
+                raise TransactWriteSingleOpException
+            op_type, op = next(iter(item.items()))
+            ref = _ref(backend, op["TableName"], op["Item"] if op_type == "Put" else op["Key"])
+            if ref in refs:
+                raise MultipleTransactionsException()
+            refs.append(ref)
+            key = dict(op["Key"]) if op_type != "Put" else {name: op["Item"][name] for name in _key_names(backend, op)}
+            operations.append((op_type, op, key))
+        held = isolation.held_positions(refs)
+        if any(held):
+            isolation.conflicts += 1
+            raise TransactionCanceledException(_conflict_reasons(held))
+        errors = [_condition_failure(backend, op, key) for _, op, key in operations]
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        token = isolation.hold(refs)
+        originals = [
+            (op["TableName"], key, copy.deepcopy(_ORIGINAL["get_item"](backend, op["TableName"], key)))
+            for op_type, op, key in operations
+            if op_type != "ConditionCheck"
+        ]
     try:
+        if isolation.transaction_seconds > 0:
+            time.sleep(isolation.transaction_seconds)  # in flight: the items stay held, the table does not
         for op_type, op, key in operations:
-            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-            if op_type == "Put":
-                backend.put_item(op["TableName"], op["Item"])
-            elif op_type == "Delete":
-                backend.delete_item(op["TableName"], key)
-            elif op_type == "Update":
-                backend.update_item(
-                    op["TableName"], key, update_expression=op["UpdateExpression"],
-                    expression_attribute_names=names or {}, expression_attribute_values=values or {},
-                )  # fmt: skip
+            with isolation.mutex:  # one item at a time: a BatchGetItem may read between them, as on DynamoDB
+                _apply(backend, op_type, op, key)
     except Exception as error:
-        for table_name, key, original in originals:
-            if original is None:
-                backend.delete_item(table_name, key)
-            else:
-                backend.put_item(table_name, original.to_json()["Attributes"])
+        with isolation.mutex:
+            for table_name, key, original in originals:
+                if original is None:
+                    _ORIGINAL["delete_item"](backend, table_name, key)
+                else:
+                    _ORIGINAL["put_item"](backend, table_name, original.to_json()["Attributes"])
         raise TransactionCanceledException([(type(error).__name__, str(error), None)]) from error
+    finally:
+        with isolation.mutex:
+            isolation.release(refs, token)
 
 
-def _serialised(operation: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(operation)
-    def locked(*args: Any, **kwargs: Any) -> Any:
-        with _lock:
-            return operation(*args, **kwargs)
+def _key_names(backend: DynamoDBBackend, op: dict[str, Any]) -> list[str]:
+    table = backend.get_table(op["TableName"])
+    return [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr is not None else [])
 
-    locked.__emulator_locked__ = True  # type: ignore[attr-defined]
-    return locked
+
+def _condition_failure(
+    backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, Any]
+) -> tuple[str | None, str | None, Any]:
+    condition = op.get("ConditionExpression")
+    if condition is None:
+        return None, None, None
+    current = _ORIGINAL["get_item"](backend, op["TableName"], key)
+    check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+    if check.expr(current):
+        return None, None, None
+    wants_old = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+    old = current.to_json()["Attributes"] if current and wants_old else None
+    return "ConditionalCheckFailed", "The conditional request failed", old
+
+
+def _apply(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:
+    names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    if op_type == "Put":
+        _ORIGINAL["put_item"](backend, op["TableName"], op["Item"])
+    elif op_type == "Delete":
+        _ORIGINAL["delete_item"](backend, op["TableName"], key)
+    elif op_type == "Update":
+        _ORIGINAL["update_item"](
+            backend, op["TableName"], key, update_expression=op["UpdateExpression"],
+            expression_attribute_names=names or {}, expression_attribute_values=values or {},
+        )  # fmt: skip
+
+
+def _single_write(name: str, item_parameter: str) -> Callable[..., Any]:
+    """PutItem / UpdateItem / DeleteItem: refused while a transaction holds the item, else applied at once."""
+    original = _ORIGINAL[name]
+
+    @functools.wraps(original)
+    def write(backend: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        key_or_item = args[0] if args else kwargs[item_parameter]
+        with isolation.mutex:
+            if isolation.held_positions([_ref(backend, table_name, key_or_item)])[0]:
+                isolation.conflicts += 1
+                raise TransactionConflictException()
+            return copy.deepcopy(original(backend, table_name, *args, **kwargs))
+
+    return write
+
+
+def _committed_read(name: str) -> Callable[..., Any]:
+    """GetItem / Query / Scan: the last committed state, copied, so that a later in-place update by moto cannot
+    change what is being answered. Never waits for a transaction in flight."""
+    original = _ORIGINAL[name]
+
+    @functools.wraps(original)
+    def read(*args: Any, **kwargs: Any) -> Any:
+        with isolation.mutex:
+            return copy.deepcopy(original(*args, **kwargs))
+
+    return read
+
+
+def _transact_get_items(handler: DynamoHandler) -> Any:
+    """TransactGetItems: cancelled when a transaction in flight holds one of its items, else one consistent read."""
+    gets = [item.get("Get", {}) for item in handler.body.get("TransactItems", [])]
+    with isolation.mutex:
+        try:
+            refs = [_ref(handler.dynamodb_backend, get["TableName"], get["Key"]) for get in gets]
+        except (KeyError, TypeError):
+            refs = []  # malformed: moto's own validation answers it
+        held = isolation.held_positions(refs)
+        if any(held):
+            isolation.conflicts += 1
+            raise TransactionCanceledException(_conflict_reasons(held))
+        return _ORIGINAL["handler.transact_get_items"](handler)
+
+
+# What is replaced, with the parameters it must still have in the pinned moto (5.2.5): a newer moto that changed
+# them stops the emulator at start rather than emulating something else.
+_EXPECTED_PARAMETERS = {
+    "get_item": ["self", "table_name", "keys"],
+    "put_item": ["self", "table_name", "item_attrs"],
+    "update_item": ["self", "table_name", "key"],
+    "delete_item": ["self", "table_name", "key"],
+    "query": ["self", "table_name"],
+    "scan": ["self", "table_name"],
+    "transact_write_items": ["self", "transact_items"],
+}
+
+
+def _check_moto() -> None:
+    for name, expected in _EXPECTED_PARAMETERS.items():
+        method = getattr(DynamoDBBackend, name, None)
+        if method is None:
+            raise RuntimeError(f"moto's DynamoDBBackend has no {name}: the emulator expects moto 5.2.5")
+        found = list(inspect.signature(method).parameters)[: len(expected)]
+        if found != expected:
+            raise RuntimeError(f"moto's DynamoDBBackend.{name}{found} changed: the emulator expects moto 5.2.5")
+    if list(inspect.signature(DynamoHandler.transact_get_items).parameters) != ["self"]:
+        raise RuntimeError("moto's DynamoHandler.transact_get_items changed: the emulator expects moto 5.2.5")
 
 
 def install() -> None:
-    """Patch moto's DynamoDB backend (once per process)."""
-    if getattr(DynamoDBBackend.transact_write_items, "__emulator_locked__", False):
+    """Give moto's DynamoDB backend DynamoDB's isolation (once per process)."""
+    if _ORIGINAL:
         return
-    setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010  # replacing moto's method
-    for name in _OPERATIONS:
-        setattr(DynamoDBBackend, name, _serialised(getattr(DynamoDBBackend, name)))
+    _check_moto()
+    for name in ("get_item", "put_item", "update_item", "delete_item", "query", "scan"):
+        _ORIGINAL[name] = getattr(DynamoDBBackend, name)
+    _ORIGINAL["handler.transact_get_items"] = DynamoHandler.transact_get_items
+    replacements: dict[str, Callable[..., Any]] = {
+        "transact_write_items": transact_write_items,
+        "put_item": _single_write("put_item", "item_attrs"),
+        "update_item": _single_write("update_item", "key"),
+        "delete_item": _single_write("delete_item", "key"),
+        "get_item": _committed_read("get_item"),
+        "query": _committed_read("query"),
+        "scan": _committed_read("scan"),
+    }
+    for name, replacement in replacements.items():
+        setattr(DynamoDBBackend, name, replacement)
+    setattr(DynamoHandler, "transact_get_items", _transact_get_items)  # noqa: B010  # moto's method

@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-from emulator.cloud import IntegrationTimeout, LocalCloud
+from emulator.cloud import ExecutionInputTooLarge, IntegrationTimeout, LocalCloud
 from emulator.vtl import HttpRequest, TemplateError, render_request_template, render_response_template
 
 log = logging.getLogger("emulator")
 
-MAX_BODY_BYTES = 256 * 1024
+MAX_BODY_BYTES = 10 * 1024 * 1024
+"""API Gateway's REST payload limit (10 MB); what reaches Step Functions is limited further, to 256 KiB."""
 
 
 @dataclass
@@ -159,7 +160,10 @@ class Gateway:
             json.loads(call["input"])
         except (ValueError, KeyError, TypeError):
             return 400, json.dumps({"__type": "InvalidExecutionInput", "message": "the input is not valid JSON"})
-        result = self.cloud.start_sync_execution(call["stateMachineArn"], call["input"], call.get("name"))
+        try:
+            result = self.cloud.start_sync_execution(call["stateMachineArn"], call["input"], call.get("name"))
+        except ExecutionInputTooLarge as refusal:
+            return 400, json.dumps({"__type": "ValidationException", "message": str(refusal)})
         return 200, json.dumps(result.as_api_response())
 
     @staticmethod

@@ -30,6 +30,7 @@ from domain.ports import (
     TopUpRecord,
     UserSnapshot,
 )
+from domain.retry import Retry
 
 WRITES = ("reserve_org_credit", "reserve_user_credit", "release", "save_profile", "record_top_up")
 
@@ -293,3 +294,27 @@ class RecordingNotifier:
             self.failures -= 1
             raise NotificationNotDelivered("the topic refused the message")
         self.published.append(notice)
+
+
+class FakeTimer:
+    """The retry policy's pause and monotonic clock, faked: a pause moves the clock and is recorded, and the
+    jitter always takes the longest pause, so how many tries a budget allows is exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.pauses: list[float] = []
+
+    def pause(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+    def retry(self) -> Retry:
+        return Retry(pause=self.pause, clock=self.clock, jitter=lambda low, high: high)
+
+
+def no_pauses() -> Retry:
+    """Retries at once (on a fake clock), for services that only set the scene of a test."""
+    return FakeTimer().retry()

@@ -3,6 +3,7 @@
 from typing import Any
 
 from adapters.runtime import credit_service
+from functions.common.deadline import deadline_of
 from functions.common.documents import (
     charge_request_from,
     org_reservation_document,
@@ -20,7 +21,7 @@ service = credit_service()
 @denials_counted
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = charge_request_from(event["charge"])
-    reserved = service.reserve_org_credit(request)
+    reserved = service.reserve_org_credit(request, deadline_of(context))
     if reserved.replayed:
         count_decision("REPLAYED")
     document = {

@@ -3,6 +3,7 @@
 from typing import Any
 
 from adapters.runtime import credit_service
+from functions.common.deadline import deadline_of
 from functions.common.documents import (
     charge_request_from,
     org_reservation_from,
@@ -21,7 +22,7 @@ service = credit_service()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     request = charge_request_from(event["charge"])
     hint = user_hint_from(event.get("hint"), request, org_reservation_from(event["reservation"]))
-    reservation = service.reserve_user_credit(request, hint)
+    reservation = service.reserve_user_credit(request, hint, deadline_of(context))
     if not reservation.repeated:
         count_decision("CHARGED")
     document = user_reservation_document(reservation)

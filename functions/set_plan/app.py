@@ -4,6 +4,7 @@ from typing import Any
 
 from adapters.runtime import credit_service
 from domain.commands import SetPlan
+from functions.common.deadline import deadline_of
 from functions.common.documents import balance_document
 from functions.common.errors import rejections_as_documents
 from functions.common.observability import logger
@@ -16,6 +17,6 @@ service = credit_service()
 @rejections_as_documents
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     command = parse_command(SetPlan, event)
-    document = balance_document(service.set_plan(command.org_id, command.plan))
+    document = balance_document(service.set_plan(command.org_id, command.plan, deadline_of(context)))
     logger.info("plan set", extra=document)
     return document

@@ -4,6 +4,7 @@ from typing import Any
 
 from adapters.runtime import credit_service
 from domain.commands import SetUserLimit
+from functions.common.deadline import deadline_of
 from functions.common.documents import balance_document
 from functions.common.errors import rejections_as_documents
 from functions.common.observability import logger
@@ -16,6 +17,6 @@ service = credit_service()
 @rejections_as_documents
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     command = parse_command(SetUserLimit, event)
-    document = balance_document(service.set_user_limit(command.org_id, command.limit))
+    document = balance_document(service.set_user_limit(command.org_id, command.limit, deadline_of(context)))
     logger.info("user limit set", extra=document)
     return document

@@ -4,6 +4,7 @@ releasing them, e.g. when the compensation itself failed. Nothing else ever recl
 from typing import Any
 
 from adapters.runtime import credit_service
+from functions.common.deadline import deadline_of
 from functions.common.observability import count, logger
 
 service = credit_service()
@@ -11,7 +12,7 @@ service = credit_service()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    released = service.sweep_abandoned_reservations()
+    released = service.sweep_abandoned_reservations(deadline_of(context))
     for abandoned in released:
         count("ReservationsSwept")
         logger.warning(

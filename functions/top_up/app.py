@@ -4,6 +4,7 @@ from typing import Any
 
 from adapters.runtime import credit_service
 from domain.commands import TopUp
+from functions.common.deadline import deadline_of
 from functions.common.documents import top_up_document
 from functions.common.errors import rejections_as_documents
 from functions.common.observability import logger
@@ -18,6 +19,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     command = parse_command(TopUp, event)
     # Without a topUpId the request's id stands in, so a retried step cannot add the credits twice.
     top_up_id = command.top_up_id or f"request-{event['requestId']}"
-    document = top_up_document(service.top_up(command.org_id, command.credits, top_up_id, command.reason))
+    topped_up = service.top_up(command.org_id, command.credits, top_up_id, command.reason, deadline_of(context))
+    document = top_up_document(topped_up)
     logger.info("credits topped up", extra=document)
     return document

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,7 +23,9 @@ from tests.http.support import (
 )
 
 BURST = 150
-WORKERS = 50
+CLIENTS = 32
+TRANSACTION_TIMES = {"default": None, "20ms": 0.02}
+"""Each burst runs with the emulator's default time in flight per transaction, and with 20 ms (more conflicts)."""
 
 
 def outcome(reply) -> str:
@@ -36,17 +40,33 @@ def in_parallel(workers: int, calls: list[Any]) -> list[Any]:
         return [future.result() for future in futures]
 
 
+@pytest.fixture(params=list(TRANSACTION_TIMES), ids=list(TRANSACTION_TIMES))
+def transaction_time(request, cloud) -> Iterator[float]:
+    seconds = TRANSACTION_TIMES[request.param]
+    if seconds is None:
+        yield cloud.isolation.transaction_seconds
+        return
+    with cloud.isolation.transaction_time(seconds):
+        yield seconds
+
+
+def burst(api, org_id: str, prefix: str) -> list[Any]:
+    """BURST distinct enquiries from CLIENTS clients at once, from 7 users."""
+    return [lambda n=n: api.use(org_id, f"{prefix}-{n}", f"user-{n % 7}") for n in range(BURST)]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_a_burst_of_150_enquiries_on_100_credits_charges_exactly_100(api, org_id):
+def test_a_burst_of_150_enquiries_on_100_credits_charges_exactly_100(api, cloud, org_id, transaction_time):
     # Given an org on Basic with exactly 100 credits left
     freeze_clock(api, MID_NOVEMBER)
     set_plan(api, org_id, "Basic")
     assert balance(api, org_id)["remaining"] == 100
+    conflicts_before = cloud.isolation.conflicts
 
-    # When 150 distinct enquiries arrive at once, from several users
+    # When 150 distinct enquiries arrive at once from 32 clients, several users
     started = time.monotonic()
-    replies = in_parallel(WORKERS, [lambda n=n: api.use(org_id, f"burst-{n}", f"user-{n % 7}") for n in range(BURST)])
+    replies = in_parallel(CLIENTS, burst(api, org_id, "burst"))
     elapsed = time.monotonic() - started
     final = settled_balance(api, org_id)
 
@@ -62,7 +82,52 @@ def test_a_burst_of_150_enquiries_on_100_credits_charges_exactly_100(api, org_id
         "answers": {"201": 100, "402 ORG_LIMIT_REACHED": 50},
         "used": 100,
         "LimitReached notices": 1,
-    }, f"after {elapsed:.1f} s"
+    }, f"after {elapsed:.1f} s at {transaction_time * 1000:.0f} ms a transaction"
+    # and the transactions did meet each other, as on DynamoDB
+    assert cloud.isolation.conflicts > conflicts_before
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_a_plan_change_and_a_top_up_in_the_middle_of_a_burst_both_succeed_and_the_books_agree(
+    api, cloud, org_id, transaction_time
+):
+    # Given an org on Basic with 100 credits
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+
+    # When 150 enquiries arrive from 32 clients, and an upgrade and a top-up are sent while they are charged
+    staff: dict[str, Any] = {}
+
+    def staff_calls() -> None:
+        time.sleep(0.5)
+        staff["plan"] = api.set_plan(org_id, "Enterprise")
+        staff["top-up"] = api.top_up(org_id, 25, "mid-burst")
+
+    staff_thread = threading.Thread(target=staff_calls)
+    staff_thread.start()
+    replies = in_parallel(CLIENTS, burst(api, org_id, "mixed"))
+    staff_thread.join(120)
+    final = settled_balance(api, org_id)
+
+    # Then both staff calls succeeded and every use was charged or denied for the limit, nothing else
+    assert (staff["plan"].status, staff["top-up"].status) == (200, 201), (staff["plan"].body, staff["top-up"].body)
+    answers = Counter(outcome(reply) for reply in replies)
+    assert set(answers) <= {"201", "402 ORG_LIMIT_REACHED"}, answers
+    # and the books agree: the org's count, each user's count and the ledger are the 201s
+    charged = [reply.body for reply in replies if reply.status == 201]
+    assert final["used"] == len(charged) == answers["201"]
+    assert final["limit"] == 500 + 25
+    per_user = Counter(body["userId"] for body in charged)
+    for user_id in (f"user-{n}" for n in range(7)):
+        assert balance(api, org_id, user_id)["user"]["used"] == per_user[user_id], user_id
+    ledger = {body["enquiryId"] for body in charged}
+    assert len(ledger) == len(charged)
+    for enquiry_id in ledger:  # each charged enquiry is in the ledger: the same request again is a replay
+        user_id = next(body["userId"] for body in charged if body["enquiryId"] == enquiry_id)
+        replay = api.use(org_id, enquiry_id, user_id)
+        assert (replay.status, replay.body.get("replayed")) == (200, True), replay.body
+    assert balance(api, org_id)["used"] == len(charged)
 
 
 @pytest.mark.timeout(120)

@@ -22,7 +22,7 @@ from domain.periods import elapsed_fraction
 from domain.plans import plan_named
 from domain.ports import NOTICE_LEASE
 from domain.services import PUBLISH_ATTEMPTS, ChargeRequest, CreditService, NotifyOutcome
-from tests.fakes import FixedClock, InMemoryCreditStore, RecordingNotifier
+from tests.fakes import FixedClock, InMemoryCreditStore, RecordingNotifier, no_pauses
 
 ORG = "org-1"
 FORECAST = "LimitForecast"
@@ -265,7 +265,7 @@ def notifier() -> RecordingNotifier:
 
 @pytest.fixture
 def service(store: InMemoryCreditStore, clock: FixedClock, notifier: RecordingNotifier) -> CreditService:
-    return CreditService(store, clock, notifier, pause=lambda attempt: None)
+    return CreditService(store, clock, notifier, retry=no_pauses())
 
 
 def run_enquiry(service: CreditService, clock: FixedClock, enquiry_id: str) -> NotifyOutcome:

@@ -25,14 +25,13 @@ from domain.periods import Period
 from domain.ports import StaleRead
 from domain.services import (
     ABANDONED_AFTER,
-    MAX_ATTEMPTS,
     PUBLISH_ATTEMPTS,
     ChargeRequest,
     CreditService,
     NotifyOutcome,
     OrgCreditReserved,
 )
-from tests.fakes import FixedClock, InMemoryCreditStore, RecordingNotifier
+from tests.fakes import FakeTimer, FixedClock, InMemoryCreditStore, RecordingNotifier, no_pauses
 
 ORG = "org-1"
 ALICE = "alice"
@@ -59,15 +58,20 @@ def notifier() -> RecordingNotifier:
 
 
 @pytest.fixture
-def pauses() -> list[int]:
-    return []
+def timer() -> FakeTimer:
+    return FakeTimer()
+
+
+@pytest.fixture
+def pauses(timer: FakeTimer) -> list[float]:
+    return timer.pauses
 
 
 @pytest.fixture
 def service(
-    store: InMemoryCreditStore, clock: FixedClock, notifier: RecordingNotifier, pauses: list[int]
+    store: InMemoryCreditStore, clock: FixedClock, notifier: RecordingNotifier, timer: FakeTimer
 ) -> CreditService:
-    return CreditService(store, clock, notifier, pause=pauses.append)
+    return CreditService(store, clock, notifier, retry=timer.retry())
 
 
 def request(
@@ -344,7 +348,7 @@ def test_a_release_by_another_execution_leaves_the_charge_alone(
 
 
 def test_an_org_step_that_loses_a_race_reads_again_and_succeeds(
-    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[int]
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[float]
 ) -> None:
     # Given an org on Basic whose first conditional write will find the counters changed
     service.set_plan(ORG, "Basic")
@@ -354,7 +358,7 @@ def test_an_org_step_that_loses_a_race_reads_again_and_succeeds(
     # Then it read again, paused once, and reserved exactly one credit
     assert reserved.reservation.used == 1
     assert store.calls["charge_snapshot"] == 2
-    assert pauses == [0]
+    assert len(pauses) == 1
     assert store.usage(ORG, MARCH).used == 1
 
 
@@ -363,7 +367,7 @@ def test_a_concurrent_charge_between_read_and_write_is_counted_not_overwritten(
 ) -> None:
     # Given another request for enq-other that commits between this step's read and its write
     service.set_plan(ORG, "Basic")
-    other = CreditService(store, clock, pause=lambda attempt: None)
+    other = CreditService(store, clock, retry=no_pauses())
     store.before_next_write("reserve_org_credit", lambda: charge(other, request(clock, "enq-other", BOB, "exec-o")))
     # When this step writes, its read is stale
     reserved = service.reserve_org_credit(request(clock))
@@ -379,7 +383,7 @@ def test_losing_the_race_for_the_last_credit_ends_in_org_limit_reached(
     # Given an org on Lite with one credit left, which another request takes between this step's read and write
     service.set_plan(ORG, "Lite")
     charge_many(service, clock, 19)
-    other = CreditService(store, clock, pause=lambda attempt: None)
+    other = CreditService(store, clock, retry=no_pauses())
     store.before_next_write("reserve_org_credit", lambda: charge(other, request(clock, "enq-other", BOB, "exec-o")))
     # When this step retries after the stale read, Then there is nothing left and nothing is overspent
     with pytest.raises(OrgLimitReached):
@@ -393,7 +397,7 @@ def test_two_requests_for_the_same_enquiry_racing_charge_it_once(
 ) -> None:
     # Given a second execution for the same enquiry that records it between this step's read and write
     service.set_plan(ORG, "Basic")
-    other = CreditService(store, clock, pause=lambda attempt: None)
+    other = CreditService(store, clock, retry=no_pauses())
     store.before_next_write("reserve_org_credit", lambda: other.reserve_org_credit(request(clock, reservation_id="b")))
     # When this step writes, the enquiry is already in the ledger, so it reads again and finds it in progress
     with pytest.raises(EnquiryInProgress):
@@ -401,18 +405,28 @@ def test_two_requests_for_the_same_enquiry_racing_charge_it_once(
     assert store.usage(ORG, MARCH).used == 1
 
 
+def assert_gave_up_in_time(pauses: list[float], budget: float) -> None:
+    """The pauses grew with jitter up to their cap, and the step stopped while it still had time to answer."""
+    retry = FakeTimer().retry()
+    assert pauses == [retry.delay(attempt) for attempt in range(1, len(pauses) + 1)]
+    assert sum(pauses) <= budget - retry.reserve_seconds < sum(pauses) + retry.delay(len(pauses) + 1)
+    assert len(pauses) > 12, "a burst needs more than the old fixed count of tries"
+
+
 def test_an_org_step_that_keeps_losing_races_gives_up_as_contended(
-    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[int]
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[float], timer: FakeTimer
 ) -> None:
     # Given every conditional write finds the counters changed
     service.set_plan(ORG, "Basic")
-    store.fail_next("reserve_org_credit", StaleRead("usage"), times=MAX_ATTEMPTS + 5)
-    # When the org step runs, Then it gives up after MAX_ATTEMPTS reads, having charged nothing
+    store.fail_next("reserve_org_credit", StaleRead("usage"), times=1000)
+    # When the org step runs with 2 s left before its deadline
     with pytest.raises(ReservationContended):
-        service.reserve_org_credit(request(clock))
-    assert store.calls["reserve_org_credit"] == MAX_ATTEMPTS
-    assert store.calls["charge_snapshot"] == MAX_ATTEMPTS
-    assert pauses == list(range(MAX_ATTEMPTS))
+        service.reserve_org_credit(request(clock), deadline=timer.now + 2.0)
+    # Then it read and tried again after each pause until its time was spent, having charged nothing
+    tries = len(pauses) + 1
+    assert store.calls["reserve_org_credit"] == tries
+    assert store.calls["charge_snapshot"] == tries
+    assert_gave_up_in_time(pauses, budget=2.0)
     assert store.usage(ORG, MARCH).used == 0
     assert store.entry(ORG, "enq-1") is None
 
@@ -434,16 +448,16 @@ def test_a_user_step_that_loses_a_race_reads_again_and_succeeds(
 
 
 def test_a_user_step_that_keeps_losing_races_gives_up_as_contended(
-    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[int]
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[float], timer: FakeTimer
 ) -> None:
     service.set_plan(ORG, "Basic")
     charge_request = request(clock)
     reserved = service.reserve_org_credit(charge_request)
-    store.fail_next("reserve_user_credit", StaleRead("user usage"), times=MAX_ATTEMPTS)
+    store.fail_next("reserve_user_credit", StaleRead("user usage"), times=1000)
     with pytest.raises(ReservationContended):
-        service.reserve_user_credit(charge_request, reserved.user_hint)
-    assert store.calls["reserve_user_credit"] == MAX_ATTEMPTS
-    assert pauses == list(range(MAX_ATTEMPTS))
+        service.reserve_user_credit(charge_request, reserved.user_hint, deadline=timer.now + 2.0)
+    assert store.calls["reserve_user_credit"] == len(pauses) + 1
+    assert_gave_up_in_time(pauses, budget=2.0)
     assert store.user_used(ORG, ALICE, MARCH) == 0
 
 
@@ -564,20 +578,20 @@ def test_a_plan_change_carries_the_months_usage_over(
 
 
 def test_a_plan_change_that_loses_a_race_reads_again(
-    service: CreditService, store: InMemoryCreditStore, pauses: list[int]
+    service: CreditService, store: InMemoryCreditStore, pauses: list[float]
 ) -> None:
     service.set_plan(ORG, "Basic")
     store.fail_next("save_profile", StaleRead("profile"))
     balance = service.set_plan(ORG, "Ultimate")
     assert balance.limit == 1000
     assert store.profile(ORG).plan == "Ultimate"
-    assert pauses == [0]
+    assert len(pauses) == 1
 
 
 def test_a_plan_change_that_keeps_losing_races_gives_up_as_contended(
     service: CreditService, store: InMemoryCreditStore
 ) -> None:
-    store.fail_next("save_profile", StaleRead("profile"), times=MAX_ATTEMPTS)
+    store.fail_next("save_profile", StaleRead("profile"), times=1000)
     with pytest.raises(ReservationContended):
         service.set_plan(ORG, "Basic")
     assert store.profile(ORG).plan is None
@@ -647,7 +661,7 @@ def test_the_same_top_up_id_with_different_credits_is_refused(
 def test_a_top_up_racing_the_same_top_up_id_adds_once(service: CreditService, store: InMemoryCreditStore) -> None:
     # Given a retry of the same top-up that records it between this request's read and write
     service.set_plan(ORG, "Basic")
-    other = CreditService(store, FixedClock(MARCH_10), pause=lambda attempt: None)
+    other = CreditService(store, FixedClock(MARCH_10), retry=no_pauses())
     store.before_next_write("record_top_up", lambda: other.top_up(ORG, 30, "tu-1", None))
     # When this request writes, Then it finds the id recorded and answers a replay
     result = service.top_up(ORG, 30, "tu-1", None)
@@ -789,7 +803,7 @@ def test_a_failed_publish_is_reported_and_withdraws_the_claim_so_the_next_chance
     store: InMemoryCreditStore,
     clock: FixedClock,
     notifier: RecordingNotifier,
-    pauses: list[int],
+    pauses: list[float],
 ) -> None:
     # Given a topic that refuses every try of the first notify step
     notifier.failures = PUBLISH_ATTEMPTS
@@ -819,7 +833,7 @@ def test_a_publish_that_fails_once_is_retried_within_the_step(
 
 
 def test_without_a_notifier_nothing_is_claimed_or_published(store: InMemoryCreditStore, clock: FixedClock) -> None:
-    silent = CreditService(store, clock, None, pause=lambda attempt: None)
+    silent = CreditService(store, clock, None, retry=no_pauses())
     assert silent.notify(ORG, last_credit(), clock.now(), "exec-1") == NotifyOutcome([], [])
     assert store.notices == {}
 

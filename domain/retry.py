@@ -1,0 +1,59 @@
+"""How a step keeps trying a conditional write that lost a race: it reads again and decides again, after a
+jittered pause, for as long as its share of the workflow's time allows (not for a fixed number of tries).
+
+On DynamoDB concurrent charges of one org cancel each other's transactions (TransactionConflict) and make each
+other's conditions fail; how many tries a burst needs depends on the burst, so the bound is time: the step stops
+trying while there is still time left to answer (`reserve_seconds`) before its function times out.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+DEFAULT_BUDGET_SECONDS = 1.5
+"""How long to keep trying when the caller gives no deadline (a call outside a Lambda invocation)."""
+
+
+def _uniform(low: float, high: float) -> float:
+    return random.uniform(low, high)  # noqa: S311  # jitter, not cryptography
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Full-jitter exponential backoff (each pause uniform in [0, min(longest, first * 2**attempt)]), bounded by
+    a deadline on the monotonic clock. Every part is injectable, so tests run it on a fake clock."""
+
+    pause: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    jitter: Callable[[float, float], float] = field(default=_uniform)
+    first_pause_seconds: float = 0.004
+    longest_pause_seconds: float = 0.1
+    reserve_seconds: float = 0.3
+    """Time kept back for the last try and the step's answer."""
+
+    def deadline_in(self, seconds: float) -> float:
+        return self.clock() + seconds
+
+    def attempts(self, deadline: float | None = None) -> Iterator[int]:
+        """0, 1, 2, ... with a pause before each retry; ends when the next pause would leave less than
+        `reserve_seconds` before `deadline` (default: DEFAULT_BUDGET_SECONDS from the first attempt)."""
+        if deadline is None:
+            deadline = self.deadline_in(DEFAULT_BUDGET_SECONDS)
+        attempt = 0
+        while True:
+            yield attempt
+            attempt += 1
+            delay = self.delay(attempt)
+            if deadline - self.clock() - delay < self.reserve_seconds:
+                return
+            self.pause(delay)
+
+    def delay(self, attempt: int) -> float:
+        return self.jitter(0.0, min(self.longest_pause_seconds, self.first_pause_seconds * 2**attempt))
+
+    def backoff(self, attempt: int) -> None:
+        """One jittered pause, for loops bounded by a count (publishing a notice, confirming it)."""
+        self.pause(self.delay(attempt))
