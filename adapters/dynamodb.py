@@ -38,6 +38,7 @@ from domain.ports import (
     StaleRead,
     TopUpRecord,
     UserSnapshot,
+    WriteConflict,
 )
 
 PK = "pk"
@@ -55,6 +56,12 @@ def org_key(org_id: str) -> str:
 
 def profile_key(org_id: str) -> Item:
     return _key(org_id, "PROFILE")
+
+
+def user_limit_key(org_id: str) -> Item:
+    """The per-user limit's version: written with every profile change, so that a user step can check the limit
+    it read is still the org's without naming PROFILE, which every org step's transaction holds."""
+    return _key(org_id, "USER_LIMIT")
 
 
 def usage_key(org_id: str, window: str) -> Item:
@@ -251,8 +258,28 @@ def _profile_version_is(org_id: str, table: str, version: int) -> Item:
     }
 
 
+def _user_limit_version_is(org_id: str, table: str, version: int) -> Item:
+    # Absent: written before USER_LIMIT existed, and no profile change since, so the limit read still holds.
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": user_limit_key(org_id),
+            "ConditionExpression": "attribute_not_exists(pk) OR version = :v",
+            "ExpressionAttributeValues": _values(v=version),
+        }
+    }
+
+
 def _cancellation_codes(error: ClientError) -> list[str]:
     return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+
+
+def _stale(what: str, codes: list[str]) -> StaleRead:
+    """A cancelled transaction: only conflicts with writes in flight (nothing read was wrong), or a stale read."""
+    failed = {code for code in codes if code != "None"}
+    if failed == {"TransactionConflict"}:
+        return WriteConflict(f"{what}: {','.join(codes)}")
+    return StaleRead(f"{what}: {','.join(codes)}")
 
 
 TRANSIENT_ERROR_CODES = frozenset(
@@ -291,9 +318,8 @@ class _Guarded:
                 if code in TRANSIENT_ERROR_CODES:
                     raise StoreUnavailable(f"DynamoDB {name}: {code}") from error
                 if code == "TransactionConflictException":
-                    # A single-item write on an item that a transaction in flight holds: nothing was written, and
-                    # what the caller read is about to change; read again and decide again.
-                    raise StaleRead(f"DynamoDB {name}: {code}") from error
+                    # A single-item write on an item that a transaction in flight holds: nothing was written.
+                    raise WriteConflict(f"DynamoDB {name}: {code}") from error
                 raise
             except BotoCoreError as error:
                 raise StoreUnavailable(f"DynamoDB {name}: {type(error).__name__}") from error
@@ -436,7 +462,7 @@ class DynamoCreditStore:
             raise Fenced(entry.reservation_id)
         if len(codes) == 4 and codes[2] == "ConditionalCheckFailed":
             raise EntryExists(entry.enquiry_id)
-        raise StaleRead(",".join(codes))
+        raise _stale("org reservation", codes)
 
     def reserve_user_credit(
         self,
@@ -450,7 +476,9 @@ class DynamoCreditStore:
         moves["ExpressionAttributeValues"] |= _values(type="USER_USAGE")
         codes = self._transact(
             [
-                _profile_version_is(org_id, self._table, snapshot.profile_version),
+                # The per-user limit it was decided with is still the org's (USER_LIMIT, not PROFILE: a user step
+                # does not conflict with the org steps of the same burst).
+                _user_limit_version_is(org_id, self._table, snapshot.profile_version),
                 {
                     "Update": {
                         "TableName": self._table,
@@ -480,7 +508,7 @@ class DynamoCreditStore:
             ]
         )
         if codes is not None:
-            raise StaleRead(",".join(codes))
+            raise _stale("user reservation", codes)
 
     def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
         fence = {
@@ -508,7 +536,7 @@ class DynamoCreditStore:
             codes = self._transact([fence, not_mine])
             if codes is None:
                 return False
-            raise StaleRead(f"release of {enquiry_id}: {','.join(codes)}")  # it landed meanwhile, or a conflict
+            raise _stale(f"release of {enquiry_id}", codes)  # it landed meanwhile, or a conflict
         actions: list[Item] = [
             fence,
             {
@@ -545,7 +573,7 @@ class DynamoCreditStore:
         codes = self._transact(actions)
         if codes is None:
             return True
-        raise StaleRead(f"release of {enquiry_id}: {','.join(codes)}")
+        raise _stale(f"release of {enquiry_id}", codes)
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
         found: list[AbandonedReservation] = []
@@ -575,17 +603,30 @@ class DynamoCreditStore:
 
     def save_profile(self, profile: OrgProfile, expected_version: int) -> None:
         condition = "attribute_not_exists(pk) OR version = :v" if expected_version == 0 else "version = :v"
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item=_profile_to_item(profile),
-                ConditionExpression=condition,
-                ExpressionAttributeValues=_values(v=expected_version),
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise StaleRead("profile") from error
-            raise
+        codes = self._transact(
+            [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _profile_to_item(profile),
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeValues": _values(v=expected_version),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": user_limit_key(profile.org_id)
+                        | {
+                            name: _serializer.serialize(value)
+                            for name, value in {"type": "USER_LIMIT", "version": profile.version}.items()
+                        },
+                    }
+                },
+            ]
+        )
+        if codes is not None:
+            raise _stale("profile", codes)
 
     def record_top_up(self, org_id: str, profile_version: int, top_up: TopUpRecord) -> None:
         record: dict[str, Any] = {
@@ -623,7 +664,7 @@ class DynamoCreditStore:
             return
         if len(codes) == 3 and codes[2] == "ConditionalCheckFailed":
             raise EntryExists(top_up.top_up_id)
-        raise StaleRead(",".join(codes))
+        raise _stale("top-up", codes)
 
     def claim_notice(self, org_id: str, kind: str, window: str, claimant: str, now: datetime) -> bool:
         now_ms = int(now.timestamp() * 1000)

@@ -20,6 +20,11 @@ class StaleRead(Exception):
     """A conditional write found the counters changed since they were read: read again and decide again."""
 
 
+class WriteConflict(StaleRead):
+    """The write met another write in flight on one of its items (DynamoDB's TransactionConflict) and was not
+    applied; no condition failed, so what was read may still be good: the same decision may be tried again."""
+
+
 class EntryExists(Exception):
     """The ledger already holds an entry for this enquiry."""
 

@@ -23,14 +23,14 @@ def _uniform(low: float, high: float) -> float:
 
 @dataclass(frozen=True)
 class Retry:
-    """Full-jitter exponential backoff (each pause uniform in [0, min(longest, first * 2**attempt)]), bounded by
-    a deadline on the monotonic clock. Every part is injectable, so tests run it on a fake clock."""
+    """Full-jitter exponential backoff (each pause uniform in [0, min(longest, first * 2**attempt, left / 8)]),
+    bounded by a deadline on the monotonic clock. Every part is injectable, so tests run it on a fake clock."""
 
     pause: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     jitter: Callable[[float, float], float] = field(default=_uniform)
-    first_pause_seconds: float = 0.004
-    longest_pause_seconds: float = 0.1
+    first_pause_seconds: float = 0.01
+    longest_pause_seconds: float = 0.25
     reserve_seconds: float = 0.3
     """Time kept back for the last try and the step's answer."""
 
@@ -46,13 +46,20 @@ class Retry:
         while True:
             yield attempt
             attempt += 1
-            delay = self.delay(attempt)
-            if deadline - self.clock() - delay < self.reserve_seconds:
+            left = deadline - self.clock() - self.reserve_seconds
+            delay = self.delay(attempt, left)
+            if left - delay < 0:
                 return
             self.pause(delay)
 
-    def delay(self, attempt: int) -> float:
-        return self.jitter(0.0, min(self.longest_pause_seconds, self.first_pause_seconds * 2**attempt))
+    def delay(self, attempt: int, left: float | None = None) -> float:
+        """The pause before try `attempt`. It also shrinks as the deadline nears (at most an eighth of the time
+        left): a step that has waited long tries more often than one that just began, so under a burst the
+        oldest requests win the next free moment instead of starving behind newcomers."""
+        ceiling = min(self.longest_pause_seconds, self.first_pause_seconds * 2**attempt)
+        if left is not None:
+            ceiling = min(ceiling, max(left / 8, self.first_pause_seconds))
+        return self.jitter(0.0, ceiling)
 
     def backoff(self, attempt: int) -> None:
         """One jittered pause, for loops bounded by a count (publishing a notice, confirming it)."""

@@ -35,6 +35,7 @@ from domain.ports import (
     StaleRead,
     TopUpRecord,
     UserSnapshot,
+    WriteConflict,
 )
 from domain.retry import Retry
 
@@ -64,6 +65,15 @@ class OrgCreditReserved:
     user_hint: UserSnapshot | None
     replayed: bool = False
     user: UserReservation | None = None
+
+
+@dataclass(frozen=True)
+class _OrgDecision:
+    """What the org step decided from one read, to be written."""
+
+    snapshot: ChargeSnapshot
+    reservation: OrgReservation
+    entry: LedgerEntry
 
 
 @dataclass(frozen=True)
@@ -133,46 +143,63 @@ class CreditService:
 
     def reserve_org_credit(self, request: ChargeRequest, deadline: float | None = None) -> OrgCreditReserved:
         """`deadline` (monotonic clock): when to stop trying; a Lambda passes its own timeout less a margin."""
+        decided: _OrgDecision | None = None
         for attempt in self._retry.attempts(deadline):
-            snapshot = self._store.charge_snapshot(
-                request.org_id, request.decided_at, request.user_id, request.enquiry_id
-            )
-            entry = snapshot.entry
-            if entry is not None:
-                if entry.is_mine(request.reservation_id):  # this step ran before and its write committed
-                    return OrgCreditReserved(entry.org_reservation, self._user_hint(snapshot, entry))
-                if entry.state is EntryState.ORG_RESERVED and entry.recorded_at < request.decided_at - ABANDONED_AFTER:
-                    # Its workflow is long over without charging or releasing it: reclaim it now, as the sweep would.
-                    with contextlib.suppress(StaleRead):  # lost a race: the next read tells
-                        self._store.release(request.org_id, request.enquiry_id, entry.reservation_id, self.now())
-                    continue
-                entry.check_replay(request.user_id)
-                return OrgCreditReserved(entry.org_reservation, None, replayed=True, user=entry.user_reservation)
-            reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(request.decided_at)
-            entry = LedgerEntry(
-                enquiry_id=request.enquiry_id,
-                user_id=request.user_id,
-                window=reservation.window,
-                period=reservation.period,
-                reservation_id=request.reservation_id,
-                state=EntryState.ORG_RESERVED,
-                recorded_at=request.decided_at,
-                plan=reservation.plan,
-                org_used=reservation.used,
-                org_limit=reservation.limit,
-                window_starts_at=reservation.window_starts_at,
-                window_ends_at=reservation.window_ends_at,
-            )
+            if decided is None:
+                outcome = self._decide_org(request)
+                if not isinstance(outcome, _OrgDecision):
+                    if outcome is None:
+                        continue  # an abandoned reservation of the enquiry was reclaimed: read again
+                    return outcome
+                decided = outcome
             try:
                 # First try to learn the exact place in the count for free; when others are counting too, give
                 # that up rather than keep losing the race (the limit itself is never given up).
-                counted = self._store.reserve_org_credit(snapshot, reservation, entry, exact=attempt == 0)
+                counted = self._store.reserve_org_credit(
+                    decided.snapshot, decided.reservation, decided.entry, exact=attempt == 0
+                )
+            except WriteConflict:
+                continue  # another write was in flight on the org's items: the same decision, after a pause
             except (StaleRead, EntryExists):
+                decided = None  # what was read changed: read again and decide again
                 continue
             except Fenced:
                 raise ReservationContended("this request was given up (compensated) before it could reserve") from None
-            return OrgCreditReserved(replace(reservation, used=counted), self._user_hint(snapshot, entry))
+            reservation = replace(decided.reservation, used=counted)
+            return OrgCreditReserved(reservation, self._user_hint(decided.snapshot, decided.entry))
         raise ReservationContended("the org's credits are changing too fast to reserve one; retry")
+
+    def _decide_org(self, request: ChargeRequest) -> _OrgDecision | OrgCreditReserved | None:
+        """Read the org and decide: a reservation to write, an answer already known (a retried step, a replayed
+        enquiry), or None when an abandoned reservation of the enquiry was just reclaimed."""
+        snapshot = self._store.charge_snapshot(request.org_id, request.decided_at, request.user_id, request.enquiry_id)
+        entry = snapshot.entry
+        if entry is not None:
+            if entry.is_mine(request.reservation_id):  # this step ran before and its write committed
+                return OrgCreditReserved(entry.org_reservation, self._user_hint(snapshot, entry))
+            if entry.state is EntryState.ORG_RESERVED and entry.recorded_at < request.decided_at - ABANDONED_AFTER:
+                # Its workflow is long over without charging or releasing it: reclaim it now, as the sweep would.
+                with contextlib.suppress(StaleRead):  # lost a race: the next read tells
+                    self._store.release(request.org_id, request.enquiry_id, entry.reservation_id, self.now())
+                return None
+            entry.check_replay(request.user_id)
+            return OrgCreditReserved(entry.org_reservation, None, replayed=True, user=entry.user_reservation)
+        reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(request.decided_at)
+        entry = LedgerEntry(
+            enquiry_id=request.enquiry_id,
+            user_id=request.user_id,
+            window=reservation.window,
+            period=reservation.period,
+            reservation_id=request.reservation_id,
+            state=EntryState.ORG_RESERVED,
+            recorded_at=request.decided_at,
+            plan=reservation.plan,
+            org_used=reservation.used,
+            org_limit=reservation.limit,
+            window_starts_at=reservation.window_starts_at,
+            window_ends_at=reservation.window_ends_at,
+        )
+        return _OrgDecision(snapshot, reservation, entry)
 
     @staticmethod
     def _user_hint(snapshot: ChargeSnapshot, entry: LedgerEntry) -> UserSnapshot:
@@ -182,8 +209,8 @@ class CreditService:
         self, request: ChargeRequest, hint: UserSnapshot | None, deadline: float | None = None
     ) -> UserReservation:
         period = Period.containing(request.decided_at).key
+        snapshot = hint
         for attempt in self._retry.attempts(deadline):
-            snapshot = hint if hint is not None and attempt == 0 else None
             if snapshot is None:
                 snapshot = self._store.user_snapshot(request.org_id, request.user_id, period, request.enquiry_id)
             entry = snapshot.entry
@@ -195,7 +222,10 @@ class CreditService:
             reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, period)
             try:
                 self._store.reserve_user_credit(request.org_id, snapshot, reservation, entry, exact=attempt == 0)
+            except WriteConflict:
+                continue  # the same decision, after a pause (not exact any more)
             except StaleRead:
+                snapshot = None
                 continue
             return reservation
         raise ReservationContended("the user's credits are changing too fast to reserve one; retry")

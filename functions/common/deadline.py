@@ -13,4 +13,4 @@ def deadline_of(context: Any) -> float | None:
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
         return None
-    return time.monotonic() + remaining() / 1000
+    return time.monotonic() + float(remaining()) / 1000
