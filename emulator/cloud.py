@@ -67,7 +67,7 @@ class ExecutionInputTooLarge(Exception):
     """StartSyncExecution's refusal of an input over EXECUTION_INPUT_MAX_BYTES (a 400 ValidationException)."""
 
 
-def _timeout_error_from_environment() -> str:
+def timeout_error_from_environment() -> str:
     name = os.environ.get(TIMEOUT_ERROR_VARIABLE) or TIMEOUT_ERRORS[0]
     if name not in TIMEOUT_ERRORS:
         raise SystemExit(f"{TIMEOUT_ERROR_VARIABLE} must be one of {', '.join(TIMEOUT_ERRORS)}, not {name!r}")
@@ -176,7 +176,7 @@ class LocalCloud:
         self.result_hooks: list[Callable[[str, Any], Any]] = []
         """Called with each handler's result (function logical id, result); what it returns is the result: lets tests
         make a function answer what the workflow cannot use (States.Runtime, States.DataLimitExceeded)."""
-        self.timeout_error = _timeout_error_from_environment()
+        self.timeout_error = timeout_error_from_environment()
         """The error a function timeout is reported as (one of TIMEOUT_ERRORS)."""
         self.isolation = dynamodb.isolation
         """DynamoDB's transaction isolation: `isolation.transaction_seconds` is each transaction's time in flight."""

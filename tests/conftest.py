@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from emulator.cloud import LocalCloud
+from emulator.cloud import LocalCloud, timeout_error_from_environment
 from emulator.server import serve
 
 
@@ -30,6 +30,8 @@ def _real_time_and_no_faults(request: pytest.FixtureRequest) -> Iterator[None]:
         running: LocalCloud = request.getfixturevalue("cloud")
         running.clock.thaw()
         running.invocation_hooks.clear()
+        running.result_hooks.clear()
+        running.timeout_error = timeout_error_from_environment()
 
 
 @pytest.fixture

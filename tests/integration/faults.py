@@ -24,8 +24,9 @@ from domain.errors import StoreUnavailable
 from emulator.cloud import LocalCloud
 from tests.integration.workflows import Fault, inject, run_handler
 
-STALL_SECONDS = 2.3
-"""Longer than the functions' Timeout (template.yaml Globals: 2 s): the emulator answers Sandbox.Timedout."""
+STALL_MARGIN_SECONDS = 0.3
+"""A stalled invocation outlives its function's Timeout (template.yaml) by this much: the emulator answers the
+timeout (Sandbox.Timedout or Lambda.Unknown, as `cloud.timeout_error` says)."""
 
 # -- step faults -------------------------------------------------------------------------------------------
 
@@ -72,10 +73,12 @@ def fail_step(
     function: str,
     failure: StepFailure,
     fail_on: Callable[[int], bool],
-    stall: float = STALL_SECONDS,
+    stall: float | None = None,
 ) -> Fault:
     """Make the invocations of `function` that `fail_on` selects fail as `failure` says (a timeout stalls the
-    invocation for `stall` seconds)."""
+    invocation for `stall` seconds: by default just past the function's Timeout)."""
+    if stall is None:
+        stall = cloud.stack.functions[function].timeout_seconds + STALL_MARGIN_SECONDS
 
     def before_failing(event: dict[str, Any]) -> None:
         if failure.writes_first:

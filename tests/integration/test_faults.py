@@ -454,11 +454,12 @@ def test_a_failing_store_neither_charges_twice_nor_leaks_a_credit(
 def test_the_slowest_failing_execution_compensation_included_ends_inside_api_gateways_29_seconds(
     cloud: LocalCloud, workflows: Workflows, org_id: str
 ) -> None:
-    # Given every step on the compensation path timing out, and slow again when retried (the user step times out
-    # again, so the compensation runs)
+    # Given every step on the compensation path timing out, and just inside its Timeout when retried (the user
+    # step times out again, so the compensation runs)
     saga = on_basic(cloud, workflows, org_id)
     for step in (VALIDATE, RESERVE_ORG, RELEASE):
-        cloud.invocation_hooks.append(Stall(step, 1.7, lambda call: call == 2))  # before the fault: sees every call
+        almost = cloud.stack.functions[step].timeout_seconds - 0.3
+        cloud.invocation_hooks.append(Stall(step, almost, lambda call: call == 2))  # before the fault: sees every call
         fail_step(cloud, step, TIMEOUT_BEFORE_WRITE, first_call_only)
     user_step = fail_step(cloud, RESERVE_USER, TIMEOUT_BEFORE_WRITE, always)
 
@@ -467,11 +468,32 @@ def test_the_slowest_failing_execution_compensation_included_ends_inside_api_gat
     result = saga.use()
     elapsed = time.monotonic() - started
 
-    # Then it took the slow path all the way (validate, org and release at least 3.7 s each, the user step 4 s)
-    assert elapsed >= 15, elapsed
+    # Then it took the slow path all the way (validate 1 + 0.7 s, org 4 + 3.7, user 3 + 3, release 3 + 2.7)
+    assert elapsed >= 21, elapsed
     assert user_step.calls == 2
     answered_as(result, UNAVAILABLE)
     assert workflows.states_entered(result)[-3:] == ["ReleaseOrgCredit", "WhyReleased", "Unavailable"]
+    then_books_balance_and_a_retry_charges_once(saga, result, held=False)
+
+
+@pytest.mark.parametrize("timeout_error", ["Sandbox.Timedout", "Lambda.Unknown"])
+@pytest.mark.parametrize("step", [VALIDATE, RESERVE_ORG, RESERVE_USER])
+def test_a_step_that_timed_out_once_is_retried_whichever_name_the_timeout_reaches_the_workflow_by(
+    cloud: LocalCloud, workflows: Workflows, org_id: str, step: str, timeout_error: str
+) -> None:
+    # Given Lambda reporting a function timeout as `timeout_error` (both are seen on AWS), and a step that
+    # outlives its Timeout once
+    cloud.timeout_error = timeout_error
+    saga = on_basic(cloud, workflows, org_id)
+    fault = fail_step(cloud, step, TIMEOUT_BEFORE_WRITE, first_call_only)
+
+    # When the user runs the enquiry
+    result = saga.use()
+
+    # Then the workflow saw that name, retried the step, and charged the enquiry once
+    assert workflows.lambda_failures(result) == [timeout_error]
+    assert fault.calls == 2
+    answered_as(result, CHARGED)
     then_books_balance_and_a_retry_charges_once(saga, result, held=False)
 
 
