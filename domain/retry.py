@@ -23,7 +23,7 @@ def _uniform(low: float, high: float) -> float:
 
 @dataclass(frozen=True)
 class Retry:
-    """Full-jitter exponential backoff (each pause uniform in [0, min(longest, first * 2**attempt, left / 8)]),
+    """Full-jitter exponential backoff (each pause uniform in [0, min(longest, first * 2**attempt, left / 16)]),
     bounded by a deadline on the monotonic clock. Every part is injectable, so tests run it on a fake clock."""
 
     pause: Callable[[float], None] = time.sleep
@@ -53,12 +53,12 @@ class Retry:
             self.pause(delay)
 
     def delay(self, attempt: int, left: float | None = None) -> float:
-        """The pause before try `attempt`. It also shrinks as the deadline nears (at most an eighth of the time
+        """The pause before try `attempt`. It also shrinks as the deadline nears (at most a sixteenth of the time
         left): a step that has waited long tries more often than one that just began, so under a burst the
         oldest requests win the next free moment instead of starving behind newcomers."""
         ceiling = min(self.longest_pause_seconds, self.first_pause_seconds * 2**attempt)
         if left is not None:
-            ceiling = min(ceiling, max(left / 8, self.first_pause_seconds))
+            ceiling = min(ceiling, max(left / 16, self.first_pause_seconds / 2))
         return self.jitter(0.0, ceiling)
 
     def backoff(self, attempt: int) -> None:

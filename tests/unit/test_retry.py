@@ -37,7 +37,7 @@ def test_pauses_shrink_as_the_deadline_nears_so_the_oldest_request_tries_most_of
     spent = 0.0
     for pause in pauses:
         left = 4.0 - spent - retry.reserve_seconds
-        assert pause <= max(left / 8, retry.first_pause_seconds)
+        assert pause <= max(left / 16, retry.first_pause_seconds / 2)
         spent += pause
     assert pauses[-1] < retry.longest_pause_seconds / 2
 

@@ -185,3 +185,29 @@ def test_the_notify_function_may_publish_to_the_topic_it_is_told_to_publish_to()
     assert published_to == [["AlertsTopic", "TopicName"]]
     assert told == {"Ref": "AlertsTopic"}
     assert RESOURCES["AlertsTopic"]["Type"] == "AWS::SNS::Topic"
+
+
+# -- AWS's edges -------------------------------------------------------------------------------------------
+
+TIMEOUT_NAMES = {"Sandbox.Timedout", "Lambda.Unknown", "States.Timeout", "Lambda.ClientExecutionTimeoutException"}
+"""A function timeout reaches Step Functions as Sandbox.Timedout or Lambda.Unknown (both seen on AWS), a task's own
+as States.Timeout; Lambda.ClientExecutionTimeoutException is Lambda's service timing out
+(https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html)."""
+
+
+@pytest.mark.parametrize("machine", STATE_MACHINES)
+def test_every_retry_that_names_a_timeout_names_every_name_a_timeout_arrives_by(machine: str) -> None:
+    incomplete = []
+    for name, state in json.loads(STACK.state_machines[machine].definition)["States"].items():
+        for retrier in state.get("Retry", []):
+            names = set(retrier["ErrorEquals"])
+            if names & TIMEOUT_NAMES and not (names >= TIMEOUT_NAMES or "States.ALL" in names):
+                incomplete.append(f"{name}: lacks {sorted(TIMEOUT_NAMES - names)}")
+
+    assert incomplete == []
+
+
+def test_the_api_sets_its_openapi_version_so_sam_creates_no_extra_stage() -> None:
+    document = load_yaml(ROOT / "api" / "openapi.yaml")
+
+    assert _properties("CreditApi")["OpenApiVersion"] == document["openapi"]
