@@ -15,8 +15,6 @@ Item types (pk is always the org, so one org's items sit in one partition):
 from __future__ import annotations
 
 import functools
-import random
-import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -40,6 +38,7 @@ from domain.ports import (
     UserSnapshot,
     WriteConflict,
 )
+from domain.retry import Retry
 
 PK = "pk"
 SK = "sk"
@@ -244,27 +243,21 @@ def _count_moves(seen: int, limit: int | None, exact: bool) -> dict[str, Any]:
 
 
 def _profile_version_is(org_id: str, table: str, version: int) -> Item:
-    if version == 0:
-        condition, values = "attribute_not_exists(version) OR version = :v", _values(v=0)
-    else:
-        condition, values = "version = :v", _values(v=version)
-    return {
-        "ConditionCheck": {
-            "TableName": table,
-            "Key": profile_key(org_id),
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-        }
-    }
+    absent = "attribute_not_exists(version) OR " if version == 0 else ""
+    return _version_is(table, profile_key(org_id), version, absent)
 
 
 def _user_limit_version_is(org_id: str, table: str, version: int) -> Item:
     # Absent: written before USER_LIMIT existed, and no profile change since, so the limit read still holds.
+    return _version_is(table, user_limit_key(org_id), version, "attribute_not_exists(pk) OR ")
+
+
+def _version_is(table: str, key: Item, version: int, or_absent: str) -> Item:
     return {
         "ConditionCheck": {
             "TableName": table,
-            "Key": user_limit_key(org_id),
-            "ConditionExpression": "attribute_not_exists(pk) OR version = :v",
+            "Key": key,
+            "ConditionExpression": f"{or_absent}version = :v",
             "ExpressionAttributeValues": _values(v=version),
         }
     }
@@ -298,6 +291,7 @@ the workflow retries, and nothing was written."""
 
 UNPROCESSED_KEYS_ATTEMPTS = 5
 """Times a read asks again for keys BatchGetItem left unprocessed (throttled) before the step gives up."""
+_UNPROCESSED_KEYS_BACKOFF = Retry()
 
 
 class _Guarded:
@@ -346,7 +340,7 @@ class DynamoCreditStore:
             if not pending:
                 break
             if attempt:
-                time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))  # noqa: S311  # jitter
+                _UNPROCESSED_KEYS_BACKOFF.backoff(attempt)
             response = self._db.batch_get_item(RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}})
             for item in response.get("Responses", {}).get(self._table, []):
                 plain = _plain(item)

@@ -121,11 +121,14 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {}
 """moto's own methods, captured before they are replaced; the commit of a transaction writes through them."""
 
 
-def _ref(backend: DynamoDBBackend, table_name: str, key_or_item: dict[str, Any]) -> ItemRef:
+def _item_key(backend: DynamoDBBackend, table_name: str, key_or_item: dict[str, Any]) -> dict[str, Any]:
+    """The key attributes of a key or of a whole item."""
     table = backend.get_table(table_name)
-    key = {table.hash_key_attr: key_or_item[table.hash_key_attr]}
-    if table.range_key_attr is not None:
-        key[table.range_key_attr] = key_or_item[table.range_key_attr]
+    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr is not None else [])
+    return {name: key_or_item[name] for name in names}
+
+
+def _ref(table_name: str, key: dict[str, Any]) -> ItemRef:
     return str(table_name), str(sorted(key.items()))
 
 
@@ -143,11 +146,11 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
             if len(item) != 1:
                 raise TransactWriteSingleOpException
             op_type, op = next(iter(item.items()))
-            ref = _ref(backend, op["TableName"], op["Item"] if op_type == "Put" else op["Key"])
+            key = _item_key(backend, op["TableName"], op["Item"] if op_type == "Put" else op["Key"])
+            ref = _ref(op["TableName"], key)
             if ref in refs:
                 raise MultipleTransactionsException()
             refs.append(ref)
-            key = dict(op["Key"]) if op_type != "Put" else {name: op["Item"][name] for name in _key_names(backend, op)}
             operations.append((op_type, op, key))
         held = isolation.held_positions(refs)
         if any(held):
@@ -179,11 +182,6 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
     finally:
         with isolation.mutex:
             isolation.release(refs, token)
-
-
-def _key_names(backend: DynamoDBBackend, op: dict[str, Any]) -> list[str]:
-    table = backend.get_table(op["TableName"])
-    return [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr is not None else [])
 
 
 def _condition_failure(
@@ -222,7 +220,7 @@ def _single_write(name: str, item_parameter: str) -> Callable[..., Any]:
     def write(backend: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
         key_or_item = args[0] if args else kwargs[item_parameter]
         with isolation.mutex:
-            if isolation.held_positions([_ref(backend, table_name, key_or_item)])[0]:
+            if isolation.held_positions([_ref(table_name, _item_key(backend, table_name, key_or_item))])[0]:
                 isolation.conflicts += 1
                 raise TransactionConflictException()
             return copy.deepcopy(original(backend, table_name, *args, **kwargs))
@@ -248,7 +246,10 @@ def _transact_get_items(handler: DynamoHandler) -> Any:
     gets = [item.get("Get", {}) for item in handler.body.get("TransactItems", [])]
     with isolation.mutex:
         try:
-            refs = [_ref(handler.dynamodb_backend, get["TableName"], get["Key"]) for get in gets]
+            refs = [
+                _ref(get["TableName"], _item_key(handler.dynamodb_backend, get["TableName"], get["Key"]))
+                for get in gets
+            ]
         except (KeyError, TypeError):
             refs = []  # malformed: moto's own validation answers it
         held = isolation.held_positions(refs)

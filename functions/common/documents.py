@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.account import EntryState, LedgerEntry, OrgReservation, UserReservation
+from domain.account import OrgReservation, UserReservation
 from domain.ports import UserSnapshot
-from domain.services import Balance, ChargeRequest, TopUpResult
+from domain.services import Balance, ChargeRequest, TopUpResult, reserved_entry
 
 
 def iso(instant: datetime | None) -> str | None:
@@ -116,20 +116,7 @@ def user_hint_from(document: dict[str, Any] | None, request: ChargeRequest, org:
     if not document:
         return None
     # The org step has just written this entry; the user step's conditional write re-checks all of it.
-    entry = LedgerEntry(
-        enquiry_id=request.enquiry_id,
-        user_id=request.user_id,
-        window=org.window,
-        period=org.period,
-        reservation_id=request.reservation_id,
-        state=EntryState.ORG_RESERVED,
-        recorded_at=request.decided_at,
-        plan=org.plan,
-        org_used=org.used,
-        org_limit=org.limit,
-        window_starts_at=org.window_starts_at,
-        window_ends_at=org.window_ends_at,
-    )
+    entry = reserved_entry(request, org)
     limit = document.get("perUserLimit")
     return UserSnapshot(
         int(document["profileVersion"]), None if limit is None else int(limit), int(document["used"]), entry
