@@ -299,6 +299,19 @@ class LocalCloud:
             )
         return _function_error(self.timeout_error, message, [])
 
+    @contextmanager
+    def function_timeout(self, function_logical_id: str, seconds: float) -> Iterator[None]:
+        """Run the block with the function timing out after `seconds` instead of its template Timeout. The
+        template gives each function the same Timeout as its task's TimeoutSeconds, so which of the two fires
+        first is a race (on AWS too); a test that must see Lambda's own timeout error makes the function's
+        shorter."""
+        arn = self.stack.functions[function_logical_id].arn
+        previous, self._timeouts[arn] = self._timeouts[arn], seconds
+        try:
+            yield
+        finally:
+            self._timeouts[arn] = previous
+
     def invoke(self, function_logical_id: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Invoke a function directly, as a schedule (EventBridge) does; answers Lambda's Invoke response."""
         arn = self.stack.functions[function_logical_id].arn

@@ -337,7 +337,7 @@ def test_a_step_that_outlived_its_workflow_cannot_touch_the_enquiry_its_client_r
 ) -> None:
     # Given a step that times out every time, whose writes land well after the workflow gave up on them
     saga = scenario(cloud, workflows, org_id)
-    fail_step(cloud, step, WRITE_LANDS_LATE, always, stall=2.8)
+    fail_step(cloud, step, WRITE_LANDS_LATE, always, stall=cloud.stack.functions[step].timeout_seconds + 0.8)
     failed = saga.use()
     assert outcome(failed) in {UNAVAILABLE, USER_LIMIT}, failed
 
@@ -485,10 +485,13 @@ def test_a_step_that_timed_out_once_is_retried_whichever_name_the_timeout_reache
     # outlives its Timeout once
     cloud.timeout_error = timeout_error
     saga = on_basic(cloud, workflows, org_id)
-    fault = fail_step(cloud, step, TIMEOUT_BEFORE_WRITE, first_call_only)
+    # (the function's own Timeout fires before its task's: with both equal, either may come first)
+    own_timeout = cloud.stack.functions[step].timeout_seconds - 0.5
+    fault = fail_step(cloud, step, TIMEOUT_BEFORE_WRITE, first_call_only, stall=own_timeout + 0.3)
 
     # When the user runs the enquiry
-    result = saga.use()
+    with cloud.function_timeout(step, own_timeout):
+        result = saga.use()
 
     # Then the workflow saw that name, retried the step, and charged the enquiry once
     assert workflows.lambda_failures(result) == [timeout_error]
