@@ -29,7 +29,7 @@ class Retry:
     pause: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     jitter: Callable[[float, float], float] = field(default=_uniform)
-    first_pause_seconds: float = 0.01
+    first_pause_seconds: float = 0.05
     longest_pause_seconds: float = 0.25
     reserve_seconds: float = 0.3
     """Time kept back for the last try and the step's answer."""

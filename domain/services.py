@@ -14,6 +14,7 @@ from domain.account import (
     LedgerEntry,
     OrgProfile,
     OrgReservation,
+    Usage,
     UserReservation,
     reserve_user_credit,
 )
@@ -325,13 +326,19 @@ class CreditService:
         self, org_id: str, change: Callable[[CreditAccount, datetime], OrgProfile], deadline: float | None
     ) -> Balance:
         now = self.now()
+        decided: tuple[AccountState, OrgProfile] | None = None
         for _ in self._retry.attempts(deadline):
-            state = self._store.account(org_id, now)
-            profile = change(CreditAccount(state.profile, state.usage_for(state.profile, now)), now)
+            if decided is None:
+                state = self._store.account(org_id, now)
+                decided = state, change(CreditAccount(state.profile, state.usage_for(state.profile, now)), now)
+            state, profile = decided
             if profile is not state.profile:
                 try:
                     self._store.save_profile(profile, expected_version=state.profile.version)
+                except WriteConflict:
+                    continue  # a transaction of a charge held the profile: the same change, after a pause
                 except StaleRead:
+                    decided = None
                     continue
             return _balance(state, profile, now)
         raise ReservationContended("the org is changing too fast; retry")
@@ -340,19 +347,24 @@ class CreditService:
         self, org_id: str, credits: int, top_up_id: str, reason: str | None, deadline: float | None = None
     ) -> TopUpResult:
         now = self.now()
+        decided: tuple[AccountState, Usage, TopUpRecord] | None = None
         for _ in self._retry.attempts(deadline):
-            known = self._store.find_top_up(org_id, top_up_id)
-            if known is not None:
-                if known.credits != credits:
-                    raise TopUpIdReused(f"top-up {top_up_id} was already recorded with {known.credits} credits")
-                return TopUpResult(self.balance(org_id, None), known, replayed=True)
-            state = self._store.account(org_id, now)
-            account = CreditAccount(state.profile, state.month)
-            usage = account.top_up(credits, top_up_id, now)
-            record = TopUpRecord(top_up_id, credits, state.month.window, reason, now)
+            if decided is None:
+                known = self._store.find_top_up(org_id, top_up_id)
+                if known is not None:
+                    if known.credits != credits:
+                        raise TopUpIdReused(f"top-up {top_up_id} was already recorded with {known.credits} credits")
+                    return TopUpResult(self.balance(org_id, None), known, replayed=True)
+                state = self._store.account(org_id, now)
+                usage = CreditAccount(state.profile, state.month).top_up(credits, top_up_id, now)
+                decided = state, usage, TopUpRecord(top_up_id, credits, state.month.window, reason, now)
+            state, usage, record = decided
             try:
                 self._store.record_top_up(org_id, state.profile.version, record)
+            except WriteConflict:
+                continue  # a transaction of a charge held the org's items: the same top-up, after a pause
             except (StaleRead, EntryExists):
+                decided = None
                 continue
             return TopUpResult(_balance(replace(state, month=usage), state.profile, now), record, False)
         raise ReservationContended("the org is changing too fast; retry")

@@ -15,6 +15,7 @@ import importlib
 import json
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -51,6 +52,9 @@ LOCAL_ENVIRONMENT = {
 }
 
 API_GATEWAY_TIMEOUT_SECONDS = 29.0
+
+THREAD_SWITCH_INTERVAL_SECONDS = 0.001
+"""How often the emulator's threads take turns (LocalCloud.start)."""
 
 EXECUTION_INPUT_MAX_BYTES = 262144
 """StartSyncExecution refuses a longer input ("Length Constraints: Maximum length of 262144",
@@ -185,6 +189,11 @@ class LocalCloud:
 
     def start(self) -> LocalCloud:
         self._environment()
+        # Python hands the interpreter lock around every 5 ms by default: with dozens of threads retrying, a
+        # transaction whose time in flight is over could wait many turns to commit, and stay in flight far
+        # longer than EMULATOR_TRANSACTION_MS says (harsher than DynamoDB, and self-reinforcing under a burst).
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(THREAD_SWITCH_INTERVAL_SECONDS)
         self._mock.start()
         self._started = True
         dynamodb.install()
@@ -202,6 +211,7 @@ class LocalCloud:
 
     def close(self) -> None:
         if self._started:
+            sys.setswitchinterval(self._switch_interval)
             lambda_eval_utils._invoke_lambda_function = self._original_invoke
             self._mock.stop()
             self._started = False

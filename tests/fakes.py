@@ -126,6 +126,7 @@ class InMemoryCreditStore:
         )
 
     def account(self, org_id: str, at: datetime) -> AccountState:
+        self.calls["account"] += 1
         period = Period.containing(at).key
         return AccountState(self.profile(org_id), self.usage(org_id, period), self.usage(org_id, TRIAL_WINDOW))
 

@@ -73,30 +73,18 @@ def test_a_burst_of_150_enquiries_on_100_credits_charges_exactly_100(api, cloud,
     # Then exactly 100 are charged, 50 are denied for the org's limit, none fails, and one LimitReached is sent
     for reply in replies:
         assert_no_internals(reply)
-    answers = Counter(outcome(reply) for reply in replies)
     observed = {
-        "charged": answers["201"],
+        "answers": dict(Counter(outcome(reply) for reply in replies)),
         "used": final["used"],
         "LimitReached notices": len(limit_reached_notices(api, org_id, "2026-11")),
-        "other answers": set(answers) - {"201", "402 ORG_LIMIT_REACHED", "503 SERVICE_UNAVAILABLE"},
     }
-    assert observed == {"charged": 100, "used": 100, "LimitReached notices": 1, "other answers": set()}, (
-        f"{answers} after {elapsed:.1f} s at {transaction_time * 1000:.0f} ms a transaction"
-    )
+    assert observed == {
+        "answers": {"201": 100, "402 ORG_LIMIT_REACHED": 50},
+        "used": 100,
+        "LimitReached notices": 1,
+    }, f"after {elapsed:.1f} s at {transaction_time * 1000:.0f} ms a transaction"
     # and the transactions did meet each other, as on DynamoDB
     assert cloud.isolation.conflicts > conflicts_before
-    expect_no_contention_503(answers, elapsed, transaction_time)
-
-
-def expect_no_contention_503(answers: Counter[str], elapsed: float, transaction_time: float) -> None:
-    """Issue 7's target: no 503 from contention. Not met reliably yet on this 2-core emulator: about one run in
-    three of a 32-client burst ends a request or two in 503 (nothing charged for them; the books above agree).
-    Reported as an expected failure, visibly, until it is met (README, "Contention on DynamoDB")."""
-    if answers["503 SERVICE_UNAVAILABLE"]:
-        pytest.xfail(
-            f"issue 7 open: {answers['503 SERVICE_UNAVAILABLE']} x 503 from contention "
-            f"after {elapsed:.1f} s at {transaction_time * 1000:.0f} ms a transaction"
-        )
 
 
 @pytest.mark.slow
@@ -123,20 +111,13 @@ def test_a_plan_change_and_a_top_up_in_the_middle_of_a_burst_both_succeed_and_th
     final = settled_balance(api, org_id)
 
     # Then both staff calls succeeded and every use was charged or denied for the limit, nothing else
-    staff_statuses = (staff["plan"].status, staff["top-up"].status)
-    assert set(staff_statuses) <= {200, 201, 503}, (staff["plan"].body, staff["top-up"].body)
-    if 503 in staff_statuses:  # contention, as for the uses: nothing changed by a 503 (checked below)
-        plan_changed = staff_statuses[0] != 503
-        top_up_added = staff_statuses[1] != 503
-    else:
-        assert staff_statuses == (200, 201)
-        plan_changed = top_up_added = True
+    assert (staff["plan"].status, staff["top-up"].status) == (200, 201), (staff["plan"].body, staff["top-up"].body)
     answers = Counter(outcome(reply) for reply in replies)
-    assert set(answers) <= {"201", "402 ORG_LIMIT_REACHED", "503 SERVICE_UNAVAILABLE"}, answers
+    assert set(answers) <= {"201", "402 ORG_LIMIT_REACHED"}, answers
     # and the books agree: the org's count, each user's count and the ledger are the 201s
     charged = [reply.body for reply in replies if reply.status == 201]
     assert final["used"] == len(charged) == answers["201"]
-    assert final["limit"] == (500 if plan_changed else 100) + (25 if top_up_added else 0)
+    assert final["limit"] == 500 + 25
     per_user = Counter(body["userId"] for body in charged)
     for user_id in (f"user-{n}" for n in range(7)):
         assert balance(api, org_id, user_id)["user"]["used"] == per_user[user_id], user_id
@@ -147,8 +128,6 @@ def test_a_plan_change_and_a_top_up_in_the_middle_of_a_burst_both_succeed_and_th
         replay = api.use(org_id, enquiry_id, user_id)
         assert (replay.status, replay.body.get("replayed")) == (200, True), replay.body
     assert balance(api, org_id)["used"] == len(charged)
-    answers["503 SERVICE_UNAVAILABLE"] += staff_statuses.count(503)
-    expect_no_contention_503(answers, 0.0, transaction_time)
 
 
 @pytest.mark.timeout(120)

@@ -19,8 +19,10 @@ def tries_and_pauses(deadline: float | None) -> tuple[int, list[float], Retry]:
 def test_the_first_try_is_at_once_and_pauses_double_up_to_their_cap():
     tries, pauses, retry = tries_and_pauses(deadline=30.0)
 
-    assert pauses[:4] == pytest.approx([0.02, 0.04, 0.08, 0.16])
+    first = retry.first_pause_seconds
+    assert pauses[:2] == pytest.approx([2 * first, 4 * first])
     assert max(pauses) == retry.longest_pause_seconds
+    assert pauses[2:50] == [retry.longest_pause_seconds] * 48  # until the deadline nears (the test below)
     assert tries == len(pauses) + 1
 
 

@@ -22,7 +22,7 @@ from domain.errors import (
 )
 from domain.events import LimitReached
 from domain.periods import Period
-from domain.ports import StaleRead
+from domain.ports import StaleRead, WriteConflict
 from domain.services import (
     ABANDONED_AFTER,
     PUBLISH_ATTEMPTS,
@@ -921,3 +921,49 @@ def test_a_new_request_while_the_first_is_still_in_flight_is_told_to_retry(
     # When the client asks again, Then it is told the enquiry is in progress
     with pytest.raises(EnquiryInProgress):
         service.reserve_org_credit(request(clock, reservation_id="exec-2"))
+
+
+# -- a write that met another in flight (DynamoDB's TransactionConflict) -----------------------------------
+
+
+def test_an_org_step_whose_write_met_a_transaction_in_flight_tries_the_same_decision_without_reading_again(
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[float]
+) -> None:
+    # Given an org on Basic, and a charge's transaction in flight on its counter when this step first writes
+    service.set_plan(ORG, "Basic")
+    store.fail_next("reserve_org_credit", WriteConflict("TransactionConflict"), times=2)
+    # When the org step runs
+    reserved = service.reserve_org_credit(request(clock))
+    # Then it paused and wrote the same decision again (no condition failed, so nothing read was wrong)
+    assert store.calls["charge_snapshot"] == 1
+    assert store.calls["reserve_org_credit"] == 3
+    assert len(pauses) == 2
+    assert reserved.reservation.used == 1
+    assert store.usage(ORG, MARCH).used == 1
+
+
+def test_a_plan_change_that_met_a_charge_in_flight_saves_the_same_change_again(
+    service: CreditService, store: InMemoryCreditStore
+) -> None:
+    service.set_plan(ORG, "Basic")
+    reads = store.calls["account"]
+    store.fail_next("save_profile", WriteConflict("TransactionConflictException"), times=3)
+
+    balance = service.set_plan(ORG, "Enterprise")
+
+    assert (balance.plan, store.profile(ORG).plan) == ("Enterprise", "Enterprise")
+    assert store.calls["account"] - reads == 1
+
+
+def test_a_top_up_that_met_a_charge_in_flight_records_the_same_top_up_again(
+    service: CreditService, store: InMemoryCreditStore
+) -> None:
+    service.set_plan(ORG, "Basic")
+    reads = store.calls["account"]
+    store.fail_next("record_top_up", WriteConflict("TransactionConflict"), times=3)
+
+    result = service.top_up(ORG, 25, "invoice-1", None)
+
+    assert (result.replayed, result.balance.top_up_credits) == (False, 25)
+    assert store.usage(ORG, MARCH).top_ups == 25
+    assert store.calls["account"] - reads == 1
