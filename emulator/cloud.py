@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import json
 import logging
 import os
@@ -28,6 +29,9 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.sns.models import Topic, sns_backends
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -108,6 +112,35 @@ def _cache_parsed_definitions() -> None:
         return _parsed_program(worker._evaluation_details.state_machine_details.definition)
 
     setattr(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint)  # noqa: B010  # moto's method
+
+
+TERMINAL_ERRORS = frozenset({StatesErrorNameType.StatesRuntime, StatesErrorNameType.StatesStatesDataLimitExceeded})
+"""What a Retry or Catch on States.ALL does not match: "States.ALL ... cannot catch the States.DataLimitExceeded
+terminal error or Runtime error types" (https://docs.aws.amazon.com/step-functions/latest/dg/
+concepts-error-handling.html). moto's interpreter lets States.ALL match them: the execution would go on to a
+compensation that AWS never runs."""
+
+
+def _terminal_errors_end_the_execution() -> None:
+    """ErrorEqualsDecl._eval_body pops the error name and pushes whether this ErrorEquals matches it (moto 5.2.5)."""
+    original = ErrorEqualsDecl._eval_body
+    if getattr(original, "__emulator_patched__", False):
+        return
+    if list(inspect.signature(original).parameters) != ["self", "env"]:
+        raise RuntimeError("moto's ErrorEqualsDecl._eval_body changed: the emulator expects moto 5.2.5")
+
+    @functools.wraps(original)
+    def matches(self: ErrorEqualsDecl, env: Any) -> None:
+        error_name = env.stack[-1]
+        terminal = isinstance(error_name, StatesErrorName) and error_name.typ in TERMINAL_ERRORS
+        if terminal and error_name not in self.error_names:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(self, env)
+
+    matches.__emulator_patched__ = True  # type: ignore[attr-defined]
+    setattr(ErrorEqualsDecl, "_eval_body", matches)  # noqa: B010  # moto's method
 
 
 @dataclass(frozen=True)
@@ -201,6 +234,7 @@ class LocalCloud:
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         _log_notifications()
         _cache_parsed_definitions()
+        _terminal_errors_end_the_execution()
         lambda_eval_utils._invoke_lambda_function = self._invoke
         clock_slot.clock = self.clock
         function_runtime.settings.cache_clear()

@@ -11,7 +11,7 @@ import pytest
 
 from emulator.gateway import Gateway
 from emulator.vtl import HttpRequest
-from tests.http.support import assert_rejected, balance, set_plan
+from tests.http.support import MID_NOVEMBER, assert_rejected, balance, freeze_clock, set_plan
 
 
 @pytest.mark.parametrize("cause", ["An error occurred while executing the state 'Charged'", "", "{not json", "[]"])
@@ -31,8 +31,33 @@ def test_an_execution_failed_outside_the_services_fail_states_answers_a_json_500
         assert error in document["message"]
 
 
-def test_a_step_answering_more_than_256_kib_is_answered_as_a_json_error_and_a_retry_settles_it(api, cloud, org_id):
-    # Given a plan step whose answer is over Step Functions' 256 KiB payload limit (States.DataLimitExceeded)
+def test_an_execution_failing_with_states_runtime_answers_a_json_500_and_the_sweep_gives_the_credit_back(
+    api, cloud, org_id
+):
+    # Given an org on Basic, and an org step that answers a document the workflow cannot use (a replay without
+    # its reservation): the AlreadyCharged Pass state fails with States.Runtime, which nothing catches
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+    cloud.result_hooks.append(lambda name, result: {"replayed": True} if name == "ReserveOrgCreditFunction" else result)
+
+    # When a user runs an enquiry
+    reply = api.use(org_id, "enq-1")
+
+    # Then the execution ended there and the client gets a JSON 500 naming the failure
+    assert_rejected(reply, 500, "INTERNAL_ERROR")
+    assert "States.Runtime" in reply.body["message"]
+    cloud.result_hooks.clear()
+    assert balance(api, org_id)["used"] == 1  # the org step's reservation, abandoned
+
+    # and the sweep gives the credit back once the reservation is 5 minutes old
+    freeze_clock(api, "2026-11-10T12:06:00Z")
+    assert api.call("POST", "/_local/invoke/SweepReservationsFunction").status == 200
+    assert balance(api, org_id)["used"] == 0
+
+
+def test_a_step_answering_more_than_256_kib_ends_the_execution_and_answers_a_json_500(api, cloud, org_id):
+    # Given a plan step whose answer is over Step Functions' 256 KiB payload limit (States.DataLimitExceeded, a
+    # terminal error no Catch on States.ALL catches)
     def too_large(name: str, result: Any) -> Any:
         return result | {"padding": "x" * 300_000} if name == "SetPlanFunction" else result
 
@@ -41,11 +66,9 @@ def test_a_step_answering_more_than_256_kib_is_answered_as_a_json_error_and_a_re
     # When staff set the plan
     reply = api.set_plan(org_id, "Basic")
 
-    # Then the client gets a JSON error with a code. (moto's interpreter lets the Catch on States.ALL catch
-    # States.DataLimitExceeded, so the emulator answers 503; on AWS the execution fails with it and the client gets
-    # the 500 that test_an_execution_failed_outside_the_services_fail_states_answers_a_json_500 maps. README,
-    # "Differences from AWS".)
-    assert_rejected(reply, 503, "SERVICE_UNAVAILABLE")
+    # Then the client gets a JSON 500 naming the failure
+    assert_rejected(reply, 500, "INTERNAL_ERROR")
+    assert "States.DataLimitExceeded" in reply.body["message"]
     # and the step's write, which did run, is confirmed by a retry (setting a plan is idempotent)
     cloud.result_hooks.clear()
     assert set_plan(api, org_id, "Basic")["plan"] == "Basic"
