@@ -21,7 +21,7 @@ from adapters.sns import SnsNotifier
 from domain.services import CreditService
 
 # Short timeouts and one retry: a step must fail fast enough for the workflow to retry it, and compensate, within
-# API Gateway's 29 s (functions time out after 2 s; see tests/unit/test_time_budget.py).
+# API Gateway's 29 s (functions time out after 1 to 5 s, template.yaml; see tests/unit/test_time_budget.py).
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=1)
 
 
