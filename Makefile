@@ -5,6 +5,9 @@ TOOLS := .venv/tools
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 3000
+# The emulator serves the stack as a sandbox (ApiAuth=NONE) unless told otherwise: `make run API_AUTH=AWS_IAM`
+# refuses unsigned requests as the default stack on AWS does.
+API_AUTH ?= NONE
 # sam build needs a python3.13 for the Lambda runtime; pyenv provides one on these machines.
 SAM_PYENV ?= 3.13.0:3.11.7
 export SAM_CLI_TELEMETRY = 0
@@ -22,7 +25,7 @@ $(TOOLS)/.installed: requirements-tools.txt
 	touch $@
 
 run: $(VENV)/.installed  ## serve the REST API on http://$(HOST):$(PORT) (emulator, in-memory)
-	$(PY) -m emulator --host $(HOST) --port $(PORT)
+	EMULATOR_API_AUTH=$(API_AUTH) $(PY) -m emulator --host $(HOST) --port $(PORT)
 
 test: lint typecheck template unit  ## every check CI runs
 

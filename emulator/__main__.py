@@ -23,6 +23,14 @@ def main() -> None:
             arguments.host, arguments.port,
             ", ".join(f"{route.method} {route.path}" for route in cloud.stack.routes),
         )  # fmt: skip
+        if any(route.authorization == "AWS_IAM" for route in cloud.stack.routes):
+            logging.getLogger("emulator").info(
+                "ApiAuth=AWS_IAM: unsigned requests are refused (403); signatures are checked for shape, not verified"
+            )
+        else:
+            logging.getLogger("emulator").info(
+                "ApiAuth=NONE (a sandbox stack): no signature needed here; the default stack on AWS requires SigV4"
+            )
         stop = threading.Event()
         threading.Thread(target=cloud.run_schedules, args=(stop,), name="schedules", daemon=True).start()
         try:

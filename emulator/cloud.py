@@ -75,6 +75,15 @@ class ExecutionInputTooLarge(Exception):
     """StartSyncExecution's refusal of an input over EXECUTION_INPUT_MAX_BYTES (a 400 ValidationException)."""
 
 
+API_AUTH_VARIABLE = "EMULATOR_API_AUTH"
+
+
+def stack_parameters_from_environment() -> dict[str, str]:
+    """The template parameters the emulator deploys with: ApiAuth from EMULATOR_API_AUTH, NONE unless set
+    (a sandbox stack; with AWS_IAM the emulator refuses unsigned requests as API Gateway does)."""
+    return {"ApiAuth": os.environ.get(API_AUTH_VARIABLE) or "NONE"}
+
+
 def timeout_error_from_environment() -> str:
     name = os.environ.get(TIMEOUT_ERROR_VARIABLE) or TIMEOUT_ERRORS[0]
     if name not in TIMEOUT_ERRORS:
@@ -201,7 +210,7 @@ class LocalCloud:
     """Starts the emulated account from template.yaml; `close()` (or the context manager) tears it down."""
 
     def __init__(self, stack: Stack | None = None) -> None:
-        self.stack = stack or load_stack()
+        self.stack = stack or load_stack(parameters=stack_parameters_from_environment())
         self.clock = SettableClock()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from emulator.cloud import ExecutionInputTooLarge, IntegrationTimeout, LocalCloud
+from emulator.template import REGION, Route
 from emulator.vtl import HttpRequest, TemplateError, render_request_template, render_response_template
 
 log = logging.getLogger("emulator")
@@ -75,10 +76,35 @@ def _decision_note(status: int, text: str) -> str:
     return ""
 
 
+_SIGV4 = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=[^/\s,]+/\d{8}/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)/aws4_request,\s*"
+    r"SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}"
+)
+
+
+def _iam_refusal(headers: dict[str, str]) -> str | None:
+    """The gateway response API Gateway sends an AWS_IAM method's request that is not signed with SigV4, if any.
+
+    Only the signature's presence and shape are checked (its scope must be this region and execute-api); the
+    signature itself is not verified and no IAM policy is evaluated (README, "Differences from AWS").
+    """
+    authorization = _header(headers, "Authorization")
+    if not authorization:
+        return "MISSING_AUTHENTICATION_TOKEN"
+    signed = _SIGV4.fullmatch(authorization.strip())
+    if signed is None or signed["region"] != REGION or signed["service"] != "execute-api":
+        return "INVALID_SIGNATURE"
+    if not (_header(headers, "X-Amz-Date") or _header(headers, "Date")):
+        return "INVALID_SIGNATURE"
+    return None
+
+
 class Gateway:
-    def __init__(self, cloud: LocalCloud, stage: str = "local") -> None:
+    def __init__(self, cloud: LocalCloud, stage: str = "local", routes: list[Route] | None = None) -> None:
         self.cloud = cloud
         self.stage = stage
+        self.routes = cloud.stack.routes if routes is None else routes
+        """The API's routes, with their authorisation; the stack's unless given (tests serve both kinds)."""
 
     def handle(self, request: IncomingRequest) -> Response:
         started = time.perf_counter()
@@ -99,13 +125,16 @@ class Gateway:
         if request.path.startswith("/_local/"):
             return self._local(request)
         allowed: list[str] = []
-        for route in self.cloud.stack.routes:
+        for route in self.routes:
             params = route.pattern.match(request.path)
             if params is None:
                 continue
             if route.method != request.method:
                 allowed.append(route.method)
                 continue
+            refusal = _iam_refusal(request.headers) if route.authorization == "AWS_IAM" else None
+            if refusal is not None:
+                return self._gateway_response(refusal, 403)
             return self._integrate(route.integration, route.path, request, request_id, params.groupdict())
         if allowed:
             # API Gateway answers MISSING_AUTHENTICATION_TOKEN here too; the emulator says which methods exist.

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from emulator.cloud import LocalCloud
 from emulator.gateway import MAX_BODY_BYTES, Gateway, IncomingRequest, Response, error
+from emulator.template import Route
 
 
 class _Server(ThreadingHTTPServer):
@@ -81,8 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
         """The gateway logs each request on one line; the stdlib's access log would repeat it."""
 
 
-def serve(cloud: LocalCloud, host: str, port: int) -> _Server:
-    return _Server((host, port), Gateway(cloud))
+def serve(cloud: LocalCloud, host: str, port: int, routes: list[Route] | None = None) -> _Server:
+    return _Server((host, port), Gateway(cloud, routes=routes))
 
 
 def configure_logging() -> None:

@@ -85,6 +85,8 @@ class Route:
     path: str
     integration: dict[str, Any]
     pattern: re.Pattern[str] = field(compare=False)
+    authorization: str = "NONE"
+    """AWS_IAM when the operation requires a SigV4 signature (its security scheme's authtype is awsSigv4)."""
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method.upper() != self.method:
@@ -108,10 +110,18 @@ class Stack:
 class Resolver:
     """Evaluates intrinsic functions against the emulated account."""
 
-    def __init__(self, template: dict[str, Any]) -> None:
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str] | None = None) -> None:
         self.template = template
         self.resources: dict[str, Any] = template.get("Resources", {})
-        self.parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+        declared = template.get("Parameters", {})
+        unknown = set(parameters or {}) - set(declared)
+        if unknown:
+            raise KeyError(f"template.yaml declares no parameter {sorted(unknown)}")
+        self.parameters = {name: str(spec.get("Default", "")) for name, spec in declared.items()} | (parameters or {})
+        for name, value in self.parameters.items():
+            allowed = declared[name].get("AllowedValues")
+            if allowed is not None and value not in allowed:  # CloudFormation refuses such a stack too
+                raise ValueError(f"template parameter {name} must be one of {', '.join(allowed)}, not {value!r}")
 
     def ref(self, name: str) -> str:
         pseudo = {
@@ -213,18 +223,30 @@ def api_document(definition_body: dict[str, Any], base: Path) -> dict[str, Any]:
     return document
 
 
-def openapi_path(path: Path = TEMPLATE_PATH) -> Path:
-    """Where template.yaml keeps the REST API's OpenAPI document."""
-    for resource in load_yaml(path)["Resources"].values():
+def _authorization(operation: dict[str, Any], schemes: dict[str, Any]) -> str:
+    """The method's authorisation type as API Gateway imports it from the operation's resolved `security`."""
+    for requirement in operation.get("security") or []:
+        for scheme in requirement:
+            if schemes[scheme].get("x-amazon-apigateway-authtype") == "awsSigv4":
+                return "AWS_IAM"
+    return "NONE"
+
+
+def resolved_api_document(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """The REST API's OpenAPI document with its intrinsic functions resolved, as CloudFormation deploys it."""
+    template = load_yaml(path)
+    for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Api":
-            include = resource["Properties"]["DefinitionBody"]["Fn::Transform"]
-            return path.parent / str(include["Parameters"]["Location"])
+            document = api_document(resource["Properties"]["DefinitionBody"], path.parent)
+            resolved: dict[str, Any] = Resolver(template, parameters).resolve(document)
+            return resolved
     raise LookupError("template.yaml has no AWS::Serverless::Api")
 
 
-def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
+def load_stack(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = None) -> Stack:
+    """The stack as deployed with `parameters` (the template's defaults for those not given)."""
     template = load_yaml(path)
-    resolver = Resolver(template)
+    resolver = Resolver(template, parameters)
     resources = resolver.resources
     global_function = template.get("Globals", {}).get("Function", {})
     global_env = global_function.get("Environment", {}).get("Variables", {})
@@ -258,10 +280,13 @@ def load_stack(path: Path = TEMPLATE_PATH) -> Stack:
         elif kind == "AWS::SNS::Topic":
             topic_name = name
         elif kind == "AWS::Serverless::Api":
-            document = api_document(props["DefinitionBody"], path.parent)
+            document = resolver.resolve(api_document(props["DefinitionBody"], path.parent))
             gateway_responses = document.get("x-amazon-apigateway-gateway-responses", {})
+            schemes = document.get("components", {}).get("securitySchemes", {})
             for route_path, methods in document["paths"].items():
                 for method, operation in methods.items():
-                    integration = resolver.resolve(operation["x-amazon-apigateway-integration"])
-                    routes.append(Route(method.upper(), route_path, integration, _route_pattern(route_path)))
+                    integration = operation["x-amazon-apigateway-integration"]
+                    authorization = _authorization(operation, schemes)
+                    pattern = _route_pattern(route_path)
+                    routes.append(Route(method.upper(), route_path, integration, pattern, authorization))
     return Stack(resources, functions, state_machines, routes, table, table_name, topic_name, gateway_responses)

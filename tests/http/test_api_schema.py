@@ -18,7 +18,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from emulator.template import openapi_path
+from emulator.cloud import stack_parameters_from_environment
+from emulator.template import resolved_api_document
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -35,7 +36,10 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 
-schema = schemathesis.openapi.from_path(openapi_path(), config=CONFIG)
+# The document as CloudFormation would deploy the emulator's stack (its Fn::If on ApiAuth resolved the same way).
+schema = schemathesis.openapi.from_dict(
+    resolved_api_document(parameters=stack_parameters_from_environment()), config=CONFIG
+)
 
 CHECKS = [
     not_a_server_error,

@@ -319,12 +319,12 @@ def test_json_with_a_charset_is_accepted(api, org_on_basic):
         "/v1/orgs/{org}/balance",
     ],
 )
-def test_an_unknown_route_is_404(api, org_id, path):
+def test_an_unknown_route_is_refused_as_api_gateway_refuses_it(api, org_id, path):
     # When a path the API does not have is asked for
     reply = api.call("GET", path.format(org=org_id))
 
-    # Then it is not found
-    assert_error_document(reply, 404)
+    # Then it gets API Gateway's MISSING_AUTHENTICATION_TOKEN (a 403, whatever the authorisation), as JSON
+    assert_rejected(reply, 403, "MISSING_AUTHENTICATION_TOKEN")
 
 
 @pytest.mark.parametrize(
