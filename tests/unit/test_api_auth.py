@@ -3,9 +3,12 @@ deployed with ApiAuth=NONE (a sandbox)."""
 
 from __future__ import annotations
 
+import fnmatch
+import re
+
 import pytest
 
-from emulator.template import TEMPLATE_PATH, load_stack, load_yaml, resolved_api_document
+from emulator.template import TEMPLATE_PATH, Resolver, load_stack, load_yaml, resolved_api_document
 
 
 def test_every_route_requires_a_sigv4_signature_by_default() -> None:
@@ -60,3 +63,56 @@ def test_a_parameter_the_template_does_not_declare_is_refused() -> None:
     # Then it is refused rather than silently ignored (a typo must not deploy an open API)
     with pytest.raises(KeyError, match="ApiAuthh"):
         load_stack(parameters={"ApiAuthh": "NONE"})
+
+
+# -- who may call what: the two caller policies the stack creates -------------------------------------------------
+
+SAMPLE_PATHS = {"{orgId}": "acme"}
+ARN_PREFIX = re.compile(r"^arn:aws:execute-api:[a-z0-9-]+:\d{12}:CreditApi/v1/")
+
+
+def _invocable_routes(policy: str) -> set[tuple[str, str]]:
+    """The routes a request to which the policy allows, judged like IAM: * matches any characters, '/' included."""
+    template = load_yaml(TEMPLATE_PATH)
+    statements = Resolver(template).resolve(template["Resources"][policy]["Properties"]["PolicyDocument"])["Statement"]
+    allowed: set[tuple[str, str]] = set()
+    for route in load_stack().routes:
+        concrete = route.path.replace("{orgId}", SAMPLE_PATHS["{orgId}"])
+        request = f"{route.method}{concrete}"
+        for statement in statements:
+            assert statement["Effect"] == "Allow"
+            assert statement["Action"] == "execute-api:Invoke"
+            for resource in statement["Resource"]:
+                assert ARN_PREFIX.match(resource), resource
+                if fnmatch.fnmatchcase(request, ARN_PREFIX.sub("", resource)):
+                    allowed.add((route.method, route.path))
+    return allowed
+
+
+def test_staff_tools_may_set_plans_and_limits_top_up_and_read_balances_but_not_charge() -> None:
+    # When a staff tool's role has the staff policy
+    # Then it may call every staff route and read balances, and it cannot use a credit
+    assert _invocable_routes("StaffApiAccessPolicy") == {
+        ("PUT", "/orgs/{orgId}/plan"),
+        ("PUT", "/orgs/{orgId}/user-limit"),
+        ("POST", "/orgs/{orgId}/top-ups"),
+        ("GET", "/orgs/{orgId}/balance"),
+    }
+
+
+def test_the_report_runner_may_only_use_credits_and_read_balances() -> None:
+    # When the report runner's role has its policy
+    # Then it may charge and read balances, nothing else
+    assert _invocable_routes("ReportRunnerApiAccessPolicy") == {
+        ("POST", "/orgs/{orgId}/usage"),
+        ("GET", "/orgs/{orgId}/balance"),
+    }
+
+
+def test_the_caller_policies_exist_only_on_a_stack_that_requires_iam() -> None:
+    # Given the template
+    resources = load_yaml(TEMPLATE_PATH)["Resources"]
+
+    # Then both policies are created with IAM authorisation only (a sandbox stack has nothing to grant)
+    for policy in ("StaffApiAccessPolicy", "ReportRunnerApiAccessPolicy"):
+        assert resources[policy]["Condition"] == "UseIamAuth"

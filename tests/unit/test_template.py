@@ -1,12 +1,17 @@
-"""template.yaml is wired as deployed: every handler, workflow and route it names exists and is connected."""
+"""template.yaml is wired as deployed: every handler, workflow and route it names exists and is connected; each
+role allows what its code calls and nothing more; the API stage logs every request and is throttled."""
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
 import inspect
 import json
 import os
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,6 +49,222 @@ def _started_machine(route: Any) -> str:
     found = STATE_MACHINE_ARN.search(template)
     assert found is not None, f"{route.method} {route.path}: the request template names no state machine"
     return found.group(1)
+
+
+# -- what a role allows ------------------------------------------------------------------------------------
+
+Grant = tuple[str, str]
+"""(IAM action, resource), the resource named by the template's logical id: "CreditTable",
+"CreditTable/index/ReservedIndex", "AlertsTopic", "ValidateFunction", or "*"."""
+
+TRANSACTION_ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+"""What each item of a TransactWriteItems needs: no action of the transaction's own, but the action of the single-item
+operation the item stands for, and dynamodb:ConditionCheckItem for a ConditionCheck ("Using IAM with DynamoDB
+transactions", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html)."""
+
+READ_ACTIONS = frozenset({"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan"})
+WIDE_POLICY_TEMPLATES = frozenset({"DynamoDBCrudPolicy", "DynamoDBWritePolicy", "DynamoDBReadPolicy"})
+"""SAM's table-wide templates: every read (and write) action on the table and all its indexes."""
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _resource(value: Any) -> str:
+    """A statement's Resource as the logical id it names ("*" stays "*")."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        name, _attribute = value["Fn::GetAtt"]
+        return str(name)
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        return re.sub(r"\$\{(\w+)\.Arn\}", r"\1", value["Fn::Sub"])
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    assert isinstance(value, str), f"a Resource this test cannot read: {value}"
+    return value
+
+
+def _statement_grants(statements: list[dict[str, Any]]) -> set[Grant]:
+    grants: set[Grant] = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow", statement
+        grants |= {
+            (action, _resource(resource))
+            for action in _listed(statement["Action"])
+            for resource in _listed(statement["Resource"])
+        }
+    return grants
+
+
+def role_grants(logical_id: str) -> set[Grant]:
+    """What the Policies of a function or state machine allow. SAM's X-Ray and basic-execution managed policies,
+    which SAM attaches itself, are not in the template and not counted."""
+    grants: set[Grant] = set()
+    for policy in _properties(logical_id).get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            grants |= _statement_grants(policy["Statement"])
+        elif isinstance(policy, dict) and "SNSPublishMessagePolicy" in policy:  # sns:Publish on that topic
+            grants.add(("sns:Publish", _resource(policy["SNSPublishMessagePolicy"]["TopicName"])))
+        elif isinstance(policy, dict) and "LambdaInvokePolicy" in policy:  # lambda:InvokeFunction on that function
+            grants.add(("lambda:InvokeFunction", policy["LambdaInvokePolicy"]["FunctionName"]["Ref"]))
+        elif isinstance(policy, dict) and RESOURCES.get(policy.get("Ref"), {}).get("Type") == "AWS::IAM::ManagedPolicy":
+            grants |= _statement_grants(_properties(policy["Ref"])["PolicyDocument"]["Statement"])
+        else:
+            raise AssertionError(f"{logical_id}: a policy this test cannot read (and cannot vouch for): {policy}")
+    return grants
+
+
+# -- what a function's code can call ------------------------------------------------------------------------
+# Read from the source, not declared: the handler's calls on the credit service, the service's calls on its ports,
+# and the adapters' calls on their boto3 clients (TransactWriteItems by the kinds of item the method builds).
+
+
+def _is_self(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id == "self"
+
+
+@dataclass
+class _Uses:
+    calls: set[str] = field(default_factory=set)
+    """Functions and methods called: "name" or "self.name"."""
+    client_calls: set[tuple[str, str]] = field(default_factory=set)
+    """(attribute of self, method): ("_db", "query"), ("_store", "release")."""
+    item_kinds: set[str] = field(default_factory=set)
+    """Kinds of transaction item built: "Put", "Update", "Delete", "ConditionCheck"."""
+    indexes: set[str] = field(default_factory=set)
+
+
+class _Source:
+    """One module's functions and one of its classes' methods, with what each reaches through the others."""
+
+    def __init__(self, path: str, class_name: str) -> None:
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        self.constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        self.definitions: dict[str, ast.AST] = {
+            node.name: node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        (cls,) = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == class_name]
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef):
+                self.definitions[f"self.{node.name}"] = node
+
+    def _direct(self, node: ast.AST) -> _Uses:
+        uses = _Uses()
+        for child in ast.walk(node):
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Name):
+                uses.calls.add(child.func.id)
+            elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+                owner = child.func.value
+                if _is_self(owner):
+                    uses.calls.add(f"self.{child.func.attr}")
+                elif isinstance(owner, ast.Attribute) and _is_self(owner.value):
+                    uses.client_calls.add((owner.attr, child.func.attr))
+            elif isinstance(child, ast.Dict):
+                for key, value in zip(child.keys, child.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value in TRANSACTION_ITEM_ACTIONS:
+                        uses.item_kinds.add(key.value)
+                    if isinstance(key, ast.Constant) and key.value == "IndexName":
+                        uses.indexes.add(self._string(value))
+            elif isinstance(child, ast.keyword) and child.arg == "IndexName":
+                uses.indexes.add(self._string(child.value))
+        return uses
+
+    def _string(self, node: ast.AST) -> str:
+        if isinstance(node, ast.Name):
+            return str(self.constants[node.id])
+        assert isinstance(node, ast.Constant), ast.dump(node)
+        return str(node.value)
+
+    def reached(self, entry: str) -> _Uses:
+        """What `entry` ("self.method") and everything of this module it calls use, together."""
+        total, seen, pending = _Uses(), set(), [entry]
+        while pending:
+            name = pending.pop()
+            if name in seen or name not in self.definitions:
+                continue
+            seen.add(name)
+            uses = self._direct(self.definitions[name])
+            total.client_calls |= uses.client_calls
+            total.item_kinds |= uses.item_kinds
+            total.indexes |= uses.indexes
+            pending.extend(uses.calls)
+        return total
+
+
+def _action(service: str, operation: str) -> str:
+    return f"{service}:" + "".join(word.capitalize() for word in operation.split("_"))
+
+
+@functools.cache
+def _store_method_grants(method: str) -> frozenset[Grant]:
+    """What one DynamoCreditStore method's requests need (its client is self._db)."""
+    uses = _Source("adapters/dynamodb.py", "DynamoCreditStore").reached(f"self.{method}")
+    grants: set[Grant] = set()
+    for client, operation in uses.client_calls:
+        if client != "_db":
+            continue
+        if operation == "transact_write_items":
+            grants |= {(TRANSACTION_ITEM_ACTIONS[kind], STACK.table_name) for kind in uses.item_kinds}
+        elif operation == "query" and uses.indexes:
+            grants |= {("dynamodb:Query", f"{STACK.table_name}/index/{index}") for index in uses.indexes}
+        else:
+            grants.add((_action("dynamodb", operation), STACK.table_name))
+    return frozenset(grants)
+
+
+@functools.cache
+def _notifier_method_grants(method: str) -> frozenset[Grant]:
+    """What one SnsNotifier method's requests need (its client is self._sns, on the alerts topic)."""
+    uses = _Source("adapters/sns.py", "SnsNotifier").reached(f"self.{method}")
+    return frozenset((_action("sns", op), STACK.topic_name) for client, op in uses.client_calls if client == "_sns")
+
+
+PORT_ADAPTERS = {"_store": _store_method_grants, "_notifier": _notifier_method_grants}
+"""The credit service's ports and what adapters/runtime.py plugs into them (a test below checks that wiring)."""
+
+
+@functools.cache
+def _service_method_grants(method: str) -> frozenset[Grant]:
+    uses = _Source("domain/services.py", "CreditService").reached(f"self.{method}")
+    grants: set[Grant] = set()
+    for port, port_method in uses.client_calls:
+        if port in PORT_ADAPTERS:
+            grants |= PORT_ADAPTERS[port](port_method)
+    return frozenset(grants)
+
+
+def _handler_path(function: str) -> Path:
+    return ROOT / (STACK.functions[function].handler.rpartition(".")[0].replace(".", "/") + ".py")
+
+
+def code_grants(function: str) -> set[Grant]:
+    """What the function's code can ask of DynamoDB and SNS: each credit-service method its handler calls
+    (`service.<method>(...)`), followed down to the boto3 requests."""
+    tree = ast.parse(_handler_path(function).read_text(encoding="utf-8"))
+    methods = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "service"
+    }
+    return set().union(*(_service_method_grants(method) for method in methods))
+
+
+def _table_and_topic_grants(grants: set[Grant]) -> set[Grant]:
+    return {grant for grant in grants if grant[0].startswith(("dynamodb:", "sns:"))}
 
 
 # -- functions ---------------------------------------------------------------------------------------------
@@ -211,3 +432,208 @@ def test_the_api_sets_its_openapi_version_so_sam_creates_no_extra_stage() -> Non
     document = load_yaml(ROOT / "api" / "openapi.yaml")
 
     assert _properties("CreditApi")["OpenApiVersion"] == document["openapi"]
+
+
+# -- least privilege -----------------------------------------------------------------------------------------
+
+STATE_MACHINE_LOG_DELIVERY = frozenset(
+    {
+        "logs:CreateLogDelivery",
+        "logs:CreateLogStream",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutLogEvents",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+    }
+)
+"""What a state machine's role needs to log to CloudWatch Logs, on "*" ("IAM policies for logging to CloudWatch
+Logs", https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html)."""
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_role_allows_exactly_the_table_and_topic_actions_its_code_can_make(function: str) -> None:
+    # Given what the function's code can ask of DynamoDB and SNS, read from its handler down to the boto3 calls
+    needed = code_grants(function)
+
+    # When the template's Policies for its role are read
+    allowed = role_grants(function)
+
+    # Then they allow all of it (nothing the code does is refused) and nothing else
+    assert _table_and_topic_grants(allowed) == needed, (
+        f"missing {sorted(needed - allowed)}, never needed {sorted(allowed - needed)}"
+    )
+    assert allowed == _table_and_topic_grants(allowed), "a grant on neither the table nor the topic"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_function_has_a_crud_wide_policy_template_or_a_wildcard_action(function: str) -> None:
+    policies = _properties(function).get("Policies", [])
+    templates = {name for policy in policies if isinstance(policy, dict) for name in policy}
+
+    assert not templates & WIDE_POLICY_TEMPLATES
+    assert [action for action, _ in role_grants(function) if "*" in action] == []
+    assert [grant for grant in role_grants(function) if grant[1] == "*"] == []
+
+
+def test_the_validate_step_has_no_table_access_and_its_code_opens_no_store() -> None:
+    # Given the first step of the saga, which only checks the request and fixes the decision time
+    tree = ast.parse(_handler_path("ValidateFunction").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+    # Then neither its role nor its imports reach DynamoDB or SNS
+    assert role_grants("ValidateFunction") == set()
+    assert not imported & {"adapters.runtime", "adapters.dynamodb", "adapters.sns", "boto3"}
+
+
+def test_the_balance_query_may_only_read() -> None:
+    actions = {action for action, _ in role_grants("GetBalanceFunction")}
+
+    assert actions
+    assert actions <= READ_ACTIONS, sorted(actions - READ_ACTIONS)
+
+
+def test_only_the_notify_step_may_publish_and_only_to_the_alerts_topic() -> None:
+    topics = {
+        function: {resource for action, resource in role_grants(function) if action.startswith("sns:")}
+        for function in FUNCTIONS
+    }
+
+    publishers = {function: published_to for function, published_to in topics.items() if published_to}
+
+    assert publishers == {"NotifyFunction": {"AlertsTopic"}}
+
+
+def test_the_code_reaches_aws_only_through_the_composition_root_this_analysis_follows() -> None:
+    # The grants read from the code are complete only if every AWS call goes through the credit service's ports,
+    # wired in adapters/runtime.py to the DynamoDB store and the SNS notifier.
+    importing_boto3 = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "functions").rglob("*.py")) + sorted((ROOT / "domain").rglob("*.py"))
+        if re.search(r"^\s*(import|from)\s+boto3\b", path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    runtime = (ROOT / "adapters" / "runtime.py").read_text(encoding="utf-8")
+
+    assert importing_boto3 == []
+    assert "DynamoCreditStore(" in runtime
+    assert "SnsNotifier(" in runtime
+    assert "CreditService(store, clock_slot, notifier)" in runtime
+
+
+@pytest.mark.parametrize("machine", STATE_MACHINES)
+def test_a_state_machine_may_invoke_its_own_functions_and_deliver_its_logs_and_nothing_else(machine: str) -> None:
+    # Given the functions its definition invokes
+    function_by_arn = {function.arn: name for name, function in STACK.functions.items()}
+    invoked = {function_by_arn[task["Resource"]] for task in _tasks(STACK.state_machines[machine])}
+
+    # When its role's grants are read
+    grants = role_grants(machine)
+
+    # Then it may invoke those functions, and log as Step Functions documents; nothing more
+    assert {resource for action, resource in grants if action == "lambda:InvokeFunction"} == invoked
+    others = {grant for grant in grants if grant[0] != "lambda:InvokeFunction"}
+    assert others == {(action, "*") for action in STATE_MACHINE_LOG_DELIVERY}
+
+
+def test_no_role_of_the_stack_uses_a_full_access_managed_policy() -> None:
+    def strings(value: Any) -> list[str]:
+        if isinstance(value, dict):
+            return [text for item in value.values() for text in strings(item)]
+        if isinstance(value, list):
+            return [text for item in value for text in strings(item)]
+        return [value] if isinstance(value, str) else []
+
+    attached = [
+        text
+        for resource in RESOURCES.values()
+        for key in ("Policies", "ManagedPolicyArns")
+        for text in strings(resource.get("Properties", {}).get(key, []))
+    ]
+
+    assert [text for text in attached if "FullAccess" in text] == []
+
+
+# -- the API stage -------------------------------------------------------------------------------------------
+
+ACCESS_LOG_VARIABLES = {
+    "$context.requestId",
+    "$context.identity.sourceIp",
+    "$context.identity.caller",
+    "$context.identity.userArn",
+    "$context.httpMethod",
+    "$context.resourcePath",
+    "$context.status",
+    "$context.responseLength",
+    "$context.responseLatency",
+    "$context.integration.status",
+    "$context.integration.latency",
+}
+"""Who called, what, and how it went (API Gateway's access-logging variables, https://docs.aws.amazon.com/
+apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html)."""
+
+
+def test_the_api_stage_writes_one_json_line_per_request_to_its_own_log_group() -> None:
+    # Given the stage's access-log setting
+    setting = _properties("CreditApi")["AccessLogSetting"]
+
+    # When its format is read as API Gateway fills it in (every value quoted, so it stays JSON)
+    record = json.loads(setting["Format"])
+
+    # Then it names who called and how the request went, into a log group of the stack kept as the parameter says
+    assert set(record.values()) >= ACCESS_LOG_VARIABLES, sorted(ACCESS_LOG_VARIABLES - set(record.values()))
+    assert all(isinstance(value, str) and value.startswith("$context.") for value in record.values())
+    group = setting["DestinationArn"]["Fn::GetAtt"][0]
+    assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup"
+    assert _properties(group)["RetentionInDays"] == {"Ref": "ApiAccessLogRetentionDays"}
+    assert TEMPLATE["Parameters"]["ApiAccessLogRetentionDays"]["Default"] == "90"
+
+
+def test_every_route_of_the_stage_is_throttled_as_the_template_parameters_say() -> None:
+    settings = _properties("CreditApi")["MethodSettings"]
+    every_route = [setting for setting in settings if (setting["ResourcePath"], setting["HttpMethod"]) == ("/*", "*")]
+
+    assert len(every_route) == 1
+    assert every_route[0]["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert every_route[0]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+    parameters = TEMPLATE["Parameters"]
+    # The burst admits the 150 simultaneous enquiries the concurrency tests send (tests/http/test_concurrency.py).
+    assert int(parameters["ApiThrottlingBurstLimit"]["Default"]) >= 150
+    assert int(parameters["ApiThrottlingRateLimit"]["Default"]) > 0
+
+
+def test_the_account_wide_cloudwatch_role_is_set_only_when_asked_and_before_the_stage() -> None:
+    # Given the API Gateway account setting (one per account and Region) the stack may set
+    account = RESOURCES["ApiGatewayAccount"]
+    settled = RESOURCES["ApiGatewayAccountSettled"]
+
+    # Then it exists only when the parameter asks for it (not by default), outlives the stack with its role,
+    # and the API waits for it when it exists
+    assert TEMPLATE["Parameters"]["CreateApiGatewayAccountRole"]["Default"] == "false"
+    assert TEMPLATE["Conditions"]["CreatesApiGatewayAccountRole"] == {
+        "Fn::Equals": [{"Ref": "CreateApiGatewayAccountRole"}, "true"]
+    }
+    assert account["Condition"] == RESOURCES["ApiGatewayCloudWatchRole"]["Condition"] == "CreatesApiGatewayAccountRole"
+    assert account["DeletionPolicy"] == RESOURCES["ApiGatewayCloudWatchRole"]["DeletionPolicy"] == "Retain"
+    assert settled["Metadata"]["ApiGatewayAccount"] == {
+        "Fn::If": ["CreatesApiGatewayAccountRole", {"Ref": "ApiGatewayAccount"}, ""]
+    }
+    assert RESOURCES["CreditApi"]["DependsOn"] == "ApiGatewayAccountSettled"
+
+
+# -- checkov's suppressions ----------------------------------------------------------------------------------
+
+
+def test_every_checkov_suppression_names_one_check_and_says_why_it_does_not_apply() -> None:
+    skips = [
+        (name, skip)
+        for name, resource in RESOURCES.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+
+    assert skips
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
+        assert len(skip.get("comment", "").split()) >= 8, (name, skip)
