@@ -12,7 +12,15 @@ API_AUTH ?= NONE
 SAM_PYENV ?= 3.13.0:3.11.7
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test lint typecheck unit template build deploy bench clean
+.PHONY: run test lint typecheck unit template judges checkov build deploy bench clean
+
+# Judges we did not write (README "Checked by other engines"):
+# - Apache Velocity 1.7, the engine behind API Gateway's mapping templates, renders every template in
+#   api/openapi.yaml beside the emulator (tools/vtl-reference/; compiled with javac from the local Maven repo);
+# - asl-validator (npm, pinned in tools/asl-validator/package-lock.json) checks every workflow;
+# - checkov (pinned in requirements-checkov.txt, its own environment) checks template.yaml.
+include tools/vtl-reference/rules.mk
+ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON_BASE) -m venv $(VENV)
@@ -27,7 +35,7 @@ $(TOOLS)/.installed: requirements-tools.txt
 run: $(VENV)/.installed  ## serve the REST API on http://$(HOST):$(PORT) (emulator, in-memory)
 	EMULATOR_API_AUTH=$(API_AUTH) $(PY) -m emulator --host $(HOST) --port $(PORT)
 
-test: lint typecheck template unit  ## every check CI runs
+test: lint typecheck template judges unit  ## every check CI runs
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -36,8 +44,27 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy domain adapters functions emulator bench
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed judges
 	$(PY) -m pytest
+
+judges: $(VTL_REFERENCE) $(ASL_VALIDATOR) checkov  ## install the engines the tests judge with; run checkov
+
+$(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-lock.json
+	npm ci --prefix tools/asl-validator --no-audit --no-fund --loglevel=error
+	touch $@
+
+# checkov pins boto3 exactly (checkov 3.3.30: boto3==1.35.49) and so does aws-sam-cli (1.170.0: boto3[crt]==1.43.108):
+# pip cannot install them together, so checkov has an environment of its own. --skip-download: checkov would
+# otherwise fetch guideline links from Prisma Cloud (no network needed to judge the template).
+CHECKOV_VENV := .venv/checkov
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON_BASE) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed  ## checkov on template.yaml: no failed check unless suppressed there with a reason
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
 template: $(TOOLS)/.installed  ## cfn-lint and sam validate --lint, warnings included
 	$(TOOLS)/bin/cfn-lint template.yaml

@@ -18,7 +18,14 @@ from urllib.parse import unquote
 
 from emulator.cloud import ExecutionInputTooLarge, IntegrationTimeout, LocalCloud
 from emulator.template import REGION, Route
-from emulator.vtl import HttpRequest, TemplateError, render_request_template, render_response_template
+from emulator.vtl import (
+    GatewayError,
+    HttpRequest,
+    TemplateError,
+    render_gateway_response_template,
+    render_request_template,
+    render_response_template,
+)
 
 log = logging.getLogger("emulator")
 
@@ -82,6 +89,15 @@ _SIGV4 = re.compile(
 )
 
 
+_GATEWAY_MESSAGES = {
+    "MISSING_AUTHENTICATION_TOKEN": "Missing Authentication Token",
+    "INVALID_SIGNATURE": "Credential should be scoped to a valid region and service",
+    "UNSUPPORTED_MEDIA_TYPE": "Unsupported Media Type",
+    "INTEGRATION_TIMEOUT": "Endpoint request timed out",
+}
+"""API Gateway's own $context.error.message for the responses the emulator sends itself."""
+
+
 def _iam_refusal(headers: dict[str, str]) -> str | None:
     """The gateway response API Gateway sends an AWS_IAM method's request that is not signed with SigV4, if any.
 
@@ -134,12 +150,12 @@ class Gateway:
                 continue
             refusal = _iam_refusal(request.headers) if route.authorization == "AWS_IAM" else None
             if refusal is not None:
-                return self._gateway_response(refusal, 403)
+                return self._gateway_response(refusal, 403, request, request_id, route.path)
             return self._integrate(route.integration, route.path, request, request_id, params.groupdict())
         if allowed:
             # API Gateway answers MISSING_AUTHENTICATION_TOKEN here too; the emulator says which methods exist.
             return error(405, "METHOD_NOT_ALLOWED", f"{request.path} accepts {', '.join(sorted(allowed))}")
-        return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", 403)
+        return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", 403, request, request_id, request.path)
 
     def _integrate(
         self,
@@ -153,8 +169,20 @@ class Gateway:
         templates = integration.get("requestTemplates", {})
         if content_type.lower() not in templates:
             # passthroughBehavior "never": API Gateway refuses content types without a template
-            return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", 415)
-        http = HttpRequest(
+            return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", 415, request, request_id, resource_path)
+        http = self._http_request(request, request_id, resource_path, path_params)
+        rendered = render_request_template(templates[content_type.lower()], http)
+        try:
+            integration_status, integration_body = self._start_sync_execution(rendered.text.strip())
+        except IntegrationTimeout:
+            return self._gateway_response("INTEGRATION_TIMEOUT", 504, request, request_id, resource_path)
+        return self._integration_response(integration, http, integration_status, integration_body)
+
+    def _http_request(
+        self, request: IncomingRequest, request_id: str, resource_path: str, path_params: dict[str, str]
+    ) -> HttpRequest:
+        """The request as a mapping template sees it."""
+        return HttpRequest(
             method=request.method,
             path=request.path,
             path_params={name: unquote(value) for name, value in path_params.items()},
@@ -165,22 +193,25 @@ class Gateway:
             resource_path=resource_path,
             stage=self.stage,
         )
-        rendered = render_request_template(templates[content_type.lower()], http)
-        try:
-            integration_status, integration_body = self._start_sync_execution(rendered.text.strip())
-        except IntegrationTimeout:
-            return self._gateway_response("INTEGRATION_TIMEOUT", 504)
-        return self._integration_response(integration, http, integration_status, integration_body)
 
-    def _gateway_response(self, kind: str, default_status: int) -> Response:
-        """What API Gateway itself answers, from the API document's x-amazon-apigateway-gateway-responses."""
-        configured = self.cloud.stack.gateway_responses.get(kind, {})
-        template = configured.get("responseTemplates", {}).get("application/json")
-        body: dict[str, Any] = {"message": kind}
-        if template is not None:
-            body = json.loads(template)
+    def _gateway_response(
+        self, kind: str, default_status: int, request: IncomingRequest, request_id: str, resource_path: str
+    ) -> Response:
+        """What API Gateway itself answers, from the API document's x-amazon-apigateway-gateway-responses: the
+        response of that type, else DEFAULT_4XX / DEFAULT_5XX, its body template rendered with $context.error."""
+        responses = self.cloud.stack.gateway_responses
+        fallback = "DEFAULT_4XX" if default_status < 500 else "DEFAULT_5XX"
+        configured = responses.get(kind) or responses.get(fallback) or {}
         status = int(configured.get("statusCode", default_status))
-        return Response(status, body, note=str(body.get("code", kind)))
+        template = configured.get("responseTemplates", {}).get("application/json")
+        message = _GATEWAY_MESSAGES.get(kind, kind)
+        if template is None:  # API Gateway's own body
+            return Response(status, {"message": message}, note=kind)
+        http = self._http_request(request, request_id, resource_path, {})
+        rendered = render_gateway_response_template(template, http, GatewayError(kind, message))
+        text = rendered.text.strip()
+        status = rendered.status_override or status
+        return Response(status, text, rendered.header_overrides, note=_decision_note(status, text))
 
     def _start_sync_execution(self, request_text: str) -> tuple[int, str]:
         """The Step Functions API call API Gateway makes: (HTTP status, response body)."""

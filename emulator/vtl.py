@@ -8,6 +8,7 @@ API Gateway (see _align_airspeed at the bottom).
 from __future__ import annotations
 
 import base64
+import importlib.metadata
 import json
 import re
 import time
@@ -38,6 +39,14 @@ class HttpRequest:
 
 
 @dataclass(frozen=True)
+class GatewayError:
+    """What one of API Gateway's own responses is about: $context.error.responseType and $context.error.message."""
+
+    response_type: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Rendered:
     text: str
     status_override: int | None
@@ -52,6 +61,15 @@ def render_request_template(template: str, request: HttpRequest) -> Rendered:
 def render_response_template(template: str, request: HttpRequest, integration_body: str) -> Rendered:
     """Render an integration response template; $input is the integration's body."""
     return _render(template, request, integration_body)
+
+
+def render_gateway_response_template(template: str, request: HttpRequest, error: GatewayError) -> Rendered:
+    """Render a gateway response's body template, which sees $context.error.
+
+    API Gateway only substitutes variables in these ("a non-VTL mapping template"); for a template without
+    directives, as this project's are, that is what rendering it as VTL gives.
+    """
+    return _render(template, request, "", error)
 
 
 _JAVA_TRIM = "".join(chr(c) for c in range(0x21))  # String.trim() strips every char <= U+0020
@@ -135,12 +153,64 @@ def _java_replacement(replacement: str, groups: int) -> str:
     return re.sub(r"\\(.)|\$\{([A-Za-z]\w*)\}|\$(\d+)|(\\$|\$)", translate, replacement, flags=re.DOTALL)
 
 
+class JsonArray(list[Any]):
+    """A JSON array as API Gateway reads one (Jayway JsonPath's json-smart JSONArray): Velocity prints it as JSON.
+
+    API Gateway was seen printing $input.path('$') of {"foo": [{"nested": "bar"}]} as {foo=[{"nested":"bar"}]}: the
+    object as a Java Map, the array inside it as JSON (LocalStack's AWS-validated snapshot
+    test_input_path_template_formatting, github.com/localstack/localstack/pull/12379).
+    """
+
+    def size(self) -> int:
+        return len(self)
+
+    def isEmpty(self) -> bool:
+        return not self
+
+    def get(self, index: int) -> Any:
+        return self[index]
+
+    def contains(self, value: object) -> bool:
+        return value in self
+
+    def toString(self) -> JavaString:
+        return JavaString(_java_str(self))
+
+
+_JSON_SMART_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _json_smart(value: object, escape_slash: bool) -> str:
+    """JSON as json-smart writes it: compact; U+0000-U+001F, U+007F-U+009F and U+2000-U+20FF as \\uXXXX; and
+    with escape_slash (its default style, the one JSONArray.toString uses) / as \\/."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return _java_str(value)
+    if isinstance(value, dict):
+        members = (f"{_json_smart(str(k), escape_slash)}:{_json_smart(v, escape_slash)}" for k, v in value.items())
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_json_smart(item, escape_slash) for item in value) + "]"
+    out = ['"']
+    for char in str(value):
+        if char in _JSON_SMART_ESCAPES:
+            out.append(_JSON_SMART_ESCAPES[char])
+        elif char == "/" and escape_slash:
+            out.append("\\/")
+        elif char < " " or "\x7f" <= char <= "\x9f" or "\u2000" <= char <= "\u20ff":
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return "".join(out) + '"'
+
+
 def _java_str(value: object) -> str:
     """What Java's toString() gives, which is what Velocity renders."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, JsonArray):
+        return _json_smart(value, escape_slash=True)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{_java_str(k)}={_java_str(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
@@ -155,7 +225,7 @@ def _javaify(value: Any) -> Any:
     if isinstance(value, dict):
         return {JavaString(k): _javaify(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_javaify(v) for v in value]
+        return JsonArray(_javaify(v) for v in value)
     return value
 
 
@@ -196,7 +266,9 @@ class _Input:
     """$input: the body being mapped, plus the client request's parameters."""
 
     def __init__(self, body: str, request: HttpRequest) -> None:
-        self.body = JavaString(body)
+        # API Gateway hands a template an empty payload as {}, $input.body included, whatever the content type (seen
+        # on AWS by LocalStack's AWS-validated test_input_body_formatting: github.com/localstack/localstack/pull/12413).
+        self.body = JavaString(body or "{}")
         self._document: Any = _MISSING
         sources = {"path": request.path_params, "querystring": request.query, "header": request.headers}
         self._params: dict[str, dict[str, JavaString]] = {
@@ -215,7 +287,7 @@ class _Input:
         return JavaString(self._headers.get(str(name).lower(), ""))
 
     def _parsed(self) -> Any:
-        if self._document is _MISSING:  # API Gateway maps an empty payload as {}
+        if self._document is _MISSING:
             self._document = _parse_json(self.body, "the payload") if self.body.strip() else {}
         return self._document
 
@@ -224,8 +296,10 @@ class _Input:
         return None if value is _MISSING else value
 
     def json(self, path: str) -> JavaString:
+        # As json-smart writes it for Jayway (JSONStyle.LT_COMPRESS). A path that selects nothing gives "", the JSON
+        # of an empty string, as LocalStack found on AWS (github.com/localstack/localstack/pull/12774).
         value = _json_path(self._parsed(), path)
-        return JavaString("" if value is _MISSING else json.dumps(value, ensure_ascii=False))
+        return JavaString(_json_smart("" if value is _MISSING else value, escape_slash=False))
 
 
 _JS_ESCAPES = {char: "\\" + letter for char, letter in zip("'\"\\/\b\f\n\r\t", "'\"\\/bfnrt", strict=True)}
@@ -266,13 +340,14 @@ class _Util:
         return JavaString(urllib.parse.unquote_plus(_java_str(value)))
 
 
-def _context(request: HttpRequest) -> dict[str, Any]:
+def context_variables(request: HttpRequest, error: GatewayError | None = None) -> dict[str, Any]:
+    """$context for the request (a fresh one per rendering: templates write their overrides into it)."""
     now = time.time()
     identity = {"sourceIp": JavaString("127.0.0.1")}
     for name, value in request.headers.items():
         if name.lower() == "user-agent":
             identity["userAgent"] = JavaString(value)
-    return {
+    context: dict[str, Any] = {
         "requestId": JavaString(request.request_id),
         "extendedRequestId": JavaString(request.request_id),
         "httpMethod": JavaString(request.method.upper()),
@@ -286,6 +361,15 @@ def _context(request: HttpRequest) -> dict[str, Any]:
         "requestOverride": {"header": {}, "path": {}, "querystring": {}},
         "responseOverride": {"header": {}},
     }
+    if error is not None:
+        # "$context.error.messageString: The quoted value of $context.error.message, namely
+        # "$context.error.message"" (API Gateway developer guide, api-gateway-mapping-template-reference).
+        context["error"] = {
+            "message": JavaString(error.message),
+            "messageString": JavaString(f'"{error.message}"'),
+            "responseType": JavaString(error.response_type),
+        }
+    return context
 
 
 def _status_override(value: object) -> int | None:
@@ -306,8 +390,8 @@ def _compile(template: str) -> Any:
     return compiled
 
 
-def _render(template: str, request: HttpRequest, body: str) -> Rendered:
-    context = _context(request)
+def _render(template: str, request: HttpRequest, body: str, error: GatewayError | None = None) -> Rendered:
+    context = context_variables(request, error)
     namespace = {"input": _Input(body, request), "util": _Util(), "context": context, "stageVariables": {}}
     try:
         text = _compile(template).merge(namespace)
@@ -377,6 +461,31 @@ def _render_reference(self: Any, stream: Any, namespace: Any, loader: Any) -> No
     stream.write(_java_str(value))
 
 
+def _parse_else_block(self: Any) -> None:
+    # Velocity's #else (and #{else}) takes the rest of its line, as #end does; airspeed's keeps the newline.
+    self.identity_match(self.START)
+    self.optional_match(airspeed.WHITESPACE_TO_END_OF_LINE)
+    self.block = self.require_next_element(airspeed.Block, "block")
+    self.evaluate = self.block.evaluate
+
+
+def _drop_space_before_set(block: Any) -> None:
+    # Velocity 1.7 reads spaces and tabs before #set as part of the directive, unless they follow plain text on
+    # their line: "#if(true)\n  #set(...)" and "$a  #set(...)" lose them, "x  #set(...)" keeps them.
+    children = block.children
+    block.children = [
+        child
+        for index, child in enumerate(children)
+        if not (
+            isinstance(child, airspeed.Text)
+            and not child.text.strip(" \t")
+            and (index == 0 or not isinstance(children[index - 1], airspeed.Text))
+            and index + 1 < len(children)
+            and isinstance(children[index + 1], airspeed.SetDirective)
+        )
+    ]
+
+
 def _map_values(value: object) -> object:
     return list(value.values()) if isinstance(value, dict) else value
 
@@ -397,10 +506,25 @@ def _adapt_after_parse(cls: Any, attribute: str | None, adapt: Callable[[Any], A
     cls.parse = parse
 
 
+AIRSPEED_VERSION = "0.7.1"
+"""The airspeed whose internals _align_airspeed patches (pinned in requirements-dev.txt)."""
+
+_PATCHED = ("StringLiteral", "InterpolatedStringLiteral", "NameOrCall", "SetDirective", "FormalReference", "ElseBlock",
+            "Block", "Text", "Condition", "ForeachDirective", "BinaryOperator", "UnaryOperatorValue",
+            "WHITESPACE_TO_END_OF_LINE", "__additional_methods__")  # fmt: skip
+
+
 def _align_airspeed() -> None:
     """Patch airspeed's classes, once and process-wide (airspeed offers no per-template hooks)."""
     if getattr(airspeed, "_api_gateway_aligned", False):
         return
+    installed = importlib.metadata.version("airspeed")
+    missing = [name for name in _PATCHED if not hasattr(airspeed, name)]
+    if installed != AIRSPEED_VERSION or missing:
+        raise RuntimeError(
+            f"emulator/vtl.py aligns airspeed {AIRSPEED_VERSION} with Velocity 1.7, but airspeed {installed} is "
+            f"installed{f' (it lacks {missing})' if missing else ''}: pip install airspeed=={AIRSPEED_VERSION}"
+        )
     airspeed._api_gateway_aligned = True
     airspeed.StringLiteral.STRING = re.compile(r"'((?:[^']|'')*)'", re.DOTALL)
     airspeed.InterpolatedStringLiteral.STRING = re.compile(r'"((?:\\.|""|[^"\\]|\\)*)"', re.DOTALL)
@@ -410,6 +534,14 @@ def _align_airspeed() -> None:
     airspeed.NameOrCall.NAME = re.compile(f"({_NAME})", re.IGNORECASE)
     airspeed.SetDirective.PLACE = re.compile(rf"\s*\$({_NAME}(?:\.{_NAME})*)", re.IGNORECASE)
     airspeed.FormalReference.evaluate_raw = _render_reference
+    airspeed.ElseBlock.parse = _parse_else_block
+    parse_block = airspeed.Block.parse
+
+    def parse_block_as_velocity(block: Any) -> None:
+        parse_block(block)
+        _drop_space_before_set(block)
+
+    airspeed.Block.parse = parse_block_as_velocity
     _adapt_after_parse(airspeed.Condition, None, _truth)  # #if / #elseif
     # Velocity's #foreach over a Map walks its values (airspeed walks the keys).
     _adapt_after_parse(airspeed.ForeachDirective, "value", _map_values)
@@ -422,6 +554,8 @@ def _align_airspeed() -> None:
     methods = airspeed.__additional_methods__
     methods[dict].update(size=len, containsKey=lambda d, k: k in d, keySet=list, toString=_to_string)
     methods[list].update(isEmpty=lambda items: not items, toString=_to_string)
+    for number in (int, float, bool):  # java.lang.Integer, Double, Boolean
+        methods.setdefault(number, {})["toString"] = _to_string
 
 
 _align_airspeed()

@@ -7,6 +7,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPConnection
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from emulator.cloud import LocalCloud, timeout_error_from_environment
 from emulator.server import serve
+from emulator.template import Route
 
 
 @pytest.fixture(scope="session")
@@ -99,9 +101,10 @@ class Api:
         return list(reply.body)
 
 
-@pytest.fixture(scope="session")
-def api(cloud: LocalCloud) -> Iterator[Api]:
-    server = serve(cloud, "127.0.0.1", 0)
+@contextmanager
+def serving(cloud: LocalCloud, routes: list[Route] | None = None) -> Iterator[Api]:
+    """The emulator's HTTP server on a free port of 127.0.0.1 (the stack's routes unless given), and a client."""
+    server = serve(cloud, "127.0.0.1", 0, routes=routes)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -109,3 +112,9 @@ def api(cloud: LocalCloud) -> Iterator[Api]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def api(cloud: LocalCloud) -> Iterator[Api]:
+    with serving(cloud) as client:
+        yield client

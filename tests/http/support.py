@@ -17,6 +17,24 @@ MID_DECEMBER = "2026-12-10T12:00:00Z"
 PLAN_CREDITS = {"Ultimate": 1000, "Enterprise": 500, "Basic": 100, "Lite": 20}
 TRIAL_CREDITS = 10
 
+BAD_IDS = [
+    # ids a client may try, in the body, the path or the query string: each must be refused (INVALID_ID)
+    "",
+    " ",
+    "enquiry 1",
+    " enquiry-1",
+    "enquiry-1 ",
+    "a" * 129,
+    "énquiry",
+    "a/b",
+    "a#b",
+    "a\nb",
+    "enquiry-1\n",
+    "a,b",
+    "a*",
+]
+
+
 INTERNALS = ("Traceback", "stackTrace")
 """What must never reach a client: the service's insides."""
 

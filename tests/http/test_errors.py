@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.http.support import (
+    BAD_IDS,
     MID_NOVEMBER,
     assert_error_document,
     assert_no_internals,
@@ -190,22 +191,6 @@ def test_an_unknown_field_is_rejected_and_changes_nothing(api, org_on_basic, rou
 
 
 # -- identifiers -------------------------------------------------------------------------------------------
-
-BAD_IDS = [
-    "",
-    " ",
-    "enquiry 1",
-    " enquiry-1",
-    "enquiry-1 ",
-    "a" * 129,
-    "énquiry",
-    "a/b",
-    "a#b",
-    "a\nb",
-    "enquiry-1\n",
-    "a,b",
-    "a*",
-]
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)

@@ -9,7 +9,6 @@ checks a signature's presence and shape, not its value (README, "Differences fro
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -18,9 +17,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from emulator.cloud import LocalCloud
-from emulator.server import serve
 from emulator.template import REGION, load_stack
-from tests.conftest import Api, Reply
+from tests.conftest import Api, Reply, serving
 from tests.http.support import assert_rejected
 
 CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -28,13 +26,8 @@ CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEK
 
 @pytest.fixture(scope="module")
 def iam_api(cloud: LocalCloud) -> Iterator[Api]:
-    server = serve(cloud, "127.0.0.1", 0, routes=load_stack(parameters={"ApiAuth": "AWS_IAM"}).routes)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Api("127.0.0.1", server.server_address[1])
-    finally:
-        server.shutdown()
+    with serving(cloud, routes=load_stack(parameters={"ApiAuth": "AWS_IAM"}).routes) as client:
+        yield client
 
 
 def _signed(api: Api, method: str, path: str, body: object = None, region: str = REGION) -> Reply:

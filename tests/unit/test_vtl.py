@@ -9,8 +9,10 @@ from dataclasses import replace
 import pytest
 
 from emulator.vtl import (
+    GatewayError,
     HttpRequest,
     TemplateError,
+    render_gateway_response_template,
     render_request_template,
     render_response_template,
 )
@@ -205,8 +207,14 @@ def test_json_reserialises_what_the_jsonpath_selects(path: str, expected: object
     assert json.loads(text) == expected
 
 
-def test_json_of_a_missing_key_is_empty() -> None:
-    assert _render("[$input.json('$.nope')]", body="{}") == "[]"
+def test_json_of_a_missing_key_is_the_json_of_an_empty_string() -> None:
+    assert _render("[$input.json('$.nope')]", body="{}") == '[""]'
+
+
+def test_json_is_compact_as_json_smart_writes_it() -> None:
+    body = json.dumps({"a": [1, "x/y"], "s": "line\u2028sep\u0085"})
+
+    assert _render("$input.json('$')", body=body) == '{"a":[1,"x/y"],"s":"line\\u2028sep\\u0085"}'
 
 
 def test_path_gives_objects_templates_can_navigate() -> None:
@@ -227,7 +235,11 @@ def test_path_of_a_missing_key_is_null() -> None:
 
 
 def test_empty_body_maps_as_an_empty_object() -> None:
-    assert _render("$input.json('$') $input.path('$').size()", body="") == "{} 0"
+    assert _render("$input.body $input.json('$') $input.path('$').size()", body="") == "{} {} 0"
+
+
+def test_an_empty_body_is_base64_encoded_as_an_empty_object() -> None:
+    assert _render("$util.base64Encode($input.body)", body="") == "e30="
 
 
 def test_path_on_invalid_json_raises_template_error() -> None:
@@ -283,16 +295,52 @@ def test_undefined_reference_renders_as_its_source_text_and_quiet_reference_as_n
 
 @pytest.mark.parametrize(
     ("condition", "expected"),
-    [("$nope", "no"), ("false", "no"), ("''", "yes"), ("0", "yes"), ("[]", "yes"), ("!$nope", "yes")],
+    [("$nope", "no"), ("$no", "no"), ("$empty", "yes"), ("$zero", "yes"), ("$list", "yes"), ("!$nope", "yes")],
 )
 def test_only_null_and_false_are_false_in_if(condition: str, expected: str) -> None:
-    assert _render(f"#if({condition})yes#{{else}}no#end") == expected
+    # (Velocity 1.7 reads a bare literal such as #if('') or #if(0) as false; the values they hold are true.)
+    values = "#set($no = false)#set($empty = '')#set($zero = 0)#set($list = [])"
+
+    assert _render(f"{values}#if({condition})yes#{{else}}no#end") == expected
 
 
 def test_values_render_as_java_would_print_them() -> None:
-    body = json.dumps({"ok": True, "m": {"a": None, "b": [1, "x"]}})
+    # JSON objects are Java maps; JSON arrays are json-smart's JSONArray, which prints itself as JSON
+    body = json.dumps({"ok": True, "m": {"a": None, "b": [1, "x", {"c": "/"}]}})
 
-    assert _render("$input.path('$.ok') $input.path('$.m')", body=body) == "true {a=null, b=[1, x]}"
+    text = _render("$input.path('$.ok') $input.path('$.m') $input.path('$.m.b[2]')", body=body)
+
+    assert text == 'true {a=null, b=[1,"x",{"c":"\\/"}]} {c=/}'
+
+
+def test_arrays_parsed_from_json_answer_list_methods() -> None:
+    template = """#set($l = $util.parseJson('[1, "a"]'))$l.size() $l.get(1) $l.contains(1) $l.isEmpty() $l[0]"""
+
+    assert _render(template) == "2 a true false 1"
+
+
+def test_numbers_and_booleans_answer_to_string() -> None:
+    assert (
+        _render("$input.path('$.n').toString() $input.path('$.t').toString()", body='{"n": 5, "t": true}') == "5 true"
+    )
+
+
+def test_else_takes_the_rest_of_its_line_as_end_does() -> None:
+    assert _render("#if(false)\na\n#else  \nb\n#end\nc #if(false)x#{else}\ny#end") == "b\nc y"
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("#if(true)\n  #set($a = 1)\n  x\n#end", "  x\n"),
+        ("$context.stage  #set($a = 1)x", "localx"),
+        ("  #set($a = 1)x", "x"),
+        ("y  #set($a = 1)x", "y  x"),
+        ("y\n\t#set($a = 1)x", "y\n\tx"),
+    ],
+)
+def test_spaces_before_set_are_part_of_it_unless_text_precedes_them_on_the_line(template: str, expected: str) -> None:
+    assert _render(template) == expected
 
 
 def test_foreach_over_a_map_walks_its_values() -> None:
@@ -422,3 +470,32 @@ def test_response_template_maps_the_integration_body_but_params_of_the_client_re
     )
 
     assert rendered.text == "SUCCEEDED acme"
+
+
+def _deployed_templates(pattern: str) -> list[str]:
+    from emulator.template import load_stack
+
+    return [
+        route.integration["responses"][pattern]["responseTemplates"]["application/json"]
+        for route in load_stack().routes
+    ]
+
+
+def test_a_failure_whose_error_name_has_a_quote_still_answers_json() -> None:
+    # escapeJavaScript turns ' into \', which JSON refuses: the templates turn it back (the AWS-documented idiom)
+    body = _execution("FAILED", error='it\'s "odd" \\ 😀', cause="not a document")
+
+    for template in _deployed_templates("default"):
+        rendered = render_response_template(template, _request(), body)
+
+        assert rendered.status_override == 500
+        assert '(it\'s "odd" \\ 😀)' in json.loads(rendered.text)["message"]
+
+
+def test_a_gateway_response_sees_the_error_message_quoted() -> None:
+    error = GatewayError("DEFAULT_4XX", "Missing Authentication Token")
+    template = '{"message": $context.error.messageString, "type": "$context.error.responseType"}'
+
+    rendered = render_gateway_response_template(template, _request(), error)
+
+    assert json.loads(rendered.text) == {"message": "Missing Authentication Token", "type": "DEFAULT_4XX"}
