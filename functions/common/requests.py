@@ -43,11 +43,22 @@ def _body(raw: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+FIELD_NAME_SHOWN = 64
+"""How much of a field's name an error message quotes. A client's unknown field can be as long as the body; quoted
+whole, it would make the error document, and so the workflow's cause, longer than the 32,768 characters a Step
+Functions cause may have ("cause ... Maximum length of 32768", Step Functions API reference), and API Gateway's
+response template could no longer read it as JSON."""
+
+
+def _shown(field: str) -> str:
+    return field if len(field) <= FIELD_NAME_SHOWN else f"{field[:FIELD_NAME_SHOWN]}... ({len(field)} characters)"
+
+
 def _describe(error: ValidationError) -> InvalidRequest:
     errors = error.errors()
     # An unknown field is most often a misspelt one: naming it helps more than naming the field it displaced.
     first = next((item for item in errors if item["type"] == "extra_forbidden"), errors[0])
-    field = ".".join(str(part) for part in first["loc"]) or "body"
+    field = _shown(".".join(str(part) for part in first["loc"]) or "body")
     kind = first["type"]
     if kind == "missing":
         return InvalidRequest("MISSING_FIELD", f"{field} is required", field)

@@ -190,6 +190,23 @@ def test_an_unknown_field_is_rejected_and_changes_nothing(api, org_on_basic, rou
     assert state(api, org_on_basic) == before
 
 
+@pytest.mark.parametrize("route", ["plan", "user-limit", "usage", "top-ups"])
+def test_an_unknown_field_with_a_name_as_long_as_the_body_is_named_in_short(api, org_on_basic, route):
+    # Given an org on Basic, and a body whose one unknown field has a 150,000-character name
+    before = state(api, org_on_basic)
+    name = "x" * 150_000
+
+    # When it is sent
+    reply = send(api, org_on_basic, route, {name: 1})
+
+    # Then it is refused with the name clipped: the error (the workflow's cause) stays far below the 32,768
+    # characters a Step Functions cause may have, so API Gateway's template can still read it as JSON
+    assert_rejected(reply, 400, "UNKNOWN_FIELD")
+    assert len(reply.body["message"]) < 200, reply.body["message"][:300]
+    assert "150000 characters" in reply.body["message"]
+    assert state(api, org_on_basic) == before
+
+
 # -- identifiers -------------------------------------------------------------------------------------------
 
 
