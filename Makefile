@@ -20,7 +20,9 @@ export SAM_CLI_TELEMETRY = 0
 # - asl-validator (npm, pinned in tools/asl-validator/package-lock.json) checks every workflow;
 # - checkov (pinned in requirements-checkov.txt, its own environment) checks template.yaml.
 include tools/vtl-reference/rules.mk
-ASL_VALIDATOR := tools/asl-validator/node_modules/.bin/asl-validator
+# Installed under .venv/ (which sam build leaves out of the Lambda packages), from the pinned lock file.
+ASL_VALIDATOR_DIR := .venv/asl-validator
+ASL_VALIDATOR := $(ASL_VALIDATOR_DIR)/node_modules/.bin/asl-validator
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON_BASE) -m venv $(VENV)
@@ -50,7 +52,9 @@ unit: $(VENV)/.installed judges
 judges: $(VTL_REFERENCE) $(ASL_VALIDATOR) checkov  ## install the engines the tests judge with; run checkov
 
 $(ASL_VALIDATOR): tools/asl-validator/package.json tools/asl-validator/package-lock.json
-	npm ci --prefix tools/asl-validator --no-audit --no-fund --loglevel=error
+	mkdir -p $(ASL_VALIDATOR_DIR)
+	cp tools/asl-validator/package.json tools/asl-validator/package-lock.json $(ASL_VALIDATOR_DIR)/
+	npm ci --prefix $(ASL_VALIDATOR_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
 # checkov pins boto3 exactly (checkov 3.3.30: boto3==1.35.49) and so does aws-sam-cli (1.170.0: boto3[crt]==1.43.108):

@@ -2,7 +2,7 @@
 
 The definitions are taken with their DefinitionSubstitutions resolved (emulator.template resolves them as
 CloudFormation does, to ARNs of the same shape), so the validator sees the Resource ARNs, not `${...}`.
-asl-validator is pinned in tools/asl-validator/package-lock.json and installed there by `make judges`.
+asl-validator is pinned in tools/asl-validator/package-lock.json; `make judges` installs it under .venv/asl-validator.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pytest
 
 from emulator.template import ROOT, load_stack
 
-VALIDATOR = ROOT / "tools" / "asl-validator" / "node_modules" / ".bin" / "asl-validator"
+VALIDATOR = ROOT / ".venv" / "asl-validator" / "node_modules" / ".bin" / "asl-validator"
+"""Installed by `make judges` from tools/asl-validator/package-lock.json into .venv/ (out of the Lambda packages)."""
 STATE_MACHINES = load_stack().state_machines
 
 

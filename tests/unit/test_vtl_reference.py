@@ -28,7 +28,7 @@ from emulator.vtl import (
 )
 from tests.vtl_corpus import Case, corpus
 
-BUILD = ROOT / "tools" / "vtl-reference" / "build"
+BUILD = ROOT / ".venv" / "vtl-reference"
 SOURCE = ROOT / "tools" / "vtl-reference" / "VtlReference.java"
 BUILD_HINT = "run `make vtl-reference` (it compiles tools/vtl-reference/VtlReference.java with javac)"
 CASES = corpus()

@@ -1,12 +1,13 @@
 # The Apache Velocity 1.7 reference renderer (tools/vtl-reference/README.md), compiled with javac.
-# `make vtl-reference` builds it; tests/unit/test_vtl_reference.py runs it with build/classpath.txt.
+# `make vtl-reference` builds it into .venv/vtl-reference (out of the Lambda packages); tests/unit/test_vtl_reference.py
+# runs it with .venv/vtl-reference/classpath.txt.
 # The jars come from the local Maven repository; where one is missing there, every jar comes from Debian's
 # packages in /usr/share/java instead (apt-get install velocity libcommons-lang-java libjackson2-databind-java
 # libjsonpath-java libslf4j-java), never a mix of the two.
 # Included near the top of the Makefile: its rules must not become the default goal, so that is put back below.
 VTL_PREVIOUS_GOAL := $(.DEFAULT_GOAL)
 VTL_REFERENCE_DIR := tools/vtl-reference
-VTL_REFERENCE_BUILD := $(VTL_REFERENCE_DIR)/build
+VTL_REFERENCE_BUILD := .venv/vtl-reference
 VTL_REFERENCE := $(VTL_REFERENCE_BUILD)/.compiled
 VTL_M2 ?= $(HOME)/.m2/repository
 VTL_JACKSON ?= 2.18.2
