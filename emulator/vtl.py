@@ -493,17 +493,26 @@ def _map_values(value: object) -> object:
 _NAME = "[a-z_][a-z0-9_-]*"  # a Velocity 1.7 identifier (case-insensitive)
 
 
-def _adapt_after_parse(cls: Any, attribute: str | None, adapt: Callable[[Any], Any]) -> None:
-    """Pass what an element (or its child element `attribute`) calculates through adapt."""
+def _after_parse(cls: Any, then: Callable[[Any], None]) -> None:
+    """Run then(element) after airspeed has parsed each element of the class."""
     original_parse = cls.parse
 
     def parse(self: Any) -> None:
         original_parse(self)
-        target = self if attribute is None else getattr(self, attribute)
+        then(self)
+
+    cls.parse = parse
+
+
+def _adapt_after_parse(cls: Any, attribute: str | None, adapt: Callable[[Any], Any]) -> None:
+    """Pass what an element (or its child element `attribute`) calculates through adapt."""
+
+    def wrap_calculate(element: Any) -> None:
+        target = element if attribute is None else getattr(element, attribute)
         calculate = target.calculate
         target.calculate = lambda namespace, loader: adapt(calculate(namespace, loader))
 
-    cls.parse = parse
+    _after_parse(cls, wrap_calculate)
 
 
 AIRSPEED_VERSION = "0.7.1"
@@ -535,13 +544,7 @@ def _align_airspeed() -> None:
     airspeed.SetDirective.PLACE = re.compile(rf"\s*\$({_NAME}(?:\.{_NAME})*)", re.IGNORECASE)
     airspeed.FormalReference.evaluate_raw = _render_reference
     airspeed.ElseBlock.parse = _parse_else_block
-    parse_block = airspeed.Block.parse
-
-    def parse_block_as_velocity(block: Any) -> None:
-        parse_block(block)
-        _drop_space_before_set(block)
-
-    airspeed.Block.parse = parse_block_as_velocity
+    _after_parse(airspeed.Block, _drop_space_before_set)
     _adapt_after_parse(airspeed.Condition, None, _truth)  # #if / #elseif
     # Velocity's #foreach over a Map walks its values (airspeed walks the keys).
     _adapt_after_parse(airspeed.ForeachDirective, "value", _map_values)
