@@ -10,9 +10,7 @@ What moto does not do and this module adds:
 
 from __future__ import annotations
 
-import functools
 import importlib
-import inspect
 import json
 import logging
 import os
@@ -22,26 +20,21 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from moto import mock_aws
-from moto.sns.models import Topic, sns_backends
-from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
-from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends as stepfunctions_backends
 
 from adapters import runtime as function_runtime
 from adapters.clock import SettableClock, clock_slot
-from emulator import dynamodb
+from emulator import dynamodb, interpreter, patches
 from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
+from emulator.workers import pool
 
 # Settings the emulator gives the functions on top of template.yaml's: no X-Ray daemon or metrics sink here,
 # and the emulator prints one line per decision itself.
@@ -89,67 +82,6 @@ def timeout_error_from_environment() -> str:
     if name not in TIMEOUT_ERRORS:
         raise SystemExit(f"{TIMEOUT_ERROR_VARIABLE} must be one of {', '.join(TIMEOUT_ERRORS)}, not {name!r}")
     return name
-
-
-def _log_notifications() -> None:
-    """The emulator prints each notification as the topic accepts it (the deployed topic e-mails it)."""
-    publish = Topic.publish
-    if getattr(publish, "__emulator_logged__", False):
-        return
-
-    @functools.wraps(publish)
-    def logged(topic: Topic, message: str, *args: Any, **kwargs: Any) -> str:
-        message_id = publish(topic, message, *args, **kwargs)
-        logging.getLogger("emulator").info("notification published: %s", message)
-        return message_id
-
-    logged.__emulator_logged__ = True  # type: ignore[attr-defined]
-    setattr(Topic, "publish", logged)  # noqa: B010  # replacing a method of moto's class
-
-
-@functools.lru_cache(maxsize=64)
-def _parsed_program(definition: str) -> EvalComponent:
-    program: EvalComponent = AmazonStateLanguageParser.parse(definition)[0]
-    return program
-
-
-def _cache_parsed_definitions() -> None:
-    """moto parses the ASL (with ANTLR) at every execution: most of an execution's CPU time. The parsed program
-    is stateless (the interpreter keeps an execution's state in its environment), so it is parsed once."""
-
-    def entrypoint(worker: ExecutionWorker) -> EvalComponent:
-        return _parsed_program(worker._evaluation_details.state_machine_details.definition)
-
-    setattr(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint)  # noqa: B010  # moto's method
-
-
-TERMINAL_ERRORS = frozenset({StatesErrorNameType.StatesRuntime, StatesErrorNameType.StatesStatesDataLimitExceeded})
-"""What a Retry or Catch on States.ALL does not match: "States.ALL ... cannot catch the States.DataLimitExceeded
-terminal error or Runtime error types" (https://docs.aws.amazon.com/step-functions/latest/dg/
-concepts-error-handling.html). moto's interpreter lets States.ALL match them: the execution would go on to a
-compensation that AWS never runs."""
-
-
-def _terminal_errors_end_the_execution() -> None:
-    """ErrorEqualsDecl._eval_body pops the error name and pushes whether this ErrorEquals matches it (moto 5.2.5)."""
-    original = ErrorEqualsDecl._eval_body
-    if getattr(original, "__emulator_patched__", False):
-        return
-    if list(inspect.signature(original).parameters) != ["self", "env"]:
-        raise RuntimeError("moto's ErrorEqualsDecl._eval_body changed: the emulator expects moto 5.2.5")
-
-    @functools.wraps(original)
-    def matches(self: ErrorEqualsDecl, env: Any) -> None:
-        error_name = env.stack[-1]
-        terminal = isinstance(error_name, StatesErrorName) and error_name.typ in TERMINAL_ERRORS
-        if terminal and error_name not in self.error_names:
-            env.stack.pop()
-            env.stack.append(False)
-            return
-        original(self, env)
-
-    matches.__emulator_patched__ = True  # type: ignore[attr-defined]
-    setattr(ErrorEqualsDecl, "_eval_body", matches)  # noqa: B010  # moto's method
 
 
 @dataclass(frozen=True)
@@ -215,7 +147,6 @@ class LocalCloud:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._handlers: dict[str, Callable[[dict[str, Any], Any], Any]] = {}
         self._timeouts: dict[str, float] = {}
-        self._original_invoke = lambda_eval_utils._invoke_lambda_function
         self._started = False
         self.invocation_hooks: list[Callable[[str, dict[str, Any]], None]] = []
         """Called before each handler runs (function logical id, event): lets tests inject faults."""
@@ -236,15 +167,12 @@ class LocalCloud:
         # longer than EMULATOR_TRANSACTION_MS says (harsher than DynamoDB, and self-reinforcing under a burst).
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(THREAD_SWITCH_INTERVAL_SECONDS)
+        patches.apply()  # before anything runs: a library that changed stops the start here
         self._mock.start()
         self._started = True
-        dynamodb.install()
         # The interpreter logs every Fail state as an error; here a Fail state is an ordinary rejection (a 4xx).
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
-        _log_notifications()
-        _cache_parsed_definitions()
-        _terminal_errors_end_the_execution()
-        lambda_eval_utils._invoke_lambda_function = self._invoke
+        interpreter.invocations.invoker = self._invoke
         clock_slot.clock = self.clock
         function_runtime.settings.cache_clear()
         function_runtime.credit_service.cache_clear()
@@ -255,7 +183,7 @@ class LocalCloud:
     def close(self) -> None:
         if self._started:
             sys.setswitchinterval(self._switch_interval)
-            lambda_eval_utils._invoke_lambda_function = self._original_invoke
+            interpreter.invocations.invoker = None
             self._mock.stop()
             self._started = False
 
@@ -309,9 +237,9 @@ class LocalCloud:
     # -- Lambda -----------------------------------------------------------------------------------------------
 
     def _invoke(self, parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
-        """Lambda's Invoke, in-process: the handler runs in a thread of its own so that, as on Lambda, an invocation
-        that outlives the function's Timeout is answered Sandbox.Timedout (the thread cannot be stopped, like a
-        write already sent; the fences of released reservations are what make that harmless)."""
+        """Lambda's Invoke, in-process: the handler runs on a thread of its own (a pooled one) so that, as on Lambda,
+        an invocation that outlives the function's Timeout is answered Sandbox.Timedout (the thread cannot be
+        stopped, like a write already sent; the fences of released reservations are what make that harmless)."""
         arn = str(parameters["FunctionName"])
         handler, timeout = self._handlers[arn], self._timeouts[arn]
         event = json.loads(parameters.get("Payload") or b"{}")
@@ -331,10 +259,8 @@ class LocalCloud:
             except Exception as error:  # noqa: BLE001  # the Lambda runtime reports any exception this way
                 outcome["error"] = error
 
-        worker = threading.Thread(target=run, name=f"lambda-{name}", daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
+        done, _ = wait([pool.submit(run, f"lambda-{name}")], timeout)
+        if not done:
             return self._timed_out(context, timeout)
         if "error" in outcome:
             error = outcome["error"]
@@ -391,7 +317,7 @@ class LocalCloud:
         name: str | None = None,
         timeout: float = API_GATEWAY_TIMEOUT_SECONDS,
     ) -> ExecutionResult:
-        """StartSyncExecution, which moto lacks: start the execution, then wait for it to leave RUNNING."""
+        """StartSyncExecution, which moto lacks: start the execution, then wait for it to end."""
         if len(execution_input.encode("utf-8")) > EXECUTION_INPUT_MAX_BYTES:
             raise ExecutionInputTooLarge(
                 "1 validation error detected: Value at 'input' failed to satisfy constraint: "
@@ -401,13 +327,9 @@ class LocalCloud:
         execution = backend.start_execution(
             state_machine_arn, name=name or str(uuid.uuid4()), execution_input=execution_input
         )
-        deadline = time.monotonic() + timeout
-        pause = 0.0005
-        while execution.status == "RUNNING":
-            if time.monotonic() > deadline:
-                raise IntegrationTimeout(execution.exec_arn)
-            time.sleep(pause)
-            pause = min(pause * 2, 0.01)
+        done, _ = wait([interpreter.finished(execution.exec_worker)], timeout)
+        if not done:
+            raise IntegrationTimeout(execution.exec_arn)
         described = execution.to_describe_output()
         self._forget(state_machine_arn, execution)
         return ExecutionResult(

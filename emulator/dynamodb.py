@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import inspect
 import itertools
 import os
 import threading
@@ -118,7 +117,7 @@ class Isolation:
 isolation = Isolation(transaction_seconds_from_environment())
 
 _ORIGINAL: dict[str, Callable[..., Any]] = {}
-"""moto's own methods, captured before they are replaced; the commit of a transaction writes through them."""
+"""moto's own methods, handed over as emulator/patches.py replaces them; a transaction commits through them."""
 
 
 def _item_key(backend: DynamoDBBackend, table_name: str, key_or_item: dict[str, Any]) -> dict[str, Any]:
@@ -212,9 +211,14 @@ def _apply(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict
         )  # fmt: skip
 
 
-def _single_write(name: str, item_parameter: str) -> Callable[..., Any]:
+def _remember(original: Callable[..., Any]) -> Callable[..., Any]:
+    _ORIGINAL[original.__name__] = original
+    return original
+
+
+def single_write(original: Callable[..., Any], item_parameter: str) -> Callable[..., Any]:
     """PutItem / UpdateItem / DeleteItem: refused while a transaction holds the item, else applied at once."""
-    original = _ORIGINAL[name]
+    _remember(original)
 
     @functools.wraps(original)
     def write(backend: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -228,10 +232,10 @@ def _single_write(name: str, item_parameter: str) -> Callable[..., Any]:
     return write
 
 
-def _committed_read(name: str) -> Callable[..., Any]:
+def committed_read(original: Callable[..., Any]) -> Callable[..., Any]:
     """GetItem / Query / Scan: the last committed state, copied, so that a later in-place update by moto cannot
     change what is being answered. Never waits for a transaction in flight."""
-    original = _ORIGINAL[name]
+    _remember(original)
 
     @functools.wraps(original)
     def read(*args: Any, **kwargs: Any) -> Any:
@@ -241,66 +245,30 @@ def _committed_read(name: str) -> Callable[..., Any]:
     return read
 
 
-def _transact_get_items(handler: DynamoHandler) -> Any:
+def transact_get_items(original: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
     """TransactGetItems: cancelled when a transaction in flight holds one of its items, else one consistent read."""
-    gets = [item.get("Get", {}) for item in handler.body.get("TransactItems", [])]
-    with isolation.mutex:
-        try:
-            refs = [
-                _ref(get["TableName"], _item_key(handler.dynamodb_backend, get["TableName"], get["Key"]))
-                for get in gets
-            ]
-        except (KeyError, TypeError):
-            refs = []  # malformed: moto's own validation answers it
-        held = isolation.held_positions(refs)
-        if any(held):
-            isolation.conflicts += 1
-            raise TransactionCanceledException(_conflict_reasons(held))
-        return _ORIGINAL["handler.transact_get_items"](handler)
+
+    def transact_get(handler: DynamoHandler) -> Any:
+        gets = [item.get("Get", {}) for item in handler.body.get("TransactItems", [])]
+        with isolation.mutex:
+            try:
+                refs = [
+                    _ref(get["TableName"], _item_key(handler.dynamodb_backend, get["TableName"], get["Key"]))
+                    for get in gets
+                ]
+            except (KeyError, TypeError):
+                refs = []  # malformed: moto's own validation answers it
+            held = isolation.held_positions(refs)
+            if any(held):
+                isolation.conflicts += 1
+                raise TransactionCanceledException(_conflict_reasons(held))
+            return original(handler)
+
+    return transact_get
 
 
-# What is replaced, with the parameters it must still have in the pinned moto (5.2.5): a newer moto that changed
-# them stops the emulator at start rather than emulating something else.
-_EXPECTED_PARAMETERS = {
-    "get_item": ["self", "table_name", "keys"],
-    "put_item": ["self", "table_name", "item_attrs"],
-    "update_item": ["self", "table_name", "key"],
-    "delete_item": ["self", "table_name", "key"],
-    "query": ["self", "table_name"],
-    "scan": ["self", "table_name"],
-    "transact_write_items": ["self", "transact_items"],
-}
-
-
-def _check_moto() -> None:
-    for name, expected in _EXPECTED_PARAMETERS.items():
-        method = getattr(DynamoDBBackend, name, None)
-        if method is None:
-            raise RuntimeError(f"moto's DynamoDBBackend has no {name}: the emulator expects moto 5.2.5")
-        found = list(inspect.signature(method).parameters)[: len(expected)]
-        if found != expected:
-            raise RuntimeError(f"moto's DynamoDBBackend.{name}{found} changed: the emulator expects moto 5.2.5")
-    if list(inspect.signature(DynamoHandler.transact_get_items).parameters) != ["self"]:
-        raise RuntimeError("moto's DynamoHandler.transact_get_items changed: the emulator expects moto 5.2.5")
-
-
-def install() -> None:
-    """Give moto's DynamoDB backend DynamoDB's isolation (once per process)."""
-    if _ORIGINAL:
-        return
-    _check_moto()
-    for name in ("get_item", "put_item", "update_item", "delete_item", "query", "scan"):
-        _ORIGINAL[name] = getattr(DynamoDBBackend, name)
-    _ORIGINAL["handler.transact_get_items"] = DynamoHandler.transact_get_items
-    replacements: dict[str, Callable[..., Any]] = {
-        "transact_write_items": transact_write_items,
-        "put_item": _single_write("put_item", "item_attrs"),
-        "update_item": _single_write("update_item", "key"),
-        "delete_item": _single_write("delete_item", "key"),
-        "get_item": _committed_read("get_item"),
-        "query": _committed_read("query"),
-        "scan": _committed_read("scan"),
-    }
-    for name, replacement in replacements.items():
-        setattr(DynamoDBBackend, name, replacement)
-    setattr(DynamoHandler, "transact_get_items", _transact_get_items)  # noqa: B010  # moto's method
+def originals_captured() -> None:
+    """The moto methods a transaction commits through were all handed over (emulator/patches.py)."""
+    missing = {"get_item", "put_item", "update_item", "delete_item"} - set(_ORIGINAL)
+    if missing:
+        raise RuntimeError(f"emulator/dynamodb.py did not receive moto's {sorted(missing)}")

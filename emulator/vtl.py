@@ -1,14 +1,13 @@
 """Render API Gateway REST mapping templates (Velocity Template Language) as API Gateway does.
 
 airspeed is the Velocity engine; this module supplies the $input, $util, $context and $stageVariables
-objects API Gateway supplies, and aligns airspeed where it differs from the Velocity 1.7 behind
-API Gateway (see _align_airspeed at the bottom).
+objects API Gateway supplies, and the replacements that align airspeed where it differs from the Velocity 1.7
+behind API Gateway (at the bottom; emulator/patches.py installs them when the emulator starts).
 """
 
 from __future__ import annotations
 
 import base64
-import importlib.metadata
 import json
 import re
 import time
@@ -385,6 +384,8 @@ def _status_override(value: object) -> int | None:
 
 @lru_cache(maxsize=128)
 def _compile(template: str) -> Any:
+    if airspeed.InterpolatedStringLiteral.calculate is not interpolate:
+        raise TemplateError("airspeed is not aligned with Velocity 1.7: call emulator.patches.apply() first")
     compiled = airspeed.Template(template)
     compiled.ensure_compiled()  # parse now, so the cache holds the parse and syntax errors surface here
     return compiled
@@ -426,7 +427,7 @@ def _add(left: Any, right: Any) -> Any:
     return left + right
 
 
-def _parse_string_literal(self: Any) -> None:
+def parse_string_literal(self: Any) -> None:
     # Velocity keeps backslashes in string literals ("\\'" is the 3-char regex \\'), only turning
     # \uXXXX into a char in double quotes, and reads a doubled quote as one. airspeed unescapes \\ etc.
     (value,) = self.identity_match(self.STRING)
@@ -442,13 +443,13 @@ def _to_string(value: object) -> JavaString:
     return JavaString(_java_str(value))
 
 
-def _interpolate(self: Any, namespace: Any, loader: Any) -> JavaString:
+def interpolate(self: Any, namespace: Any, loader: Any) -> JavaString:
     output = airspeed.StoppableStream()
     self.block.evaluate(output, namespace, loader)
     return JavaString(output.getvalue())
 
 
-def _render_reference(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
+def render_reference(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
     # airspeed's own, except that values render as Java's toString() would: true, {a=1}, [1, 2].
     value = None if self.expression is None else self.expression.calculate(namespace, loader)
     if value is None:
@@ -461,7 +462,7 @@ def _render_reference(self: Any, stream: Any, namespace: Any, loader: Any) -> No
     stream.write(_java_str(value))
 
 
-def _parse_else_block(self: Any) -> None:
+def parse_else_block(self: Any) -> None:
     # Velocity's #else (and #{else}) takes the rest of its line, as #end does; airspeed's keeps the newline.
     self.identity_match(self.START)
     self.optional_match(airspeed.WHITESPACE_TO_END_OF_LINE)
@@ -469,7 +470,7 @@ def _parse_else_block(self: Any) -> None:
     self.evaluate = self.block.evaluate
 
 
-def _drop_space_before_set(block: Any) -> None:
+def drop_space_before_set(block: Any) -> None:
     # Velocity 1.7 reads spaces and tabs before #set as part of the directive, unless they follow plain text on
     # their line: "#if(true)\n  #set(...)" and "$a  #set(...)" lose them, "x  #set(...)" keeps them.
     children = block.children
@@ -490,75 +491,47 @@ def _map_values(value: object) -> object:
     return list(value.values()) if isinstance(value, dict) else value
 
 
-_NAME = "[a-z_][a-z0-9_-]*"  # a Velocity 1.7 identifier (case-insensitive)
+VELOCITY_NAME = "[a-z_][a-z0-9_-]*"
+"""A Velocity 1.7 identifier (case-insensitive)."""
 
 
-def _after_parse(cls: Any, then: Callable[[Any], None]) -> None:
-    """Run then(element) after airspeed has parsed each element of the class."""
-    original_parse = cls.parse
+def then(parse: Callable[[Any], None], after: Callable[[Any], None]) -> Callable[[Any], None]:
+    """An element's parse, followed by after(element)."""
 
-    def parse(self: Any) -> None:
-        original_parse(self)
-        then(self)
+    def parse_then(self: Any) -> None:
+        parse(self)
+        after(self)
 
-    cls.parse = parse
-
-
-def _adapt_after_parse(cls: Any, attribute: str | None, adapt: Callable[[Any], Any]) -> None:
-    """Pass what an element (or its child element `attribute`) calculates through adapt."""
-
-    def wrap_calculate(element: Any) -> None:
-        target = element if attribute is None else getattr(element, attribute)
-        calculate = target.calculate
-        target.calculate = lambda namespace, loader: adapt(calculate(namespace, loader))
-
-    _after_parse(cls, wrap_calculate)
+    return parse_then
 
 
-AIRSPEED_VERSION = "0.7.1"
-"""The airspeed whose internals _align_airspeed patches (pinned in requirements-dev.txt)."""
-
-_PATCHED = ("StringLiteral", "InterpolatedStringLiteral", "NameOrCall", "SetDirective", "FormalReference", "ElseBlock",
-            "Block", "Text", "Condition", "ForeachDirective", "BinaryOperator", "UnaryOperatorValue",
-            "WHITESPACE_TO_END_OF_LINE", "__additional_methods__")  # fmt: skip
+def _adapt_calculate(element: Any, adapt: Callable[[Any], Any]) -> None:
+    calculate = element.calculate
+    element.calculate = lambda namespace, loader: adapt(calculate(namespace, loader))
 
 
-def _align_airspeed() -> None:
-    """Patch airspeed's classes, once and process-wide (airspeed offers no per-template hooks)."""
-    if getattr(airspeed, "_api_gateway_aligned", False):
-        return
-    installed = importlib.metadata.version("airspeed")
-    missing = [name for name in _PATCHED if not hasattr(airspeed, name)]
-    if installed != AIRSPEED_VERSION or missing:
-        raise RuntimeError(
-            f"emulator/vtl.py aligns airspeed {AIRSPEED_VERSION} with Velocity 1.7, but airspeed {installed} is "
-            f"installed{f' (it lacks {missing})' if missing else ''}: pip install airspeed=={AIRSPEED_VERSION}"
-        )
-    airspeed._api_gateway_aligned = True
-    airspeed.StringLiteral.STRING = re.compile(r"'((?:[^']|'')*)'", re.DOTALL)
-    airspeed.InterpolatedStringLiteral.STRING = re.compile(r'"((?:\\.|""|[^"\\]|\\)*)"', re.DOTALL)
-    airspeed.StringLiteral.parse = airspeed.InterpolatedStringLiteral.parse = _parse_string_literal
-    airspeed.InterpolatedStringLiteral.calculate = _interpolate
-    # Velocity 1.7 identifiers may contain '-': #set($context.responseOverride.header.X-Trace-Id = ...)
-    airspeed.NameOrCall.NAME = re.compile(f"({_NAME})", re.IGNORECASE)
-    airspeed.SetDirective.PLACE = re.compile(rf"\s*\$({_NAME}(?:\.{_NAME})*)", re.IGNORECASE)
-    airspeed.FormalReference.evaluate_raw = _render_reference
-    airspeed.ElseBlock.parse = _parse_else_block
-    _after_parse(airspeed.Block, _drop_space_before_set)
-    _adapt_after_parse(airspeed.Condition, None, _truth)  # #if / #elseif
-    # Velocity's #foreach over a Map walks its values (airspeed walks the keys).
-    _adapt_after_parse(airspeed.ForeachDirective, "value", _map_values)
-    operators = airspeed.BinaryOperator.OPERATORS
-    operators.update({"==": _equals, "eq": _equals, "+": _add})
-    operators.update(dict.fromkeys(("!=", "ne"), lambda a, b: not _equals(a, b)))
-    operators.update(dict.fromkeys(("||", "or"), lambda a, b: _truth(a) or _truth(b)))
-    operators.update(dict.fromkeys(("&&", "and"), lambda a, b: _truth(a) and _truth(b)))
-    airspeed.UnaryOperatorValue.OPERATORS.update(dict.fromkeys(("!", "not"), lambda v: not _truth(v)))
-    methods = airspeed.__additional_methods__
-    methods[dict].update(size=len, containsKey=lambda d, k: k in d, keySet=list, toString=_to_string)
-    methods[list].update(isEmpty=lambda items: not items, toString=_to_string)
-    for number in (int, float, bool):  # java.lang.Integer, Double, Boolean
-        methods.setdefault(number, {})["toString"] = _to_string
+def truth_of_condition(condition: Any) -> None:
+    """#if / #elseif: Velocity's truth (only null and false are false)."""
+    _adapt_calculate(condition, _truth)
 
 
-_align_airspeed()
+def foreach_values(foreach: Any) -> None:
+    """Velocity's #foreach over a Map walks its values (airspeed walks the keys)."""
+    _adapt_calculate(foreach.value, _map_values)
+
+
+BINARY_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": _equals,
+    "eq": _equals,
+    "+": _add,
+    **dict.fromkeys(("!=", "ne"), lambda a, b: not _equals(a, b)),
+    **dict.fromkeys(("||", "or"), lambda a, b: _truth(a) or _truth(b)),
+    **dict.fromkeys(("&&", "and"), lambda a, b: _truth(a) and _truth(b)),
+}
+UNARY_OPERATORS: dict[str, Callable[[Any], Any]] = dict.fromkeys(("!", "not"), lambda v: not _truth(v))
+ADDITIONAL_METHODS: dict[type, dict[str, Callable[..., Any]]] = {
+    dict: {"size": len, "containsKey": lambda d, k: k in d, "keySet": list, "toString": _to_string},
+    list: {"isEmpty": lambda items: not items, "toString": _to_string},
+    # java.lang.Integer, Double, Boolean
+    **{number: {"toString": _to_string} for number in (int, float, bool)},
+}

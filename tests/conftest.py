@@ -14,9 +14,17 @@ from typing import Any
 
 import pytest
 
+from emulator import patches
 from emulator.cloud import LocalCloud, timeout_error_from_environment
 from emulator.server import serve
 from emulator.template import Route
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _library_patches() -> None:
+    """What the emulator changes in moto, airspeed and jsonpath-ng (emulator/patches.py), installed as the emulator
+    does when it starts: also for the tests that render templates without starting a cloud."""
+    patches.apply()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,132 @@
+"""What the emulator changes in moto's Step Functions interpreter, and why (installed by emulator/patches.py).
+
+- Each workflow definition is parsed once (moto parsed the ASL with ANTLR at every execution: most of its CPU).
+- Executions, their programs and their task states run on reusable threads (emulator/workers.py) instead of a
+  new thread each, and an execution's end is a future the sync caller waits on (no sleeping and polling).
+- moto's interpreter keeps every thread it ever started in a module list (TMP_THREADS), and with it each
+  execution's environment: a long-running emulator would grow without bound. Nothing is kept here.
+- No Retry or Catch on States.ALL matches States.Runtime or States.DataLimitExceeded, as on AWS.
+- Lambda tasks invoke the project's real handlers in-process (LocalCloud._invoke), not Docker.
+- The SNS topic logs each notification it accepts (the deployed topic e-mails it).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from moto.sns.models import Topic
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.program.program import Program
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from emulator.workers import PooledThread, pool
+
+__all__ = ["PooledThread"]
+
+LambdaInvoker = Callable[[dict[str, Any], str, Any], dict[str, Any]]
+
+
+class _Invocations:
+    """Where Lambda tasks go: the running LocalCloud's in-process invoke (one cloud per process, as moto's mock)."""
+
+    invoker: LambdaInvoker | None = None
+
+
+invocations = _Invocations()
+
+
+def invoke_lambda(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
+    if invocations.invoker is None:
+        raise RuntimeError("no emulated cloud is running to invoke the function")
+    return invocations.invoker(parameters, region, state_credentials)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_program(definition: str) -> EvalComponent:
+    program: EvalComponent = AmazonStateLanguageParser.parse(definition)[0]
+    return program
+
+
+def parsed_once(worker: ExecutionWorker) -> EvalComponent:
+    """The parsed program is stateless (the interpreter keeps an execution's state in its environment)."""
+    return _parsed_program(worker._evaluation_details.state_machine_details.definition)
+
+
+def start_on_pool(worker: ExecutionWorker) -> None:
+    """ExecutionWorker.start: the execution runs on a pooled thread; `worker.finished` says when it has ended."""
+    finished: Future[Any] = pool.submit(worker._execution_logic, "execution")
+    worker.finished = finished  # type: ignore[attr-defined]
+
+
+def finished(worker: ExecutionWorker | None) -> Future[Any]:
+    """The future of an execution started by start_on_pool."""
+    if worker is None:
+        raise RuntimeError("the execution was not started")
+    future: Future[Any] = worker.finished  # type: ignore[attr-defined]
+    return future
+
+
+def program_eval_on_pool(program: Program, env: Any) -> None:
+    """Program.eval as moto 5.2.5 writes it (the workflow's TimeoutSeconds enforced by a join), on the pool."""
+    timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
+    env.next_state_name = program.start_at.start_at_name
+    worker = PooledThread(target=EvalComponent.eval, args=(program, env), name="program")
+    worker.start()
+    worker.join(timeout=timeout)
+    if worker.is_alive():
+        env.set_timed_out()
+
+
+class _NoThreads(list[Any]):
+    """moto's TMP_THREADS, keeping nothing."""
+
+    def append(self, _: Any) -> None:
+        return None
+
+
+NO_THREAD_LIST = _NoThreads()
+
+
+def cached(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    return functools.lru_cache(maxsize=1024)(parse)
+
+
+TERMINAL_ERRORS = frozenset({StatesErrorNameType.StatesRuntime, StatesErrorNameType.StatesStatesDataLimitExceeded})
+"""What a Retry or Catch on States.ALL does not match: "States.ALL ... cannot catch the States.DataLimitExceeded
+terminal error or Runtime error types" (https://docs.aws.amazon.com/step-functions/latest/dg/
+concepts-error-handling.html). moto's interpreter lets States.ALL match them: the execution would go on to a
+compensation that AWS never runs."""
+
+
+def terminal_errors_uncaught(original: Callable[[ErrorEqualsDecl, Any], None]) -> Callable[..., None]:
+    """ErrorEqualsDecl._eval_body pops the error name and pushes whether this ErrorEquals matches it."""
+
+    @functools.wraps(original)
+    def matches(self: ErrorEqualsDecl, env: Any) -> None:
+        error_name = env.stack[-1]
+        terminal = isinstance(error_name, StatesErrorName) and error_name.typ in TERMINAL_ERRORS
+        if terminal and error_name not in self.error_names:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(self, env)
+
+    return matches
+
+
+def logged_publish(original: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(original)
+    def logged(topic: Topic, message: str, *args: Any, **kwargs: Any) -> str:
+        message_id = original(topic, message, *args, **kwargs)
+        logging.getLogger("emulator").info("notification published: %s", message)
+        return message_id
+
+    return logged
