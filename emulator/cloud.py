@@ -155,6 +155,8 @@ class LocalCloud:
         make a function answer what the workflow cannot use (States.Runtime, States.DataLimitExceeded)."""
         self.timeout_error = timeout_error_from_environment()
         """The error a function timeout is reported as (one of TIMEOUT_ERRORS)."""
+        self._running: dict[str, int] = {}
+        self._running_changed = threading.Condition()
         self.isolation = dynamodb.isolation
         """DynamoDB's transaction isolation: `isolation.transaction_seconds` is each transaction's time in flight."""
 
@@ -250,6 +252,7 @@ class LocalCloud:
 
         def run() -> None:
             try:
+                self._count_running(name, +1)
                 for hook in self.invocation_hooks:
                     hook(name, event)
                 result = handler(event, context)
@@ -258,6 +261,8 @@ class LocalCloud:
                 outcome["result"] = json.loads(json.dumps(result))
             except Exception as error:  # noqa: BLE001  # the Lambda runtime reports any exception this way
                 outcome["error"] = error
+            finally:
+                self._count_running(name, -1)
 
         done, _ = wait([pool.submit(run, f"lambda-{name}")], timeout)
         if not done:
@@ -266,6 +271,23 @@ class LocalCloud:
             error = outcome["error"]
             return _function_error(type(error).__name__, str(error), traceback.format_tb(error.__traceback__))
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": outcome["result"]}
+
+    def _count_running(self, function_name: str, change: int) -> None:
+        with self._running_changed:
+            self._running[function_name] = self._running.get(function_name, 0) + change
+            self._running_changed.notify_all()
+
+    def running_invocations(self, function_logical_id: str | None = None) -> int:
+        """Invocations still running (of one function, or of all), those a workflow gave up on included."""
+        with self._running_changed:
+            if function_logical_id is None:
+                return sum(self._running.values())
+            return self._running.get(function_logical_id, 0)
+
+    def wait_for_invocations(self, timeout: float) -> bool:
+        """Wait until no invocation is running; False if some still are after `timeout` seconds."""
+        with self._running_changed:
+            return self._running_changed.wait_for(lambda: not any(self._running.values()), timeout)
 
     def _timed_out(self, context: _LambdaContext, timeout: float) -> dict[str, Any]:
         """Lambda's answer for an invocation stopped at its Timeout, named as `timeout_error` says."""

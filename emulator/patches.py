@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import airspeed  # type: ignore[import-untyped, unused-ignore]
-from jsonpath_ng.parser import parse as jsonpath_parse
 from jsonpath_ng.ext.parser import parse as jsonpath_ext_parse
+from jsonpath_ng.parser import parse as jsonpath_parse
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.sns.models import Topic
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.common.string import string_expression
 from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.eval import states
 from moto.stepfunctions.parser.asl.utils import json_path
-from moto.stepfunctions.parser.backend import execution_worker
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from emulator import dynamodb, interpreter, vtl
@@ -94,8 +95,9 @@ def _moto() -> list[Patch]:
         Patch("moto", ExecutionWorker, "start", lambda _: interpreter.start_on_pool, ("self",)),
         Patch("moto", Program, "eval", lambda _: interpreter.program_eval_on_pool, ("self", "env")),
         Patch("moto", execute_state, "Thread", lambda _: interpreter.PooledThread),
-        Patch("moto", execution_worker, "TMP_THREADS", lambda _: interpreter.NO_THREAD_LIST),
         Patch("moto", execute_state, "TMP_THREADS", lambda _: interpreter.NO_THREAD_LIST),
+        *[Patch("moto", module, "copy", lambda _: interpreter.JSON_COPY)
+          for module in (states, string_expression, execute_state, result_path)],
         Patch("moto", ErrorEqualsDecl, "_eval_body", interpreter.terminal_errors_uncaught, ("self", "env")),
         Patch("moto", lambda_eval_utils, "_invoke_lambda_function", lambda _: interpreter.invoke_lambda,
               ("parameters", "region", "state_credentials")),

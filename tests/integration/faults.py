@@ -108,13 +108,9 @@ class Stall:
             time.sleep(self.seconds)
 
 
-def wait_for_invocations(timeout: float = 15.0) -> None:
+def wait_for_invocations(cloud: LocalCloud, timeout: float = 15.0) -> None:
     """Wait until no invocation is running any more, those the workflow gave up on (timed out) included."""
-    deadline = time.monotonic() + timeout
-    for thread in threading.enumerate():
-        if thread.name.startswith("lambda-") and thread is not threading.current_thread():
-            thread.join(max(deadline - time.monotonic(), 0.0))
-            assert not thread.is_alive(), f"{thread.name} still running after {timeout} s"
+    assert cloud.wait_for_invocations(timeout), f"invocations still running after {timeout} s"
 
 
 # -- DynamoDB faults ---------------------------------------------------------------------------------------
