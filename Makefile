@@ -70,9 +70,9 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 checkov: $(CHECKOV_VENV)/.installed  ## checkov on template.yaml: no failed check unless suppressed there with a reason
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
-# api/openapi.yaml is written from api/source/ (README "The REST API"); make test only checks that the committed
-# file is as written (tests/unit/test_generated.py), and never rewrites it.
-generate: $(VENV)/.installed  ## rewrite api/openapi.yaml from api/source/
+# api/openapi.yaml and the one-task workflows are written from one source each, api/source/ and statemachines/source/
+# (README "Code layout"); make test only checks that the committed files are as written (tests/unit/test_generated.py).
+generate: $(VENV)/.installed  ## rewrite api/openapi.yaml and the one-task statemachines/*.asl.json from their sources
 	$(PY) -m generate
 
 template: $(TOOLS)/.installed  ## cfn-lint and sam validate --lint, warnings included

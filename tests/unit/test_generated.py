@@ -1,6 +1,6 @@
 """Each generated file is committed as its generator writes it from its one source, so that what is deployed
-(api/openapi.yaml through AWS::Include) is what the source says. After editing api/source/, run `make generate`
-(python -m generate)."""
+(api/openapi.yaml through AWS::Include, the one-task statemachines/*.asl.json through DefinitionUri) is what the
+sources say. After editing api/source/ or statemachines/source/, run `make generate` (python -m generate)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_the_committed_file_is_what_the_generator_writes(path: Path) -> None:
     committed = path.read_text(encoding="utf-8") if path.exists() else None
 
     # Then they are the same text
-    assert committed == GENERATED[path], f"{path.name} is not as generated: run `make generate` and commit it"
+    assert committed == GENERATED[path], f"{path.name} is not as generated: edit its source, then run `make generate`"
 
 
 def test_a_placeholder_takes_its_value_whole_or_spreads_it_in_a_list_or_a_mapping() -> None:
