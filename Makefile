@@ -12,7 +12,7 @@ API_AUTH ?= NONE
 SAM_PYENV ?= 3.13.0:3.11.7
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test lint typecheck unit template judges checkov build deploy bench clean
+.PHONY: run test lint typecheck unit template judges checkov generate build deploy bench clean
 
 # Judges we did not write (README "Checked by other engines"):
 # - Apache Velocity 1.7, the engine behind API Gateway's mapping templates, renders every template in
@@ -44,7 +44,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy domain adapters functions emulator bench
+	$(VENV)/bin/mypy domain adapters functions emulator bench generate
 
 unit: $(VENV)/.installed judges
 	$(PY) -m pytest
@@ -69,6 +69,11 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 checkov: $(CHECKOV_VENV)/.installed  ## checkov on template.yaml: no failed check unless suppressed there with a reason
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
+# api/openapi.yaml and the one-task workflows are written from one source each, api/source/ and statemachines/source/
+# (README "Code layout"); make test only checks that the committed files are as written (tests/unit/test_generated.py).
+generate: $(VENV)/.installed  ## rewrite api/openapi.yaml and the one-task statemachines/*.asl.json from their sources
+	$(PY) -m generate
 
 template: $(TOOLS)/.installed  ## cfn-lint and sam validate --lint, warnings included
 	$(TOOLS)/bin/cfn-lint template.yaml

@@ -22,7 +22,7 @@ from typing import Any
 from domain import errors
 from domain.commands import ChargeCredit, Command, GetBalance, SetPlan, SetUserLimit, TopUp
 from domain.errors import DomainError, InvalidRequest
-from emulator.template import ROOT, Stack, load_stack
+from emulator.template import Stack, StateMachineSpec, load_stack
 from emulator.vtl import GatewayError, HttpRequest
 from functions.common.errors import error_document
 from functions.common.requests import parse_command
@@ -245,33 +245,22 @@ def workflow_outputs() -> dict[str, dict[str, Any]]:
     return outputs
 
 
-@cache
-def _catch_errors() -> dict[str, set[str]]:
-    """The error names each workflow's Catchers name, besides States.ALL, and those its Choice states test."""
-    names: dict[str, set[str]] = {}
-    for path in sorted((ROOT / "statemachines").glob("*.asl.json")):
-        definition = json.loads(path.read_text(encoding="utf-8"))
-        found: set[str] = set()
-        for state in definition["States"].values():
-            for catcher in state.get("Catch", []):
-                found.update(name for name in catcher["ErrorEquals"] if name != "States.ALL")
-            for choice in state.get("Choices", []):
-                if str(choice.get("Variable", "")).endswith(".Error") and "StringEquals" in choice:
-                    found.add(choice["StringEquals"])
-        names[path.name.removesuffix(".asl.json")] = found
-    return names
-
-
-@cache
-def _fail_states() -> list[tuple[str, str, str | None]]:
-    """(workflow, error, cause) of every Fail state that names its Error and Cause itself."""
-    found = []
-    for path in sorted((ROOT / "statemachines").glob("*.asl.json")):
-        definition = json.loads(path.read_text(encoding="utf-8"))
-        for state in definition["States"].values():
-            if state["Type"] == "Fail" and "Error" in state:
-                found.append((path.name.removesuffix(".asl.json"), state["Error"], state.get("Cause")))
+def _catch_errors(workflow: StateMachineSpec) -> set[str]:
+    """The error names the workflow's Catchers name, besides States.ALL, and those its Choice states test."""
+    found: set[str] = set()
+    for state in json.loads(workflow.definition)["States"].values():
+        for catcher in state.get("Catch", []):
+            found.update(name for name in catcher["ErrorEquals"] if name != "States.ALL")
+        for choice in state.get("Choices", []):
+            if str(choice.get("Variable", "")).endswith(".Error") and "StringEquals" in choice:
+                found.add(choice["StringEquals"])
     return found
+
+
+def _fail_states(workflow: StateMachineSpec) -> list[tuple[str, str | None]]:
+    """(error, cause) of every Fail state of the workflow that names its Error and Cause itself."""
+    states = json.loads(workflow.definition)["States"].values()
+    return [(state["Error"], state.get("Cause")) for state in states if state["Type"] == "Fail" and "Error" in state]
 
 
 DOMAIN_MESSAGES: dict[str, str] = {
@@ -316,21 +305,20 @@ def _invalid_request_causes(route: str) -> dict[str, tuple[str, str]]:
     return causes
 
 
-def failures(route: str, workflow: str) -> dict[str, tuple[str | None, str | None]]:
+def failures(route: str, workflow: StateMachineSpec) -> dict[str, tuple[str | None, str | None]]:
     """(error, cause) of every FAILED execution the route's workflow can end in, and of hostile ones."""
     found: dict[str, tuple[str | None, str | None]] = {}
-    for name in sorted(_catch_errors()[workflow]):
+    for name in sorted(_catch_errors(workflow)):
         kind = getattr(errors, name, None)
         if isinstance(kind, type) and issubclass(kind, DomainError) and name in DOMAIN_MESSAGES:
             found[f"rejected-{name}"] = _rejection(kind(DOMAIN_MESSAGES[name]))
-    if workflow == "set_plan":  # domain/plans.py
+    if workflow.logical_id == "SetPlanStateMachine":  # domain/plans.py
         unknown_plan = InvalidRequest("UNKNOWN_PLAN", "plan must be one of Ultimate, Enterprise, Basic, Lite", "plan")
         found["rejected-UNKNOWN_PLAN"] = _rejection(unknown_plan)
-    if "InvalidRequest" in _catch_errors()[workflow]:
+    if "InvalidRequest" in _catch_errors(workflow):
         found.update(_invalid_request_causes(route))
-    for fail_workflow, error, cause in _fail_states():
-        if fail_workflow == workflow:
-            found[f"fail-state-{error}"] = (error, cause)
+    for error, cause in _fail_states(workflow):
+        found[f"fail-state-{error}"] = (error, cause)
     # Failures the workflows do not catch, as Step Functions reports them (the template answers a JSON 500)
     lambda_cause = {"errorMessage": "boom", "errorType": "KeyError", "stackTrace": ['  File "app.py", line 1\n']}
     found |= {
@@ -374,7 +362,7 @@ def _execution(status: str, **fields: Any) -> dict[str, Any]:
     return response | {key: value for key, value in fields.items() if value is not None}
 
 
-def execution_results(route: str, workflow: str) -> dict[str, str]:
+def execution_results(route: str, workflow: StateMachineSpec) -> dict[str, str]:
     """StartSyncExecution's 200 bodies for the route: SUCCEEDED, FAILED and TIMED_OUT, as JSON text."""
     results: dict[str, str] = {}
     full = {
@@ -498,10 +486,11 @@ def _request(route: str, method: str, case_id: str, org_id: str, query: dict[str
     )
 
 
-def _workflow(integration: dict[str, Any]) -> str:
-    arn = re.search(r"stateMachine:(\w+)StateMachine", integration["requestTemplates"]["application/json"])
+def _workflow(stack: Stack, integration: dict[str, Any]) -> StateMachineSpec:
+    """The state machine the route's request template starts, as the stack deploys it (substitutions made)."""
+    arn = re.search(r"stateMachine:(\w+)", integration["requestTemplates"]["application/json"])
     assert arn is not None, "a request template names no state machine"
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", arn.group(1)).lower()
+    return stack.state_machines[arn.group(1)]
 
 
 def _request_cases(stack: Stack) -> Iterator[Case]:
@@ -541,7 +530,7 @@ def _request_cases(stack: Stack) -> Iterator[Case]:
 
 def _response_cases(stack: Stack) -> Iterator[Case]:
     for route in stack.routes:
-        workflow = _workflow(route.integration)
+        workflow = _workflow(stack, route.integration)
         for pattern, response in route.integration["responses"].items():
             template = response["responseTemplates"]["application/json"]
             name = f"{route.method} {route.path} response {pattern}"

@@ -1,0 +1,16 @@
+"""Writes the files that are generated from one source: api/openapi.yaml and the one-task workflows.
+
+`make generate` (python -m generate) writes them; tests/unit/test_generated.py fails while a committed file is not
+what the generator writes from its source. Each output is a pure function of the files in the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generate import api, workflows
+
+
+def outputs() -> dict[Path, str]:
+    """Every generated file and the text it should have."""
+    return api.outputs() | workflows.outputs()
