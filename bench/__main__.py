@@ -18,7 +18,7 @@ from bench.cold_init import ColdInit, Measured
 from bench.counting import DynamoDBRequests, describe, per_decision
 from bench.report import format_table, machine, number, verdict
 from bench.scenarios import RequestCount, RequestCounts, Run
-from emulator.cloud import LocalCloud
+from emulator.cloud import LocalCloud, stack_parameters_from_environment
 from emulator.server import serve
 from emulator.template import load_stack
 
@@ -57,7 +57,7 @@ def _progress(message: str) -> None:
 
 
 def measure(settings: Settings) -> Results:
-    stack = load_stack()
+    stack = load_stack(parameters=stack_parameters_from_environment())
     # First, while nothing else runs in this process: the children compete with nobody for the two cores.
     _progress(f"cold initialisation ({len(stack.functions)} functions + baseline, {settings.rounds} rounds)")
     cold = cold_init.measure(stack, settings.rounds)
