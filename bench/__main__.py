@@ -1,4 +1,5 @@
-"""`python -m bench`: measure, then print one table and the machine it was measured on.
+"""`python -m bench`: measure, then print the machine it was measured on, a table of measures and a table of what a
+decision costs on AWS, priced from the requests counted and the durations measured (bench/prices.py's list).
 
 Exits 0 whatever the numbers (it is a report, a missed target included); 1 when the bench itself failed."""
 
@@ -15,12 +16,26 @@ from http.client import HTTPException
 from bench import cold_init, scenarios
 from bench.client import BenchError, Client
 from bench.cold_init import ColdInit, Measured
+from bench.cost import (
+    DecisionUsage,
+    Duration,
+    LineItem,
+    TableShape,
+    branch_states,
+    dynamodb_units,
+    express_billed_mb,
+    lambda_settings,
+    line_items,
+    total_per_million,
+)
 from bench.counting import DynamoDBRequests, describe, per_decision
+from bench.prices import PRICES, Price, PriceList
 from bench.report import format_table, machine, number, verdict
 from bench.scenarios import RequestCount, RequestCounts, Run
-from emulator.cloud import LocalCloud
+from bench.timing import Executions, Invocations, Timed
+from emulator.cloud import LocalCloud, stack_parameters_from_environment
 from emulator.server import serve
-from emulator.template import load_stack
+from emulator.template import TEMPLATE_PATH, Stack, load_stack, load_yaml
 
 HOST = "127.0.0.1"
 THREADS = 8
@@ -50,6 +65,7 @@ class Results:
     contended_requests: RequestCount
     requests: RequestCounts
     cold: ColdInit
+    usage: DecisionUsage
 
 
 def _progress(message: str) -> None:
@@ -57,7 +73,7 @@ def _progress(message: str) -> None:
 
 
 def measure(settings: Settings) -> Results:
-    stack = load_stack()
+    stack = load_stack(parameters=stack_parameters_from_environment())
     # First, while nothing else runs in this process: the children compete with nobody for the two cores.
     _progress(f"cold initialisation ({len(stack.functions)} functions + baseline, {settings.rounds} rounds)")
     cold = cold_init.measure(stack, settings.rounds)
@@ -70,7 +86,17 @@ def measure(settings: Settings) -> Results:
         try:
             client.freeze_clock(scenarios.STEADY_AT)
             _progress(f"sequential latency ({settings.warmup} warm-up + {settings.sequential} decisions)")
-            sequential = scenarios.sequential(client, "bench-latency", settings.warmup, settings.sequential)
+            invocations, executions = Invocations(), Executions()
+            with invocations.installed(cloud), executions.installed(cloud):
+
+                def start_timing() -> None:
+                    invocations.take()
+                    executions.take()
+
+                sequential = scenarios.sequential(
+                    client, "bench-latency", settings.warmup, settings.sequential, on_start=start_timing
+                )
+                invoked, executed = invocations.take(), executions.take()
 
             per_thread = settings.burst // THREADS
             requests = DynamoDBRequests()
@@ -83,11 +109,11 @@ def measure(settings: Settings) -> Results:
             contended_work = scenarios.contended_work("bench-contended", THREADS, per_thread)
             with requests.installed():
                 contended = scenarios.concurrent(HOST, port, contended_work, warmup=2, on_start=requests.reset)
-                contended_requests = RequestCount(contended.decisions, requests.take())
+                contended_requests = RequestCount.of(contended.decisions, requests.take())
 
             _progress("DynamoDB requests per decision")
             counted = scenarios.request_counts(
-                client, requests, settings.counted, settings.month_orgs, settings.new_users
+                client, requests, TableShape.of(stack.table), settings.counted, settings.month_orgs, settings.new_users
             )
             scenarios.check_no_notifications(client)
             client.thaw_clock()
@@ -95,7 +121,39 @@ def measure(settings: Settings) -> Results:
             client.close()
             server.shutdown()
             server.server_close()
-    return Results(settings, sequential, spread, contended, contended_requests, counted, cold)
+    usage = decision_usage(stack, sequential.decisions, invoked, executed, counted.happy_path)
+    return Results(settings, sequential, spread, contended, contended_requests, counted, cold, usage)
+
+
+def decision_usage(
+    stack: Stack, decisions: int, invoked: list[Timed], executed: list[Timed], counted: RequestCount
+) -> DecisionUsage:
+    """What the happy-path decisions used: each invocation at its function's memory from the template, each
+    execution at the memory its definition and input are billed for, and the DynamoDB units counted."""
+    functions = lambda_settings(load_yaml(TEMPLATE_PATH))
+    not_arm = sorted({timed.name for timed in invoked if functions[timed.name].architecture != "arm64"})
+    if not_arm:
+        raise BenchError(f"the price list has Lambda's arm64 prices only, but {', '.join(not_arm)} is not arm64")
+    definitions = {spec.arn: spec.definition for spec in stack.state_machines.values()}
+    executions = [
+        Duration(
+            timed.seconds,
+            express_billed_mb(
+                len(definitions[timed.name].encode("utf-8")), timed.input_bytes, branch_states(definitions[timed.name])
+            ),
+        )
+        for timed in executed
+    ]
+    invocations = [Duration(timed.seconds, functions[timed.name].memory_mb) for timed in invoked]
+    return DecisionUsage(
+        api_requests=1,  # a decision is one POST /orgs/{orgId}/usage
+        executions=executions,
+        execution_decisions=decisions,
+        invocations=invocations,
+        invocation_decisions=decisions,
+        dynamodb=dynamodb_units(counted.carried),
+        dynamodb_decisions=counted.decisions,
+    )
 
 
 def _latency(run: Run) -> str:
@@ -160,7 +218,49 @@ def render(results: Results) -> str:
         f"Cold init: median of {cold.rounds} fresh interpreters per row, timed inside the child (interpreter "
         "start-up excluded), with the template's and the Lambda runtime's environment.",
     ]
-    return "\n".join([machine(), "", format_table(["Measure", "Result", "Target", ""], rows), "", *notes])
+    table = format_table(["Measure", "Result", "Target", ""], rows)
+    return "\n".join([machine(), "", table, "", *notes, "", render_cost(results, PRICES)])
+
+
+def _usd(value: float) -> str:
+    """Dollars with their cents, and any further digits the price has: $3.50, $0.625, $0.0000133334."""
+    digits = f"{value:.10f}".rstrip("0")
+    cents = len(digits.partition(".")[2])
+    return f"${value:.{max(cents, 2)}f}"
+
+
+def _price(price: Price) -> str:
+    region = "" if price.for_deployed_region else f" ({price.region})"
+    if price.unit == "GB-second":
+        return f"{_usd(price.usd)} per GB-s{region}"
+    return f"{_usd(round(price.usd * 1_000_000, 6))} per million{region}"
+
+
+def _cost_row(item: LineItem) -> list[str]:
+    return [item.service, item.unit, f"{item.quantity:.4g}", _price(item.price), f"${item.per_million:,.3f}"]
+
+
+def render_cost(results: Results, prices: PriceList) -> str:
+    usage = results.usage
+    items = line_items(usage, prices)
+    rows = [_cost_row(item) for item in items]
+    rows.append(["Total", "", "", "", f"${total_per_million(items):,.2f}"])
+    header = ["Service", "Unit", "Per decision", "Price", "Per million decisions"]
+    happy = results.requests.happy_path
+    notes = [
+        f"What a decision costs on AWS, happy path: prices of {prices.looked_up} for {prices.region} "
+        "(bench/prices.py); a region in brackets marks a figure for that region, none having been found for "
+        f"{prices.region}. First tiers, no free tier.",
+        f"Durations: the {usage.execution_decisions} sequential decisions above, timed in the emulator (this "
+        "machine's Python and moto, not Lambda's Graviton or DynamoDB over the network). DynamoDB units: the "
+        f"{happy.decisions} happy-path decisions counted, each item sized from the emulated table before and after "
+        "its write.",
+        "Not priced: CloudWatch Logs (the workflows log ALL), X-Ray, data transfer, Lambda's cold-start INIT.",
+    ]
+    if usage.dynamodb.unpriced_requests:
+        unpriced = usage.dynamodb.unpriced_requests
+        notes.append(f"{unpriced} DynamoDB requests (refused, or of an operation the bench cannot price) unpriced.")
+    return "\n".join([format_table(header, rows), "", *notes])
 
 
 def main(arguments: list[str] | None = None) -> int:

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from bench.client import BenchError, Client
-from bench.counting import DynamoDBRequests
+from bench.cost import Carried, TableShape
+from bench.counting import DynamoDBRequests, Taken
 from bench.stats import Latency
 
 PLAN = "Ultimate"
@@ -49,6 +50,12 @@ class Run:
 class RequestCount:
     decisions: int
     counts: Counter[str]
+    carried: tuple[Carried, ...] = ()
+    """What each request carried, when the count recorded it."""
+
+    @classmethod
+    def of(cls, decisions: int, taken: Taken) -> RequestCount:
+        return cls(decisions, taken.counts, taken.carried)
 
 
 @dataclass(frozen=True)
@@ -58,11 +65,16 @@ class RequestCounts:
     new_user: RequestCount
 
 
-def sequential(client: Client, org_id: str, warmup: int, decisions: int) -> Run:
-    """One client, one decision at a time, after `warmup` decisions that are not measured."""
+def sequential(
+    client: Client, org_id: str, warmup: int, decisions: int, on_start: Callable[[], None] | None = None
+) -> Run:
+    """One client, one decision at a time, after `warmup` decisions that are not measured; `on_start` runs between
+    the two, so what it resets sees the measured decisions only."""
     client.set_plan(org_id, PLAN)
     for number in range(warmup):
         client.charge(org_id, f"warmup-{number}", "user-1")
+    if on_start is not None:
+        on_start()
     started = time.perf_counter()
     samples = [client.charge(org_id, f"enquiry-{number}", "user-1") for number in range(decisions)]
     return Run(decisions, time.perf_counter() - started, Latency.of(samples))
@@ -119,10 +131,13 @@ def contended_work(org_id: str, threads: int, per_thread: int) -> list[list[Char
     ]
 
 
-def request_counts(client: Client, requests: DynamoDBRequests, decisions: int, orgs: int, users: int) -> RequestCounts:
-    """DynamoDB requests per decision. Happy path: an org with a plan that has charged this month, the same user
-    again. First of a month: orgs that charged last month, at the first instant of this one. New user: users
-    never seen before, on an org that has charged this month. Moves the clock to the next month."""
+def request_counts(
+    client: Client, requests: DynamoDBRequests, table: TableShape, decisions: int, orgs: int, users: int
+) -> RequestCounts:
+    """DynamoDB requests per decision, and what each carried (sized on `table`'s items and indexes). Happy path:
+    an org with a plan that has charged this month, the same user again. First of a month: orgs that charged last
+    month, at the first instant of this one. New user: users never seen before, on an org that has charged this
+    month. Moves the clock to the next month."""
     happy_org = "bench-requests"
     client.set_plan(happy_org, PLAN)
     client.charge(happy_org, "first", "user-1")
@@ -131,21 +146,21 @@ def request_counts(client: Client, requests: DynamoDBRequests, decisions: int, o
         client.set_plan(org, PLAN)
         client.charge(org, "last-month", "user-1")
 
-    with requests.installed():
+    with requests.installed(table):
         requests.take()
         for number in range(decisions):
             client.charge(happy_org, f"happy-{number}", "user-1")
-        happy = RequestCount(decisions, requests.take())
+        happy = RequestCount.of(decisions, requests.take())
 
         for number in range(users):
             client.charge(happy_org, f"new-user-{number}", f"new-user-{number}")
-        new_user = RequestCount(users, requests.take())
+        new_user = RequestCount.of(users, requests.take())
 
         client.freeze_clock(NEXT_MONTH_AT)
         requests.take()  # the clock request itself sends nothing to DynamoDB, but be sure
         for org in month_orgs:
             client.charge(org, "this-month", "user-1")
-        first_of_month = RequestCount(orgs, requests.take())
+        first_of_month = RequestCount.of(orgs, requests.take())
     return RequestCounts(happy, first_of_month, new_user)
 
 
