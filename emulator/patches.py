@@ -20,6 +20,8 @@ from typing import Any
 import airspeed  # type: ignore[import-untyped, unused-ignore]
 from jsonpath_ng.ext.parser import parse as jsonpath_ext_parse
 from jsonpath_ng.parser import parse as jsonpath_parse
+from moto.core import responses as moto_responses
+from moto.core.serialize import XFormedAttributePicker
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.sns.models import Topic
@@ -33,7 +35,7 @@ from moto.stepfunctions.parser.asl.eval import states
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-from emulator import dynamodb, interpreter, vtl
+from emulator import dynamodb, interpreter, motofast, vtl
 
 PINNED = {"moto": "5.2.5", "airspeed": "0.7.1", "jsonpath-ng": "1.16.0"}
 """The versions whose internals are patched here (requirements-dev.txt pins the same)."""
@@ -90,6 +92,10 @@ def _moto() -> list[Patch]:
         Patch("moto", backend, "query", dynamodb.committed_read, ("self", "table_name")),
         Patch("moto", backend, "scan", dynamodb.committed_read, ("self", "table_name")),
         Patch("moto", handler, "transact_get_items", dynamodb.transact_get_items, ("self",)),
+        # Work whose answer never changes, done once (emulator/motofast.py).
+        Patch("moto", moto_responses, "method_names_from_class", motofast.cached_method_names, ("clazz",)),
+        Patch("moto", XFormedAttributePicker, "get_possible_keys", motofast.possible_keys_of_dicts,
+              ("self", "context")),
         # The Step Functions interpreter (emulator/interpreter.py).
         Patch("moto", ExecutionWorker, "_get_evaluation_entrypoint", lambda _: interpreter.parsed_once, ("self",)),
         Patch("moto", ExecutionWorker, "start", lambda _: interpreter.start_on_pool, ("self",)),
