@@ -33,6 +33,7 @@ from domain.ports import (
     ChargeSnapshot,
     EntryExists,
     Fenced,
+    NoticeClaimLost,
     StaleRead,
     TopUpRecord,
     UserSnapshot,
@@ -691,14 +692,21 @@ class DynamoCreditStore:
         return True
 
     def confirm_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
-        self._db.update_item(
-            TableName=self._table,
-            Key=notice_key(org_id, kind, window),
-            UpdateExpression="SET #state = :sent",
-            ConditionExpression="claimant = :claimant",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=_values(sent="SENT", claimant=claimant),
-        )
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=notice_key(org_id, kind, window),
+                UpdateExpression="SET #state = :sent",
+                ConditionExpression="claimant = :claimant",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=_values(sent="SENT", claimant=claimant),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NoticeClaimLost(
+                    f"{claimant} no longer holds the claim on {kind} of {org_id} for {window}"
+                ) from None
+            raise
 
     def withdraw_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
         try:

@@ -33,6 +33,11 @@ class Fenced(Exception):
     """This reservation was released (its workflow gave up on it): it must not be made any more."""
 
 
+class NoticeClaimLost(Exception):
+    """The claimant no longer holds its claim on a notice (it withdrew it, or another claimant took it over once
+    it was NOTICE_LEASE old): nothing was recorded; the claim's holder confirms or withdraws it."""
+
+
 class NotificationNotDelivered(Exception):
     """The notification channel refused or did not answer; the notice may be sent again later."""
 
@@ -152,7 +157,8 @@ class CreditStore(Protocol):
         ...
 
     def confirm_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
-        """Record that the claimant's notice went out: nobody sends it again for that window."""
+        """Record that the claimant's notice went out: nobody sends it again for that window. NoticeClaimLost when
+        the claimant does not hold the claim any more (withdrawn, or taken over after NOTICE_LEASE)."""
         ...
 
     def withdraw_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:

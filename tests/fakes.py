@@ -25,6 +25,7 @@ from domain.ports import (
     ChargeSnapshot,
     EntryExists,
     Fenced,
+    NoticeClaimLost,
     NotificationNotDelivered,
     StaleRead,
     TopUpRecord,
@@ -36,10 +37,6 @@ WRITES = ("reserve_org_credit", "reserve_user_credit", "release", "save_profile"
 
 PENDING = "PENDING"
 SENT = "SENT"
-
-
-class ClaimNotHeld(Exception):
-    """confirm_notice by a claimant whose claim is gone (withdrawn, or taken over after the lease)."""
 
 
 @dataclass(frozen=True)
@@ -246,8 +243,7 @@ class InMemoryCreditStore:
         key = (org_id, kind, window)
         held = self.notices.get(key)
         if held is None or held.claimant != claimant:
-            # As the DynamoDB condition: only the claimant may mark its notice sent (the adapter fails there too).
-            raise ClaimNotHeld(f"{claimant} does not hold the claim on {key}: {held}")
+            raise NoticeClaimLost(f"{claimant} does not hold the claim on {key}: {held}")
         self.notices[key] = replace(held, state=SENT)
 
     def withdraw_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from adapters.dynamodb import PK, RESERVED_INDEX, SK, DynamoCreditStore
 from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, reserve_user_credit
 from domain.periods import Period
-from domain.ports import NOTICE_LEASE, EntryExists, StaleRead, TopUpRecord
+from domain.ports import NOTICE_LEASE, EntryExists, NoticeClaimLost, StaleRead, TopUpRecord
 from emulator.cloud import LocalCloud
 from emulator.template import load_stack
 
@@ -557,6 +557,25 @@ def test_withdrawing_leaves_a_claim_taken_over_by_another_sender(store: DynamoCr
 
     # Then the new claim stands: a third sender may not claim it
     assert store.claim_notice(org_id, REACHED, PERIOD, "exec-3", NOW + NOTICE_LEASE + 2 * SECOND) is False
+
+
+@pytest.mark.parametrize("after", ["taken-over", "withdrawn"])
+def test_confirming_a_claim_no_longer_held_is_refused_and_leaves_the_notice_to_its_holder(
+    store: DynamoCreditStore, org_id: str, after: str
+) -> None:
+    # Given a sender whose claim was taken over after the lease, or which withdrew it
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-slow", NOW)
+    if after == "taken-over":
+        assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW + NOTICE_LEASE + SECOND)
+    else:
+        store.withdraw_notice(org_id, REACHED, PERIOD, "exec-slow")
+
+    # When it confirms its notice, Then it is told its claim is lost
+    with pytest.raises(NoticeClaimLost):
+        store.confirm_notice(org_id, REACHED, PERIOD, "exec-slow")
+
+    # and the notice was not marked sent: it can still be claimed once its holder's lease is over (or at once)
+    assert store.claim_notice(org_id, REACHED, PERIOD, "exec-3", NOW + 2 * NOTICE_LEASE + SECOND) is True
 
 
 def test_withdrawing_a_sent_notice_changes_nothing(store: DynamoCreditStore, org_id: str) -> None:
