@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.dynamodb import PK, RESERVED_INDEX, SK, DynamoCreditStore
+from adapters.dynamodb import DynamoCreditStore
+from adapters.dynamodb.keys import PK, RESERVED_INDEX, SK
 from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, reserve_user_credit
 from domain.periods import Period
 from domain.ports import NOTICE_LEASE, EntryExists, NoticeClaimLost, StaleRead, TopUpRecord
