@@ -1,11 +1,12 @@
 """In-memory implementations of the domain's ports, for tests that exercise the rules without AWS.
 
-InMemoryCreditStore keeps the same invariants as adapters/dynamodb.py: every write is conditional on what the
-caller read (profile version, counter value) and raises StaleRead when that moved, EntryExists when the enquiry or
-top-up id is already recorded. Tests can also make a write lose a race (`fail_next`) or let a concurrent writer
-slip in between a read and a write (`before_next_write`). Notice claims follow domain.ports.CreditStore: a claim is
-PENDING under its claimant until confirmed (SENT) or withdrawn, and another claimant may take it over only once it
-is NOTICE_LEASE old.
+InMemoryCreditStore keeps the same invariants as the DynamoDB store (adapters/dynamodb/): every write is conditional on what the
+caller read (profile version, counter value) and raises StaleRead when that moved, EnquiryAlreadyInLedger when the
+enquiry is already in the ledger, TopUpAlreadyRecorded when the top-up id is. Tests can also make a write lose a
+race (`fail_next`) or let a concurrent writer slip in between a read and a write (`before_next_write`). Notice claims
+follow domain.ports.CreditStore: a claim is PENDING under its claimant until confirmed (SENT) or withdrawn, and
+another claimant may take it over only once it is NOTICE_LEASE old; confirming a claim no longer held raises
+NoticeClaimLost.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from domain.ports import (
     AbandonedReservation,
     AccountState,
     ChargeSnapshot,
-    EntryExists,
+    EnquiryAlreadyInLedger,
     Fenced,
     NoticeClaimLost,
     NotificationNotDelivered,
     StaleRead,
+    TopUpAlreadyRecorded,
     TopUpRecord,
     UserSnapshot,
 )
@@ -144,7 +146,7 @@ class InMemoryCreditStore:
         if (org_id, entry.reservation_id) in self.fences:
             raise Fenced(entry.reservation_id)
         if (org_id, entry.enquiry_id) in self.entries:
-            raise EntryExists(entry.enquiry_id)
+            raise EnquiryAlreadyInLedger(entry.enquiry_id)
         if self.profile(org_id).version != snapshot.profile.version:
             raise StaleRead("profile")
         usage = self.usage(org_id, reservation.window)
@@ -219,7 +221,7 @@ class InMemoryCreditStore:
     def record_top_up(self, org_id: str, profile_version: int, top_up: TopUpRecord) -> None:
         self._write("record_top_up")
         if (org_id, top_up.top_up_id) in self.top_ups:
-            raise EntryExists(top_up.top_up_id)
+            raise TopUpAlreadyRecorded(top_up.top_up_id)
         if self.profile(org_id).version != profile_version:
             raise StaleRead("profile")
         usage = self.usage(org_id, top_up.period)

@@ -31,7 +31,15 @@ from adapters.dynamodb.keys import (
 from adapters.dynamodb.profiles import check_profile_version, check_user_limit_version
 from adapters.dynamodb.table import Table
 from domain.account import EntryState, LedgerEntry, OrgReservation, UserReservation
-from domain.ports import AbandonedReservation, ChargeSnapshot, EntryExists, Fenced, TopUpRecord, UserSnapshot
+from domain.ports import (
+    AbandonedReservation,
+    ChargeSnapshot,
+    EnquiryAlreadyInLedger,
+    Fenced,
+    TopUpAlreadyRecorded,
+    TopUpRecord,
+    UserSnapshot,
+)
 
 _ABSENT = "attribute_not_exists(pk)"
 _TYPE = {"#type": "type"}
@@ -80,7 +88,12 @@ class Ledger:
         work.check(
             "fence", fence_key(org_id, entry.reservation_id), _ABSENT, refused=lambda: Fenced(entry.reservation_id)
         )
-        work.put("ledger entry", entry_to_item(org_id, entry), _ABSENT, refused=lambda: EntryExists(entry.enquiry_id))
+        work.put(
+            "ledger entry",
+            entry_to_item(org_id, entry),
+            _ABSENT,
+            refused=lambda: EnquiryAlreadyInLedger(entry.enquiry_id),
+        )
         work.commit()
         if exact:
             return reservation.used
@@ -165,5 +178,7 @@ class Ledger:
             credits=top_up.credits,
             type=USAGE_TYPE,
         )
-        work.put("top-up", top_up_to_item(org_id, top_up), _ABSENT, refused=lambda: EntryExists(top_up.top_up_id))
+        work.put(
+            "top-up", top_up_to_item(org_id, top_up), _ABSENT, refused=lambda: TopUpAlreadyRecorded(top_up.top_up_id)
+        )
         work.commit()

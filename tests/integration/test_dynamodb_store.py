@@ -12,7 +12,14 @@ from adapters.dynamodb import DynamoCreditStore
 from adapters.dynamodb.keys import PK, RESERVED_INDEX, SK
 from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, reserve_user_credit
 from domain.periods import Period
-from domain.ports import NOTICE_LEASE, EntryExists, NoticeClaimLost, StaleRead, TopUpRecord
+from domain.ports import (
+    NOTICE_LEASE,
+    EnquiryAlreadyInLedger,
+    NoticeClaimLost,
+    StaleRead,
+    TopUpAlreadyRecorded,
+    TopUpRecord,
+)
 from emulator.cloud import LocalCloud
 from emulator.template import load_stack
 
@@ -298,7 +305,7 @@ def test_a_second_reservation_for_an_enquiry_already_in_the_ledger_is_refused(
     # When another request, reading the current count, reserves the same enquiry
     snapshot = store.charge_snapshot(org_id, NOW, "user-1", "enq-1")
     reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(NOW)
-    with pytest.raises(EntryExists):
+    with pytest.raises(EnquiryAlreadyInLedger):
         store.reserve_org_credit(snapshot, reservation, _entry("enq-1", "user-1", reservation, "run-b"))
 
     # Then the enquiry is counted once and still belongs to the first request
@@ -457,7 +464,7 @@ def test_recording_the_same_top_up_twice_adds_its_credits_once(store: DynamoCred
     store.record_top_up(org_id, profile.version, _top_up("top-1", 50))
 
     # When the same top-up id is recorded again
-    with pytest.raises(EntryExists):
+    with pytest.raises(TopUpAlreadyRecorded):
         store.record_top_up(org_id, profile.version, _top_up("top-1", 50))
 
     # Then the credits were added once
