@@ -1,6 +1,7 @@
 """In-memory implementations of the domain's ports, for tests that exercise the rules without AWS.
 
-InMemoryCreditStore keeps the same invariants as the DynamoDB store (adapters/dynamodb/): every write is conditional on what the
+InMemoryCreditStore keeps the same invariants as the DynamoDB store (adapters/dynamodb/), and
+tests/integration/test_store_contract.py holds both to the same cases: every write is conditional on what the
 caller read (profile version, counter value) and raises StaleRead when that moved, EnquiryAlreadyInLedger when the
 enquiry is already in the ledger, TopUpAlreadyRecorded when the top-up id is. Tests can also make a write lose a
 race (`fail_next`) or let a concurrent writer slip in between a read and a write (`before_next_write`). Notice claims

@@ -20,7 +20,7 @@ from typing import Any
 
 PK = "pk"
 SK = "sk"
-"""The table's key attributes; template.yaml declares the same (tests/integration/test_dynamodb_store.py checks)."""
+"""The table's key attributes; template.yaml declares the same (tests/integration/test_dynamodb_keys.py checks)."""
 
 Item = dict[str, Any]
 """An item or a key in DynamoDB's typed JSON ({"S": ...}, {"N": ...})."""
