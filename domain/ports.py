@@ -25,12 +25,21 @@ class WriteConflict(StaleRead):
     applied; no condition failed, so what was read may still be good: the same decision may be tried again."""
 
 
-class EntryExists(Exception):
-    """The ledger already holds an entry for this enquiry."""
+class EnquiryAlreadyInLedger(Exception):
+    """The ledger already holds an entry for this enquiry (another request reserved it first): read again."""
+
+
+class TopUpAlreadyRecorded(Exception):
+    """A top-up with this id is already recorded: its credits were added once, and are not added again."""
 
 
 class Fenced(Exception):
     """This reservation was released (its workflow gave up on it): it must not be made any more."""
+
+
+class NoticeClaimLost(Exception):
+    """The claimant no longer holds its claim on a notice (it withdrew it, or another claimant took it over once
+    it was NOTICE_LEASE old): nothing was recorded; the claim's holder confirms or withdraws it."""
 
 
 class NotificationNotDelivered(Exception):
@@ -102,7 +111,7 @@ class CreditStore(Protocol):
         exact: only if the count still is the snapshot's (so the count after is known: reservation.used).
         Otherwise: only if the count is below reservation.limit, whatever others counted meanwhile; the answer
         is then the count read after the write. Either way StaleRead when the condition failed or the profile
-        moved since `snapshot`, EntryExists when the enquiry is already in the ledger, Fenced when this
+        moved since `snapshot`, EnquiryAlreadyInLedger when the enquiry is already in the ledger, Fenced when this
         reservation was released already."""
         ...
 
@@ -141,7 +150,7 @@ class CreditStore(Protocol):
     def record_top_up(self, org_id: str, profile_version: int, top_up: TopUpRecord) -> None:
         """Add the credits to the period and remember the top-up id, atomically.
 
-        Raises EntryExists when that top-up id is already recorded, StaleRead when the profile changed."""
+        Raises TopUpAlreadyRecorded when that top-up id is already recorded, StaleRead when the profile changed."""
         ...
 
     def find_top_up(self, org_id: str, top_up_id: str) -> TopUpRecord | None: ...
@@ -152,7 +161,8 @@ class CreditStore(Protocol):
         ...
 
     def confirm_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:
-        """Record that the claimant's notice went out: nobody sends it again for that window."""
+        """Record that the claimant's notice went out: nobody sends it again for that window. NoticeClaimLost when
+        the claimant does not hold the claim any more (withdrawn, or taken over after NOTICE_LEASE)."""
         ...
 
     def withdraw_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:

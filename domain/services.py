@@ -29,11 +29,12 @@ from domain.ports import (
     ChargeSnapshot,
     Clock,
     CreditStore,
-    EntryExists,
+    EnquiryAlreadyInLedger,
     Fenced,
     NotificationNotDelivered,
     Notifier,
     StaleRead,
+    TopUpAlreadyRecorded,
     TopUpRecord,
     UserSnapshot,
     WriteConflict,
@@ -179,7 +180,7 @@ class CreditService:
                 )
             except WriteConflict:
                 continue  # another write was in flight on the org's items: the same decision, after a pause
-            except (StaleRead, EntryExists):
+            except (StaleRead, EnquiryAlreadyInLedger):
                 decided = None  # what was read changed: read again and decide again
                 continue
             except Fenced:
@@ -363,8 +364,8 @@ class CreditService:
                 self._store.record_top_up(org_id, state.profile.version, record)
             except WriteConflict:
                 continue  # a transaction of a charge held the org's items: the same top-up, after a pause
-            except (StaleRead, EntryExists):
-                decided = None
+            except (StaleRead, TopUpAlreadyRecorded):
+                decided = None  # read again: a replay of that top-up is answered from its record
                 continue
             return TopUpResult(_balance(replace(state, month=usage), state.profile, now), record, False)
         raise ReservationContended("the org is changing too fast; retry")

@@ -1,11 +1,13 @@
 """In-memory implementations of the domain's ports, for tests that exercise the rules without AWS.
 
-InMemoryCreditStore keeps the same invariants as adapters/dynamodb.py: every write is conditional on what the
-caller read (profile version, counter value) and raises StaleRead when that moved, EntryExists when the enquiry or
-top-up id is already recorded. Tests can also make a write lose a race (`fail_next`) or let a concurrent writer
-slip in between a read and a write (`before_next_write`). Notice claims follow domain.ports.CreditStore: a claim is
-PENDING under its claimant until confirmed (SENT) or withdrawn, and another claimant may take it over only once it
-is NOTICE_LEASE old.
+InMemoryCreditStore keeps the same invariants as the DynamoDB store (adapters/dynamodb/), and
+tests/integration/test_store_contract.py holds both to the same cases: every write is conditional on what the
+caller read (profile version, counter value) and raises StaleRead when that moved, EnquiryAlreadyInLedger when the
+enquiry is already in the ledger, TopUpAlreadyRecorded when the top-up id is. Tests can also make a write lose a
+race (`fail_next`) or let a concurrent writer slip in between a read and a write (`before_next_write`). Notice claims
+follow domain.ports.CreditStore: a claim is PENDING under its claimant until confirmed (SENT) or withdrawn, and
+another claimant may take it over only once it is NOTICE_LEASE old; confirming a claim no longer held raises
+NoticeClaimLost.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from domain.ports import (
     AbandonedReservation,
     AccountState,
     ChargeSnapshot,
-    EntryExists,
+    EnquiryAlreadyInLedger,
     Fenced,
+    NoticeClaimLost,
     NotificationNotDelivered,
     StaleRead,
+    TopUpAlreadyRecorded,
     TopUpRecord,
     UserSnapshot,
 )
@@ -36,10 +40,6 @@ WRITES = ("reserve_org_credit", "reserve_user_credit", "release", "save_profile"
 
 PENDING = "PENDING"
 SENT = "SENT"
-
-
-class ClaimNotHeld(Exception):
-    """confirm_notice by a claimant whose claim is gone (withdrawn, or taken over after the lease)."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class InMemoryCreditStore:
         if (org_id, entry.reservation_id) in self.fences:
             raise Fenced(entry.reservation_id)
         if (org_id, entry.enquiry_id) in self.entries:
-            raise EntryExists(entry.enquiry_id)
+            raise EnquiryAlreadyInLedger(entry.enquiry_id)
         if self.profile(org_id).version != snapshot.profile.version:
             raise StaleRead("profile")
         usage = self.usage(org_id, reservation.window)
@@ -222,7 +222,7 @@ class InMemoryCreditStore:
     def record_top_up(self, org_id: str, profile_version: int, top_up: TopUpRecord) -> None:
         self._write("record_top_up")
         if (org_id, top_up.top_up_id) in self.top_ups:
-            raise EntryExists(top_up.top_up_id)
+            raise TopUpAlreadyRecorded(top_up.top_up_id)
         if self.profile(org_id).version != profile_version:
             raise StaleRead("profile")
         usage = self.usage(org_id, top_up.period)
@@ -246,8 +246,7 @@ class InMemoryCreditStore:
         key = (org_id, kind, window)
         held = self.notices.get(key)
         if held is None or held.claimant != claimant:
-            # As the DynamoDB condition: only the claimant may mark its notice sent (the adapter fails there too).
-            raise ClaimNotHeld(f"{claimant} does not hold the claim on {key}: {held}")
+            raise NoticeClaimLost(f"{claimant} does not hold the claim on {key}: {held}")
         self.notices[key] = replace(held, state=SENT)
 
     def withdraw_notice(self, org_id: str, kind: str, window: str, claimant: str) -> None:

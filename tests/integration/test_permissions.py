@@ -24,7 +24,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.sns.exceptions import SNSInvalidParameter
 from moto.sns.models import SNSBackend
 
-from adapters.dynamodb import reserved_shard
+from adapters.dynamodb.keys import reserved_shard
 from domain.services import ChargeRequest
 from emulator.cloud import LocalCloud
 from functions.common.documents import charge_request_document

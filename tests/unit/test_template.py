@@ -128,48 +128,127 @@ def _is_self(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and node.id == "self"
 
 
+def _type_name(annotation: ast.AST | None) -> str | None:
+    """The class an annotation names, when it is a bare name ("Table", or "Table" as a string)."""
+    if isinstance(annotation, ast.Name):
+        return annotation.id
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return annotation.value
+    return None
+
+
 @dataclass
 class _Uses:
     calls: set[str] = field(default_factory=set)
-    """Functions and methods called: "name" or "self.name"."""
+    """Functions and methods called: "name" or "Class.name"."""
     client_calls: set[tuple[str, str]] = field(default_factory=set)
-    """(attribute of self, method): ("_db", "query"), ("_store", "release")."""
+    """(attribute of self, method) on a client the source does not define: ("_db", "query"), ("_store", "release")."""
     item_kinds: set[str] = field(default_factory=set)
     """Kinds of transaction item built: "Put", "Update", "Delete", "ConditionCheck"."""
     indexes: set[str] = field(default_factory=set)
 
 
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
 class _Source:
-    """One module's functions and one of its classes' methods, with what each reaches through the others."""
+    """A module (or every module of a package) and one of its classes, with what each of the class's methods
+    reaches through the functions and classes of the source. A call on an object is followed when its type is
+    known: self, an attribute set in __init__ from a class of the source or from an annotated parameter, an
+    annotated parameter, or a local variable assigned what a call of the source says it returns."""
 
     def __init__(self, path: str, class_name: str) -> None:
-        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
-        self.constants = {
-            target.id: node.value.value
-            for node in tree.body
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-            for target in node.targets
-            if isinstance(target, ast.Name)
-        }
-        self.definitions: dict[str, ast.AST] = {
-            node.name: node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        }
-        (cls,) = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == class_name]
-        for node in cls.body:
-            if isinstance(node, ast.FunctionDef):
-                self.definitions[f"self.{node.name}"] = node
+        files = sorted((ROOT / path).glob("*.py")) if (ROOT / path).is_dir() else [ROOT / path]
+        self.class_name = class_name
+        self.constants: dict[str, Any] = {}
+        self.definitions: dict[str, FunctionNode] = {}
+        self.owners: dict[str, str] = {}
+        """Definition name -> the class it is a method of."""
+        self.attributes: dict[str, dict[str, str]] = {}
+        """Class -> attribute of self -> the class it holds (when known)."""
+        for file in files:
+            tree = ast.parse(file.read_text(encoding="utf-8"))
+            for node in tree.body:
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+                    self.constants |= {
+                        target.id: node.value.value for target in node.targets if isinstance(target, ast.Name)
+                    }
+                elif isinstance(node, FunctionNode):
+                    self._define(node.name, node, owner=None)
+                elif isinstance(node, ast.ClassDef):
+                    self.attributes[node.name] = {}
+                    for method in node.body:
+                        if isinstance(method, FunctionNode):
+                            self._define(f"{node.name}.{method.name}", method, owner=node.name)
+        assert class_name in self.attributes, f"{path} defines no class {class_name}"
+        for cls in self.attributes:
+            if f"{cls}.__init__" in self.definitions:
+                self.attributes[cls] = self._attributes_set(self.definitions[f"{cls}.__init__"], cls)
 
-    def _direct(self, node: ast.AST) -> _Uses:
+    def _define(self, name: str, node: FunctionNode, owner: str | None) -> None:
+        # Followed by name: two functions of a package with one name would make the analysis guess.
+        assert name not in self.definitions, f"two definitions of {name}: the analysis cannot tell which is called"
+        self.definitions[name] = node
+        if owner is not None:
+            self.owners[name] = owner
+
+    def _attributes_set(self, init: FunctionNode, cls: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        locals_ = self._local_types(init, cls, attributes={})
+        for node in ast.walk(init):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Attribute) and _is_self(target.value):
+                    held = self._type_of(node.value, cls, locals_, found)
+                    if held is not None:
+                        found[target.attr] = held
+        return found
+
+    def _local_types(self, function: FunctionNode, cls: str | None, attributes: dict[str, str]) -> dict[str, str]:
+        arguments = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
+        types = {arg.arg: name for arg in arguments if (name := _type_name(arg.annotation)) is not None}
+        if cls is not None and arguments and arguments[0].arg == "self":
+            types["self"] = cls
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                held = self._type_of(node.value, cls, types, attributes)
+                if held is not None:
+                    types[node.targets[0].id] = held
+        return types
+
+    def _type_of(
+        self, node: ast.AST, cls: str | None, locals_: dict[str, str], attributes: dict[str, str]
+    ) -> str | None:
+        """The class of the source an expression's value is an instance of, when the code says."""
+        if isinstance(node, ast.Name):
+            return locals_.get(node.id)
+        if isinstance(node, ast.Attribute) and _is_self(node.value) and cls is not None:
+            return attributes.get(node.attr)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in self.attributes:
+                return node.func.id
+            called = self.definitions.get(node.func.id)
+            return None if called is None else _type_name(called.returns)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = self._type_of(node.func.value, cls, locals_, attributes)
+            called = self.definitions.get(f"{owner}.{node.func.attr}")
+            return None if called is None else _type_name(called.returns)
+        return None
+
+    def _direct(self, name: str) -> _Uses:
+        function, cls = self.definitions[name], self.owners.get(name)
+        attributes = self.attributes.get(cls, {}) if cls is not None else {}
+        locals_ = self._local_types(function, cls, attributes)
         uses = _Uses()
-        for child in ast.walk(node):
+        for child in ast.walk(function):
             if isinstance(child, ast.Call) and isinstance(child.func, ast.Name):
                 uses.calls.add(child.func.id)
             elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
-                owner = child.func.value
-                if _is_self(owner):
-                    uses.calls.add(f"self.{child.func.attr}")
+                owner, method = child.func.value, child.func.attr
+                if f"{self._type_of(owner, cls, locals_, attributes)}.{method}" in self.definitions:
+                    uses.calls.add(f"{self._type_of(owner, cls, locals_, attributes)}.{method}")
                 elif isinstance(owner, ast.Attribute) and _is_self(owner.value):
-                    uses.client_calls.add((owner.attr, child.func.attr))
+                    uses.client_calls.add((owner.attr, method))
             elif isinstance(child, ast.Dict):
                 for key, value in zip(child.keys, child.values, strict=True):
                     if isinstance(key, ast.Constant) and key.value in TRANSACTION_ITEM_ACTIONS:
@@ -186,15 +265,15 @@ class _Source:
         assert isinstance(node, ast.Constant), ast.dump(node)
         return str(node.value)
 
-    def reached(self, entry: str) -> _Uses:
-        """What `entry` ("self.method") and everything of this module it calls use, together."""
-        total, seen, pending = _Uses(), set(), [entry]
+    def reached(self, method: str) -> _Uses:
+        """What the class's `method` and everything of the source it calls use, together."""
+        total, seen, pending = _Uses(), set(), [f"{self.class_name}.{method}"]
         while pending:
             name = pending.pop()
             if name in seen or name not in self.definitions:
                 continue
             seen.add(name)
-            uses = self._direct(self.definitions[name])
+            uses = self._direct(name)
             total.client_calls |= uses.client_calls
             total.item_kinds |= uses.item_kinds
             total.indexes |= uses.indexes
@@ -208,8 +287,8 @@ def _action(service: str, operation: str) -> str:
 
 @functools.cache
 def _store_method_grants(method: str) -> frozenset[Grant]:
-    """What one DynamoCreditStore method's requests need (its client is self._db)."""
-    uses = _Source("adapters/dynamodb.py", "DynamoCreditStore").reached(f"self.{method}")
+    """What one DynamoCreditStore method's requests need (the package's client is self._db of its Table)."""
+    uses = _Source("adapters/dynamodb", "DynamoCreditStore").reached(method)
     grants: set[Grant] = set()
     for client, operation in uses.client_calls:
         if client != "_db":
@@ -226,7 +305,7 @@ def _store_method_grants(method: str) -> frozenset[Grant]:
 @functools.cache
 def _notifier_method_grants(method: str) -> frozenset[Grant]:
     """What one SnsNotifier method's requests need (its client is self._sns, on the alerts topic)."""
-    uses = _Source("adapters/sns.py", "SnsNotifier").reached(f"self.{method}")
+    uses = _Source("adapters/sns.py", "SnsNotifier").reached(method)
     return frozenset((_action("sns", op), STACK.topic_name) for client, op in uses.client_calls if client == "_sns")
 
 
@@ -236,7 +315,7 @@ PORT_ADAPTERS = {"_store": _store_method_grants, "_notifier": _notifier_method_g
 
 @functools.cache
 def _service_method_grants(method: str) -> frozenset[Grant]:
-    uses = _Source("domain/services.py", "CreditService").reached(f"self.{method}")
+    uses = _Source("domain/services.py", "CreditService").reached(method)
     grants: set[Grant] = set()
     for port, port_method in uses.client_calls:
         if port in PORT_ADAPTERS:

@@ -1,0 +1,76 @@
+"""What the store tests share: the credit stores under test, and the saga's steps written as a service would write
+them (read, let the account decide, write), so that a case reads as the rule it checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, reserve_user_credit
+from domain.periods import Period
+from domain.ports import CreditStore
+
+NOW = datetime(2025, 3, 14, 12, 30, tzinfo=UTC)
+PERIOD = Period.containing(NOW).key
+
+
+def org_on_basic(store: CreditStore, org_id: str, per_user_limit: int | None = None) -> OrgProfile:
+    profile = OrgProfile(
+        org_id, plan="Basic", plan_set_at=NOW, had_paid_plan=True, per_user_limit=per_user_limit, version=1
+    )
+    store.save_profile(profile, expected_version=0)
+    return profile
+
+
+def reserved_entry(
+    enquiry_id: str, user_id: str, reservation: OrgReservation, reservation_id: str, at: datetime = NOW
+) -> LedgerEntry:
+    return LedgerEntry(
+        enquiry_id=enquiry_id,
+        user_id=user_id,
+        window=reservation.window,
+        period=reservation.period,
+        reservation_id=reservation_id,
+        state=EntryState.ORG_RESERVED,
+        recorded_at=at,
+        plan=reservation.plan,
+        org_used=reservation.used,
+        org_limit=reservation.limit,
+        window_starts_at=reservation.window_starts_at,
+        window_ends_at=reservation.window_ends_at,
+    )
+
+
+def reserve_org(
+    store: CreditStore,
+    org_id: str,
+    enquiry_id: str,
+    user_id: str = "user-1",
+    reservation_id: str | None = None,
+    at: datetime = NOW,
+) -> LedgerEntry:
+    """Read, let the account decide, write: what the org step of the saga does."""
+    snapshot = store.charge_snapshot(org_id, at, user_id, enquiry_id)
+    reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(at)
+    entry = reserved_entry(enquiry_id, user_id, reservation, reservation_id or f"run-{enquiry_id}", at)
+    store.reserve_org_credit(snapshot, reservation, entry)
+    return entry
+
+
+def reserve_user(store: CreditStore, org_id: str, entry: LedgerEntry) -> None:
+    snapshot = store.user_snapshot(org_id, entry.user_id, entry.period, entry.enquiry_id)
+    reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, entry.period)
+    store.reserve_user_credit(org_id, snapshot, reservation, entry)
+
+
+def charge(store: CreditStore, org_id: str, enquiry_id: str, user_id: str = "user-1") -> LedgerEntry:
+    entry = reserve_org(store, org_id, enquiry_id, user_id)
+    reserve_user(store, org_id, entry)
+    return entry
+
+
+def org_used(store: CreditStore, org_id: str) -> int:
+    return store.account(org_id, NOW).month.used
+
+
+def entry_of(store: CreditStore, org_id: str, enquiry_id: str, user_id: str = "user-1") -> LedgerEntry | None:
+    return store.charge_snapshot(org_id, NOW, user_id, enquiry_id).entry
