@@ -8,15 +8,16 @@ from functions.common.deadline import deadline_of
 from functions.common.documents import top_up_document
 from functions.common.errors import rejections_as_documents
 from functions.common.observability import logger
-from functions.common.requests import parse_command
+from functions.common.requests import command_parser
 
+parse = command_parser(TopUp)
 service = credit_service()
 
 
 @logger.inject_lambda_context
 @rejections_as_documents
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    command = parse_command(TopUp, event)
+    command = parse(event)
     # Without a topUpId the request's id stands in, so a retried step cannot add the credits twice.
     top_up_id = command.top_up_id or f"request-{event['requestId']}"
     topped_up = service.top_up(command.org_id, command.credits, top_up_id, command.reason, deadline_of(context))

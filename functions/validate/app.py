@@ -9,13 +9,15 @@ from domain.services import ChargeRequest
 from functions.common.documents import charge_request_document
 from functions.common.errors import rejections_as_documents
 from functions.common.observability import logger
-from functions.common.requests import parse_command
+from functions.common.requests import command_parser
+
+parse = command_parser(ChargeCredit)
 
 
 @logger.inject_lambda_context
 @rejections_as_documents
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    command = parse_command(ChargeCredit, event)
+    command = parse(event)
     request = ChargeRequest(
         org_id=command.org_id,
         user_id=command.user_id,
