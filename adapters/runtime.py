@@ -1,19 +1,24 @@
-"""Composition root of the Lambda functions: settings checked at cold start, clients created once per container,
-the credit service wired to its adapters.
+"""Composition root of the Lambda functions: `bootstrap` wires the credit service to its adapters.
+
+Every dependency is a parameter whose default is production's: settings from the environment (checked at cold
+start), clients from one botocore session (adapters/clients.py; the SNS client created only when a notice is first
+published), the system clock. Each function's module calls it once, at cold start, so clients are created once per
+container; the emulator and tests call it with their own clock (or clients), and build handlers from it.
 
 Cold start matters on the request path, so this imports only what every function needs (no pydantic, no X-Ray
-SDK) and creates the SNS client only when a notice is first published."""
+SDK)."""
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from adapters.clients import LazyClient, aws_session, client
-from adapters.clock import clock_slot
+from adapters.clock import SystemClock
 from adapters.dynamodb import DynamoCreditStore
 from adapters.sns import SnsNotifier
+from domain.ports import Clock
 from domain.services import CreditService
 
 
@@ -34,15 +39,14 @@ class Settings:
         return cls(os.environ["TABLE_NAME"], os.environ["ALERTS_TOPIC_ARN"])
 
 
-@functools.cache
-def settings() -> Settings:
-    return Settings.from_environment()
-
-
-@functools.cache
-def credit_service() -> CreditService:
-    config = settings()
-    session = aws_session()
-    store = DynamoCreditStore(client(session, "dynamodb"), config.table_name)
-    notifier = SnsNotifier(LazyClient(session, "sns"), config.alerts_topic_arn)
-    return CreditService(store, clock_slot, notifier)
+def bootstrap(
+    settings: Settings | None = None, dynamodb: Any = None, sns: Any = None, clock: Clock | None = None
+) -> CreditService:
+    settings = settings or Settings.from_environment()
+    if dynamodb is None or sns is None:
+        session = aws_session()
+        dynamodb = dynamodb if dynamodb is not None else client(session, "dynamodb")
+        sns = sns if sns is not None else LazyClient(session, "sns")
+    store = DynamoCreditStore(dynamodb, settings.table_name)
+    notifier = SnsNotifier(sns, settings.alerts_topic_arn)
+    return CreditService(store, clock or SystemClock(), notifier)

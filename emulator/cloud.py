@@ -39,7 +39,7 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends as stepfunctions_backends
 
 from adapters import runtime as function_runtime
-from adapters.clock import SettableClock, clock_slot
+from adapters.clock import SettableClock
 from emulator import dynamodb
 from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
 
@@ -245,9 +245,6 @@ class LocalCloud:
         _cache_parsed_definitions()
         _terminal_errors_end_the_execution()
         lambda_eval_utils._invoke_lambda_function = self._invoke
-        clock_slot.clock = self.clock
-        function_runtime.settings.cache_clear()
-        function_runtime.credit_service.cache_clear()
         self._create_resources()
         self._load_handlers()
         return self
@@ -296,11 +293,14 @@ class LocalCloud:
             )
 
     def _load_handlers(self) -> None:
+        """Each function a fresh "container": its module's factory (`handler`) builds it from a credit service of its
+        own (clients bound to this mock) on the emulator's clock; Validate's takes the clock alone."""
         for spec in self.stack.functions.values():
-            module_name, _, attribute = spec.handler.rpartition(".")
-            module = importlib.import_module(module_name)
-            module = importlib.reload(module)  # a fresh "container": clients bound to this mock
-            self._handlers[spec.arn] = getattr(module, attribute)
+            module_name, _, _ = spec.handler.rpartition(".")
+            factory = importlib.import_module(module_name).handler
+            (dependency,) = inspect.signature(factory).parameters
+            built = self.clock if dependency == "clock" else function_runtime.bootstrap(clock=self.clock)
+            self._handlers[spec.arn] = factory(built)
             self._timeouts[spec.arn] = spec.timeout_seconds
 
     def client(self, service: str) -> Any:
