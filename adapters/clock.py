@@ -1,11 +1,10 @@
-"""Clock adapters. Handlers read time only through the clock port, so the local emulator can freeze it."""
+"""Clock adapters. Handlers read time only through the clock port they are built with (adapters.runtime.bootstrap),
+so the local emulator can give them one it freezes."""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-
-from domain.ports import Clock
 
 
 class SystemClock:
@@ -39,16 +38,3 @@ class SettableClock:
     def frozen_at(self) -> datetime | None:
         with self._lock:
             return self._frozen
-
-
-class _ClockSlot:
-    """The clock every function reads: the system clock, unless the local emulator installs its own."""
-
-    def __init__(self) -> None:
-        self.clock: Clock = SystemClock()
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-
-clock_slot = _ClockSlot()

@@ -1,28 +1,25 @@
-"""Composition root of the Lambda functions: settings checked at cold start, clients created once per container,
-the credit service wired to its adapters.
+"""Composition root of the Lambda functions: `bootstrap` wires the credit service to its adapters.
+
+Every dependency is a parameter whose default is production's: settings from the environment (checked at cold
+start), clients from one botocore session (adapters/clients.py; the SNS client created only when a notice is first
+published), the system clock. Each function's module calls it once, at cold start, so clients are created once per
+container; the emulator and tests call it with their own clock (or clients), and build handlers from it.
 
 Cold start matters on the request path, so this imports only what every function needs (no pydantic, no X-Ray
-SDK) and creates the SNS client only when a notice is first published."""
+SDK)."""
 
 from __future__ import annotations
 
-import functools
 import os
-import threading
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from adapters.clock import clock_slot
+from adapters.clients import LazyClient, aws_session, client
+from adapters.clock import SystemClock
 from adapters.dynamodb import DynamoCreditStore
 from adapters.sns import SnsNotifier
+from domain.ports import Clock
 from domain.services import CreditService
-
-# Short timeouts and one retry: a step must fail fast enough for the workflow to retry it, and compensate, within
-# API Gateway's 29 s (functions time out after 1 to 5 s, template.yaml; see tests/unit/test_time_budget.py).
-_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=1)
 
 
 class SettingsError(RuntimeError):
@@ -42,29 +39,14 @@ class Settings:
         return cls(os.environ["TABLE_NAME"], os.environ["ALERTS_TOPIC_ARN"])
 
 
-class _LazyClient:
-    """A boto3 client created at its first use, for clients most invocations never need."""
-
-    def __init__(self, service: str) -> None:
-        self._service = service
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = boto3.client(self._service, config=_CLIENT_CONFIG)
-        return getattr(self._client, name)
-
-
-@functools.cache
-def settings() -> Settings:
-    return Settings.from_environment()
-
-
-@functools.cache
-def credit_service() -> CreditService:
-    config = settings()
-    store = DynamoCreditStore(boto3.client("dynamodb", config=_CLIENT_CONFIG), config.table_name)
-    notifier = SnsNotifier(_LazyClient("sns"), config.alerts_topic_arn)
-    return CreditService(store, clock_slot, notifier)
+def bootstrap(
+    settings: Settings | None = None, dynamodb: Any = None, sns: Any = None, clock: Clock | None = None
+) -> CreditService:
+    settings = settings or Settings.from_environment()
+    if dynamodb is None or sns is None:
+        session = aws_session()
+        dynamodb = dynamodb if dynamodb is not None else client(session, "dynamodb")
+        sns = sns if sns is not None else LazyClient(session, "sns")
+    store = DynamoCreditStore(dynamodb, settings.table_name)
+    notifier = SnsNotifier(sns, settings.alerts_topic_arn)
+    return CreditService(store, clock or SystemClock(), notifier)

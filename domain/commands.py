@@ -18,7 +18,11 @@ MAX_TOP_UP = 100_000
 
 class Command(BaseModel):
     # Python code builds commands by field name; a client's JSON is validated by alias only (see parse_command).
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, validate_by_name=True, validate_by_alias=True)
+    # defer_build: each function builds the validator of the one command it parses, at its cold start
+    # (functions.common.requests.command_parser), not those of every command this module defines.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, validate_by_name=True, validate_by_alias=True, defer_build=True
+    )
 
     org_id: Identifier = Field(alias="orgId")
 

@@ -11,6 +11,7 @@ What moto does not do and this module adds:
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends as stepfunctions_backends
 
 from adapters import runtime as function_runtime
-from adapters.clock import SettableClock, clock_slot
+from adapters.clock import SettableClock
 from emulator import dynamodb, interpreter, patches
 from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
 from emulator.workers import pool
@@ -175,9 +176,6 @@ class LocalCloud:
         # The interpreter logs every Fail state as an error; here a Fail state is an ordinary rejection (a 4xx).
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         interpreter.invocations.invoker = self._invoke
-        clock_slot.clock = self.clock
-        function_runtime.settings.cache_clear()
-        function_runtime.credit_service.cache_clear()
         self._create_resources()
         self._load_handlers()
         return self
@@ -226,11 +224,14 @@ class LocalCloud:
             )
 
     def _load_handlers(self) -> None:
+        """Each function a fresh "container": its module's factory (`handler`) builds it from a credit service of its
+        own (clients bound to this mock) on the emulator's clock; Validate's takes the clock alone."""
         for spec in self.stack.functions.values():
-            module_name, _, attribute = spec.handler.rpartition(".")
-            module = importlib.import_module(module_name)
-            module = importlib.reload(module)  # a fresh "container": clients bound to this mock
-            self._handlers[spec.arn] = getattr(module, attribute)
+            module_name, _, _ = spec.handler.rpartition(".")
+            factory = importlib.import_module(module_name).handler
+            (dependency,) = inspect.signature(factory).parameters
+            built = self.clock if dependency == "clock" else function_runtime.bootstrap(clock=self.clock)
+            self._handlers[spec.arn] = factory(built)
             self._timeouts[spec.arn] = spec.timeout_seconds
 
     def client(self, service: str) -> Any:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -90,3 +92,12 @@ def parse_command(
         return model.model_validate(fields, by_alias=True, by_name=False)
     except ValidationError as error:
         raise _describe(error) from None
+
+
+def command_parser(
+    model: type[C], outside_body: tuple[str, ...] = ("orgId",), with_body: bool = True
+) -> Callable[[dict[str, Any]], C]:
+    """`parse_command` for one model, whose validator is built now. Called at module level, it builds it during
+    the function's cold start (the commands defer building theirs, so a function builds only the one it uses)."""
+    model.model_rebuild()
+    return functools.partial(parse_command, model, outside_body=outside_body, with_body=with_body)

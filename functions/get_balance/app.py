@@ -2,18 +2,19 @@
 
 from typing import Any
 
-from adapters.runtime import credit_service
+from adapters.runtime import bootstrap
 from domain.commands import GetBalance
+from domain.services import CreditService
 from functions.common.documents import balance_document
-from functions.common.errors import rejections_as_documents
-from functions.common.observability import logger
-from functions.common.requests import parse_command
-
-service = credit_service()
+from functions.common.errors import Handler
+from functions.common.handlers import command_handler
 
 
-@logger.inject_lambda_context
-@rejections_as_documents
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    command = parse_command(GetBalance, event, outside_body=("orgId", "userId"), with_body=False)
-    return balance_document(service.balance(command.org_id, command.user_id))
+def handler(service: CreditService) -> Handler:
+    def get_balance(command: GetBalance, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return balance_document(service.balance(command.org_id, command.user_id))
+
+    return command_handler(GetBalance, get_balance, outside_body=("orgId", "userId"), with_body=False)
+
+
+lambda_handler = handler(bootstrap())

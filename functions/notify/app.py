@@ -5,27 +5,33 @@ chance; the workflow catches anything else."""
 
 from typing import Any
 
-from adapters.runtime import credit_service
+from adapters.runtime import bootstrap
+from domain.services import CreditService
 from functions.common.documents import charge_request_from, org_reservation_from
+from functions.common.errors import Handler
 from functions.common.observability import count_notification, logger
 
-service = credit_service()
+
+def handler(service: CreditService) -> Handler:
+    @logger.inject_lambda_context
+    def notify(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        request = charge_request_from(event["charge"])
+        if event.get("denied"):
+            outcome = service.notify_denial(request.org_id, request.decided_at, request.reservation_id)
+        else:
+            reservation = org_reservation_from(event["reservation"])
+            outcome = service.notify(request.org_id, reservation, request.decided_at, request.reservation_id)
+        for notice in outcome.sent:
+            count_notification(notice.kind, "SENT")
+            extra = {"orgId": notice.org_id, "kind": notice.kind, "period": notice.period}
+            logger.info("notification sent", extra=extra)
+        for notice in outcome.failed:
+            count_notification(notice.kind, "FAILED")
+            extra = {"orgId": notice.org_id, "kind": notice.kind, "period": notice.period}
+            logger.error("notification not delivered", extra=extra)
+        return {"sent": [notice.kind for notice in outcome.sent], "failed": [notice.kind for notice in outcome.failed]}
+
+    return notify
 
 
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = charge_request_from(event["charge"])
-    if event.get("denied"):
-        outcome = service.notify_denial(request.org_id, request.decided_at, request.reservation_id)
-    else:
-        reservation = org_reservation_from(event["reservation"])
-        outcome = service.notify(request.org_id, reservation, request.decided_at, request.reservation_id)
-    for notice in outcome.sent:
-        count_notification(notice.kind, "SENT")
-        logger.info("notification sent", extra={"orgId": notice.org_id, "kind": notice.kind, "period": notice.period})
-    for notice in outcome.failed:
-        count_notification(notice.kind, "FAILED")
-        logger.error(
-            "notification not delivered", extra={"orgId": notice.org_id, "kind": notice.kind, "period": notice.period}
-        )
-    return {"sent": [notice.kind for notice in outcome.sent], "failed": [notice.kind for notice in outcome.failed]}
+lambda_handler = handler(bootstrap())

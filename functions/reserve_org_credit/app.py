@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from adapters.runtime import credit_service
+from adapters.runtime import bootstrap
+from domain.services import CreditService
 from functions.common.deadline import deadline_of
 from functions.common.documents import (
     charge_request_from,
@@ -10,25 +11,29 @@ from functions.common.documents import (
     user_hint_document,
     user_reservation_document,
 )
-from functions.common.errors import rejections_as_documents
+from functions.common.errors import Handler, rejections_as_documents
 from functions.common.observability import count_decision, denials_counted, logger
 
-service = credit_service()
+
+def handler(service: CreditService) -> Handler:
+    @logger.inject_lambda_context
+    @rejections_as_documents
+    @denials_counted
+    def reserve_org_credit(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        request = charge_request_from(event["charge"])
+        reserved = service.reserve_org_credit(request, deadline_of(context))
+        if reserved.replayed:
+            count_decision("REPLAYED")
+        document = {
+            "replayed": reserved.replayed,
+            "reservation": org_reservation_document(reserved.reservation),
+            "user": user_reservation_document(reserved.user),
+            "userHint": user_hint_document(reserved.user_hint),
+        }
+        logger.info("org credit reserved", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id} | document)
+        return document
+
+    return reserve_org_credit
 
 
-@logger.inject_lambda_context
-@rejections_as_documents
-@denials_counted
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = charge_request_from(event["charge"])
-    reserved = service.reserve_org_credit(request, deadline_of(context))
-    if reserved.replayed:
-        count_decision("REPLAYED")
-    document = {
-        "replayed": reserved.replayed,
-        "reservation": org_reservation_document(reserved.reservation),
-        "user": user_reservation_document(reserved.user),
-        "userHint": user_hint_document(reserved.user_hint),
-    }
-    logger.info("org credit reserved", extra={"orgId": request.org_id, "enquiryId": request.enquiry_id} | document)
-    return document
+lambda_handler = handler(bootstrap())

@@ -2,21 +2,20 @@
 
 from typing import Any
 
-from adapters.runtime import credit_service
+from adapters.runtime import bootstrap
 from domain.commands import SetPlan
+from domain.services import CreditService
 from functions.common.deadline import deadline_of
 from functions.common.documents import balance_document
-from functions.common.errors import rejections_as_documents
-from functions.common.observability import logger
-from functions.common.requests import parse_command
-
-service = credit_service()
+from functions.common.errors import Handler
+from functions.common.handlers import command_handler
 
 
-@logger.inject_lambda_context
-@rejections_as_documents
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    command = parse_command(SetPlan, event)
-    document = balance_document(service.set_plan(command.org_id, command.plan, deadline_of(context)))
-    logger.info("plan set", extra=document)
-    return document
+def handler(service: CreditService) -> Handler:
+    def set_plan(command: SetPlan, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return balance_document(service.set_plan(command.org_id, command.plan, deadline_of(context)))
+
+    return command_handler(SetPlan, set_plan, logged="plan set")
+
+
+lambda_handler = handler(bootstrap())

@@ -2,24 +2,23 @@
 
 from typing import Any
 
-from adapters.runtime import credit_service
+from adapters.runtime import bootstrap
 from domain.commands import TopUp
+from domain.services import CreditService
 from functions.common.deadline import deadline_of
 from functions.common.documents import top_up_document
-from functions.common.errors import rejections_as_documents
-from functions.common.observability import logger
-from functions.common.requests import parse_command
-
-service = credit_service()
+from functions.common.errors import Handler
+from functions.common.handlers import command_handler
 
 
-@logger.inject_lambda_context
-@rejections_as_documents
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    command = parse_command(TopUp, event)
-    # Without a topUpId the request's id stands in, so a retried step cannot add the credits twice.
-    top_up_id = command.top_up_id or f"request-{event['requestId']}"
-    topped_up = service.top_up(command.org_id, command.credits, top_up_id, command.reason, deadline_of(context))
-    document = top_up_document(topped_up)
-    logger.info("credits topped up", extra=document)
-    return document
+def handler(service: CreditService) -> Handler:
+    def top_up(command: TopUp, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # Without a topUpId the request's id stands in, so a retried step cannot add the credits twice.
+        top_up_id = command.top_up_id or f"request-{event['requestId']}"
+        topped_up = service.top_up(command.org_id, command.credits, top_up_id, command.reason, deadline_of(context))
+        return top_up_document(topped_up)
+
+    return command_handler(TopUp, top_up, logged="credits topped up")
+
+
+lambda_handler = handler(bootstrap())

@@ -1,27 +1,31 @@
-"""use-credit, step 1: check the request and fix the decision time every later step uses."""
+"""use-credit, step 1: check the request and fix the decision time every later step uses.
+
+Its factory takes a clock, not the credit service: this step opens no store (its role has no table access)."""
 
 from typing import Any
 
-from adapters.clock import clock_slot
+from adapters.clock import SystemClock
 from domain.commands import ChargeCredit
 from domain.periods import require_utc
+from domain.ports import Clock
 from domain.services import ChargeRequest
 from functions.common.documents import charge_request_document
-from functions.common.errors import rejections_as_documents
-from functions.common.observability import logger
-from functions.common.requests import parse_command
+from functions.common.errors import Handler
+from functions.common.handlers import command_handler
 
 
-@logger.inject_lambda_context
-@rejections_as_documents
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    command = parse_command(ChargeCredit, event)
-    request = ChargeRequest(
-        org_id=command.org_id,
-        user_id=command.user_id,
-        enquiry_id=command.enquiry_id,
-        decided_at=require_utc(clock_slot.now()),
-        reservation_id=str(event["reservationId"]),
-    )
-    logger.info("charge requested", extra=charge_request_document(request))
-    return charge_request_document(request)
+def handler(clock: Clock) -> Handler:
+    def validate(command: ChargeCredit, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        request = ChargeRequest(
+            org_id=command.org_id,
+            user_id=command.user_id,
+            enquiry_id=command.enquiry_id,
+            decided_at=require_utc(clock.now()),
+            reservation_id=str(event["reservationId"]),
+        )
+        return charge_request_document(request)
+
+    return command_handler(ChargeCredit, validate, logged="charge requested")
+
+
+lambda_handler = handler(SystemClock())

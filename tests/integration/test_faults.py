@@ -376,7 +376,7 @@ TRANSACT = ("transact_write_items",)
 BATCH_GET = ("batch_get_item",)
 EVERY_REQUEST = ("batch_get_item", "get_item", "transact_write_items")
 SDK_ATTEMPTS = 3
-"""The functions' DynamoDB client tries a request three times (adapters/runtime.py: standard mode, max_attempts 2
+"""The functions' DynamoDB client tries a request three times (adapters/clients.py: standard mode, max_attempts 2
 retries) before the step fails with StoreUnavailable, unless the function's Timeout comes first."""
 TRANSIENT_STEP_ERRORS = {"StoreUnavailable", "Sandbox.Timedout"}
 THROTTLES = {

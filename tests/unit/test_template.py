@@ -599,7 +599,7 @@ def test_the_code_reaches_aws_only_through_the_composition_root_this_analysis_fo
     assert importing_boto3 == []
     assert "DynamoCreditStore(" in runtime
     assert "SnsNotifier(" in runtime
-    assert "CreditService(store, clock_slot, notifier)" in runtime
+    assert "CreditService(store, clock or SystemClock(), notifier)" in runtime
 
 
 @pytest.mark.parametrize("machine", STATE_MACHINES)
