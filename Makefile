@@ -46,8 +46,15 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy domain adapters functions emulator bench generate
 
+# pytest-xdist runs the tests in TEST_WORKERS processes, each with an emulator of its own (they share nothing: every
+# test uses fresh org ids); most of a fault test is waiting out a function's timeout, so there are more workers than
+# cores. The tests marked `exclusive` (bursts of concurrent clients, which measure how the emulator holds up) then
+# run alone, one at a time: sharing the two cores with other tests would measure the other tests.
+TEST_WORKERS ?= 4
+
 unit: $(VENV)/.installed judges
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not exclusive"
+	$(PY) -m pytest -m exclusive
 
 judges: $(VTL_REFERENCE) $(ASL_VALIDATOR) checkov  ## install the engines the tests judge with; run checkov
 

@@ -22,6 +22,8 @@ from tests.http.support import (
     settled_balance,
 )
 
+pytestmark = pytest.mark.exclusive
+
 BURST = 150
 CLIENTS = 32
 TRANSACTION_TIMES = {"default": None, "20ms": 0.02}
