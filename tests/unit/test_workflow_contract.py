@@ -155,7 +155,8 @@ def _called_name(call: ast.Call) -> str | None:
 
 @cache
 def _calls_by_function() -> dict[tuple[str, str], frozenset[str]]:
-    """(module path, function name) -> names it calls (constructing an exception is calling its class)."""
+    """(module path, function name) -> names it calls (constructing an exception is calling its class), or hands to
+    a call."""
     found: dict[tuple[str, str], frozenset[str]] = {}
     for directory in SOURCE_DIRECTORIES:
         for path in sorted((ROOT / directory).rglob("*.py")):
@@ -163,16 +164,40 @@ def _calls_by_function() -> dict[tuple[str, str], frozenset[str]]:
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                     names = {_called_name(call) for call in ast.walk(node) if isinstance(call, ast.Call)}
+                    # A function or class handed to a call is called (or raised) by it: functools.partial(parse, ...),
+                    # an action's `refused=EnquiryAlreadyInLedger` that the transaction raises when it is refused.
+                    names |= {
+                        argument.id
+                        for call in ast.walk(node)
+                        if isinstance(call, ast.Call)
+                        for argument in [*call.args, *(keyword.value for keyword in call.keywords)]
+                        if isinstance(argument, ast.Name)
+                    }
                     key = (module, node.name)
                     found[key] = found.get(key, frozenset()) | frozenset(name for name in names if name)
     return found
 
 
+def _entry(module: str, handler: str) -> str:
+    """The function that holds the handler's code: the handler itself, or the factory that builds it
+    (`lambda_handler = handler(bootstrap())`), whose body holds the handler it returns."""
+    for node in ast.parse((ROOT / module).read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef) and node.name == handler:
+            return handler
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == handler for t in node.targets):
+            assert isinstance(node.value, ast.Call), f"{module}: {handler} is not built by a call"
+            built_by = _called_name(node.value)
+            assert built_by is not None
+            return built_by
+    raise AssertionError(f"{module} defines no {handler}")
+
+
 @cache
 def _raisable(function: str) -> frozenset[str]:
     """The domain errors the function's handler can raise."""
-    module_name, _, handler = load_stack().functions[function].handler.rpartition(".")
+    module_name, _, named = load_stack().functions[function].handler.rpartition(".")
     module = module_name.replace(".", "/") + ".py"
+    handler = _entry(module, named)
     calls = _calls_by_function()
     by_name: dict[str, set[str]] = {}
     for (_, name), called in calls.items():
