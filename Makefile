@@ -11,6 +11,9 @@ API_AUTH ?= NONE
 # sam build needs a python3.13 for the Lambda runtime; pyenv provides one on these machines.
 SAM_PYENV ?= 3.13.0:3.11.7
 export SAM_CLI_TELEMETRY = 0
+# Python's bytecode cache on (its default): with PYTHONDONTWRITEBYTECODE set, as on some machines, every process
+# (each test worker, each emulator) compiled moto, botocore and the tests again, about half of collecting the tests.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lint typecheck unit template judges checkov generate build deploy bench clean
 
