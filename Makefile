@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY = 0
 # (each test worker, each emulator) compiled moto, botocore and the tests again, about half of collecting the tests.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test lint typecheck unit template judges checkov generate build deploy bench clean
+.PHONY: run test lint typecheck unit tests-parallel tests-exclusive template judges checkov generate build deploy bench clean
 
 # Judges we did not write (README "Checked by other engines"):
 # - Apache Velocity 1.7, the engine behind API Gateway's mapping templates, renders every template in
@@ -40,7 +40,12 @@ $(TOOLS)/.installed: requirements-tools.txt
 run: $(VENV)/.installed  ## serve the REST API on http://$(HOST):$(PORT) (emulator, in-memory)
 	EMULATOR_API_AUTH=$(API_AUTH) $(PY) -m emulator --host $(HOST) --port $(PORT)
 
-test: lint typecheck template judges unit  ## every check CI runs
+# The static checks run beside the parallel tests (make's jobs, each one's output printed whole when it ends): they
+# are half a minute of CPU, and the test workers spend much of theirs waiting out functions' timeouts. The exclusive
+# tests come last, alone.
+test:  ## every check CI runs
+	$(MAKE) --no-print-directory --jobs=5 --output-sync=target lint typecheck template checkov tests-parallel
+	$(MAKE) --no-print-directory tests-exclusive
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -55,8 +60,12 @@ typecheck: $(VENV)/.installed
 # run alone, one at a time: sharing the two cores with other tests would measure the other tests.
 TEST_WORKERS ?= 4
 
-unit: $(VENV)/.installed judges
+unit: tests-parallel tests-exclusive  ## pytest alone
+
+tests-parallel: $(VENV)/.installed $(VTL_REFERENCE) $(ASL_VALIDATOR)
 	$(PY) -m pytest -n $(TEST_WORKERS) -m "not exclusive"
+
+tests-exclusive: $(VENV)/.installed
 	$(PY) -m pytest -m exclusive
 
 judges: $(VTL_REFERENCE) $(ASL_VALIDATOR) checkov  ## install the engines the tests judge with; run checkov
