@@ -49,6 +49,12 @@ class OrgProfile:
             return None
         return self.trial_started_at + terms.trial.length
 
+    def trial_has_ended(self, now: datetime) -> bool:
+        """The trial's 14 days are over at `now` (from the instant it ends): nothing remains of it, whatever its
+        count says. False for an org not on a trial."""
+        ends_at = self.trial_ends_at
+        return ends_at is not None and require_utc(now) >= ends_at
+
     def window_key(self, now: datetime) -> str:
         """Which usage window a charge at `now` counts against."""
         terms = self.plan_terms
@@ -106,6 +112,24 @@ class OrgReservation:
 
 
 @dataclass(frozen=True)
+class PerUserLimit:
+    """An org's cap on how many enquiries each of its users runs per calendar month (also during a trial).
+    `credits` None: no cap."""
+
+    credits: int | None
+
+    def remaining(self, used: int) -> int | None:
+        """What a user who has used `used` this month may still run under the cap (None: uncapped)."""
+        return None if self.credits is None else max(self.credits - used, 0)
+
+    def reserve_one(self, used: int, period: str) -> UserReservation:
+        """Set aside one of the user's credits for the period, unless the cap forbids it."""
+        if self.remaining(used) == 0:
+            raise UserLimitReached(f"the user has used all {self.credits} credits allowed per user in {period}")
+        return UserReservation(period=period, used=used + 1, limit=self.credits)
+
+
+@dataclass(frozen=True)
 class UserReservation:
     period: str
     used: int
@@ -115,7 +139,7 @@ class UserReservation:
 
     @property
     def remaining(self) -> int | None:
-        return None if self.limit is None else max(self.limit - self.used, 0)
+        return PerUserLimit(self.limit).remaining(self.used)
 
 
 @dataclass
@@ -133,7 +157,6 @@ class CreditAccount:
         if terms is None:
             return Allowance(None, period.key, period, 0, self.usage.top_ups, self.usage.used, None, None)
         if terms.trial is not None:
-            ends_at = self.profile.trial_ends_at
             return Allowance(
                 terms.name,
                 TRIAL_WINDOW,
@@ -142,8 +165,8 @@ class CreditAccount:
                 0,
                 self.usage.used,
                 self.profile.trial_started_at,
-                ends_at,
-                expired=ends_at is not None and now >= ends_at,
+                self.profile.trial_ends_at,
+                expired=self.profile.trial_has_ended(now),
             )
         return Allowance(
             terms.name,
@@ -156,13 +179,20 @@ class CreditAccount:
             period.ends_at,
         )
 
+    def user_remaining(self, user_used: int, now: datetime) -> int:
+        """What one user may still run now: the smaller of what the per-user cap and the org have left."""
+        org_remaining = self.allowance(now).remaining
+        user_remaining = PerUserLimit(self.profile.per_user_limit).remaining(user_used)
+        return org_remaining if user_remaining is None else min(user_remaining, org_remaining)
+
     def reserve(self, now: datetime) -> OrgReservation:
         """Set aside one credit of the current window, or say which rule forbids it."""
         terms = self.profile.plan_terms
         if terms is None:
             raise NoActivePlan("the org has no plan; set one before running enquiries")
-        ends_at = self.profile.trial_ends_at
-        if terms.is_trial and ends_at is not None and require_utc(now) >= ends_at:
+        if self.profile.trial_has_ended(now):
+            ends_at = self.profile.trial_ends_at
+            assert ends_at is not None
             raise TrialExpired(f"the trial ended at {ends_at.isoformat()}; choose a paid plan to continue")
         allowance = self.allowance(now)
         if allowance.used >= allowance.limit:
@@ -219,13 +249,6 @@ class CreditAccount:
             raise ValueError("a top-up applies to the usage of the current period")
         self.events.append(CreditsToppedUp(self.profile.org_id, require_utc(now), period.key, credits, top_up_id))
         return replace(self.usage, top_ups=self.usage.top_ups + credits)
-
-
-def reserve_user_credit(per_user_limit: int | None, used: int, period: str) -> UserReservation:
-    """Set aside one of the user's credits for the period, unless the org's per-user limit forbids it."""
-    if per_user_limit is not None and used >= per_user_limit:
-        raise UserLimitReached(f"the user has used all {per_user_limit} credits allowed per user in {period}")
-    return UserReservation(period=period, used=used + 1, limit=per_user_limit)
 
 
 class EntryState(StrEnum):

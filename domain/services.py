@@ -14,9 +14,9 @@ from domain.account import (
     LedgerEntry,
     OrgProfile,
     OrgReservation,
+    PerUserLimit,
     Usage,
     UserReservation,
-    reserve_user_credit,
 )
 from domain.errors import ReservationContended, StoreUnavailable, TopUpIdReused
 from domain.events import LimitNotice
@@ -225,7 +225,7 @@ class CreditService:
             done = entry.user_reservation
             if entry.state is EntryState.CHARGED and done is not None:
                 return replace(done, repeated=True)  # this step ran before and its write committed
-            reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, period)
+            reservation = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, period)
             try:
                 self._store.reserve_user_credit(request.org_id, snapshot, reservation, entry, exact=attempt == 0)
             except WriteConflict:
@@ -377,6 +377,5 @@ class CreditService:
         if user_id is None:
             return balance
         used = self._store.user_used(org_id, user_id, balance.period)
-        limit = state.profile.per_user_limit
-        remaining = balance.remaining if limit is None else max(min(limit - used, balance.remaining), 0)
-        return replace(balance, user_id=user_id, user_used=used, user_remaining=remaining)
+        account = CreditAccount(state.profile, state.usage_for(state.profile, now))
+        return replace(balance, user_id=user_id, user_used=used, user_remaining=account.user_remaining(used, now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, reserve_user_credit
+from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, PerUserLimit
 from domain.periods import Period
 from domain.ports import CreditStore
 
@@ -58,7 +58,7 @@ def reserve_org(
 
 def reserve_user(store: CreditStore, org_id: str, entry: LedgerEntry) -> None:
     snapshot = store.user_snapshot(org_id, entry.user_id, entry.period, entry.enquiry_id)
-    reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, entry.period)
+    reservation = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, entry.period)
     store.reserve_user_credit(org_id, snapshot, reservation, entry)
 
 

@@ -14,8 +14,8 @@ from domain.account import (
     LedgerEntry,
     OrgProfile,
     OrgReservation,
+    PerUserLimit,
     Usage,
-    reserve_user_credit,
 )
 from domain.errors import (
     EnquiryChargedToAnotherUser,
@@ -162,6 +162,16 @@ def test_the_trial_still_allows_a_charge_one_microsecond_before_it_ends() -> Non
     just_before = MARCH_10 + timedelta(days=14) - MICROSECOND
     reservation = account(profile, at=just_before, used=3).reserve(just_before)
     assert (reservation.used, reservation.window) == (4, TRIAL_WINDOW)
+
+
+def test_the_trial_has_ended_from_the_instant_it_ends_and_the_allowance_agrees() -> None:
+    # Given an org whose trial started on 10 March at noon
+    profile = profile_on("Trial", at=MARCH_10)
+    ends_at = MARCH_10 + timedelta(days=14)
+    # Then it has ended at that instant, not a microsecond before, and then nothing remains of it
+    assert (profile.trial_has_ended(ends_at - MICROSECOND), profile.trial_has_ended(ends_at)) == (False, True)
+    assert account(profile, at=ends_at, used=3).allowance(ends_at).remaining == 0
+    assert not profile_on("Basic").trial_has_ended(ends_at)
 
 
 def test_an_expired_trial_is_reported_as_expired_even_when_its_credits_are_used_up() -> None:
@@ -363,16 +373,28 @@ def test_top_ups_are_not_available_without_a_paid_plan(plans: tuple[str, ...]) -
 )
 def test_the_per_user_limit_caps_each_users_monthly_charges(limit: int | None, used: int, allowed: bool) -> None:
     if allowed:
-        reservation = reserve_user_credit(limit, used, "2024-03")
+        reservation = PerUserLimit(limit).reserve_one(used, "2024-03")
         assert (reservation.period, reservation.used, reservation.limit) == ("2024-03", used + 1, limit)
     else:
         with pytest.raises(UserLimitReached):
-            reserve_user_credit(limit, used, "2024-03")
+            PerUserLimit(limit).reserve_one(used, "2024-03")
 
 
 def test_an_uncapped_user_has_no_remaining_count() -> None:
-    assert reserve_user_credit(None, 3, "2024-03").remaining is None
-    assert reserve_user_credit(5, 3, "2024-03").remaining == 1
+    assert PerUserLimit(None).reserve_one(3, "2024-03").remaining is None
+    assert PerUserLimit(5).reserve_one(3, "2024-03").remaining == 1
+
+
+@pytest.mark.parametrize(
+    ("per_user_limit", "user_used", "org_used", "expected"),
+    [(10, 3, 3, 7), (10, 3, 98, 2), (None, 3, 3, 97), (2, 5, 5, 0)],
+    ids=["cap-smaller", "org-smaller", "uncapped", "over-a-lowered-cap"],
+)
+def test_a_users_remaining_is_the_smaller_of_what_the_cap_and_the_org_have_left(
+    per_user_limit: int | None, user_used: int, org_used: int, expected: int
+) -> None:
+    profile = replace(profile_on("Basic"), per_user_limit=per_user_limit)
+    assert account(profile, used=org_used).user_remaining(user_used, MARCH_10) == expected
 
 
 def test_changing_the_per_user_limit_records_the_change() -> None:
