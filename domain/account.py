@@ -275,6 +275,30 @@ class LedgerEntry:
     user_used: int | None = None
     user_limit: int | None = None
 
+    @classmethod
+    def reserved(
+        cls, enquiry_id: str, user_id: str, reservation: OrgReservation, reservation_id: str, recorded_at: datetime
+    ) -> LedgerEntry:
+        """The entry an org step records with its reservation (the saga's first write for the enquiry)."""
+        return cls(
+            enquiry_id=enquiry_id,
+            user_id=user_id,
+            window=reservation.window,
+            period=reservation.period,
+            reservation_id=reservation_id,
+            state=EntryState.ORG_RESERVED,
+            recorded_at=recorded_at,
+            plan=reservation.plan,
+            org_used=reservation.used,
+            org_limit=reservation.limit,
+            window_starts_at=reservation.window_starts_at,
+            window_ends_at=reservation.window_ends_at,
+        )
+
+    def charged(self, reservation: UserReservation) -> LedgerEntry:
+        """The entry once the user step counted the user too: the enquiry is charged."""
+        return replace(self, state=EntryState.CHARGED, user_used=reservation.used, user_limit=reservation.limit)
+
     @property
     def org_reservation(self) -> OrgReservation:
         return OrgReservation(

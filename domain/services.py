@@ -60,23 +60,11 @@ class ChargeRequest:
     reservation_id: str
     """Identifies this attempt to charge (the workflow execution): a retried step recognises its own writes."""
 
-
-def reserved_entry(request: ChargeRequest, reservation: OrgReservation) -> LedgerEntry:
-    """The ledger entry the org step writes for a request's reservation (and the user step finds)."""
-    return LedgerEntry(
-        enquiry_id=request.enquiry_id,
-        user_id=request.user_id,
-        window=reservation.window,
-        period=reservation.period,
-        reservation_id=request.reservation_id,
-        state=EntryState.ORG_RESERVED,
-        recorded_at=request.decided_at,
-        plan=reservation.plan,
-        org_used=reservation.used,
-        org_limit=reservation.limit,
-        window_starts_at=reservation.window_starts_at,
-        window_ends_at=reservation.window_ends_at,
-    )
+    def reserved_entry(self, reservation: OrgReservation) -> LedgerEntry:
+        """The ledger entry the org step writes for this request's reservation (and the user step finds)."""
+        return LedgerEntry.reserved(
+            self.enquiry_id, self.user_id, reservation, self.reservation_id, recorded_at=self.decided_at
+        )
 
 
 @dataclass(frozen=True)
@@ -205,7 +193,7 @@ class CreditService:
             entry.check_replay(request.user_id)
             return OrgCreditReserved(entry.org_reservation, None, replayed=True, user=entry.user_reservation)
         reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(request.decided_at)
-        return _OrgDecision(snapshot, reservation, reserved_entry(request, reservation))
+        return _OrgDecision(snapshot, reservation, request.reserved_entry(reservation))
 
     @staticmethod
     def _user_hint(snapshot: ChargeSnapshot, entry: LedgerEntry) -> UserSnapshot:

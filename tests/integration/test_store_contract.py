@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.dynamodb import DynamoCreditStore
-from domain.account import CreditAccount, EntryState, OrgProfile, PerUserLimit
+from domain.account import CreditAccount, EntryState, OrgProfile, PerUserLimit, UserReservation
 from domain.periods import Period
 from domain.ports import (
     NOTICE_LEASE,
@@ -448,7 +448,7 @@ def test_a_release_by_another_request_leaves_the_enquiry_charged(store: CreditSt
     assert released is False
     assert org_used(store, org_id) == 1
     assert store.user_used(org_id, "user-1", PERIOD) == 1
-    assert entry_of(store, org_id, "enq-1") == replace(entry, state=EntryState.CHARGED, user_used=1)
+    assert entry_of(store, org_id, "enq-1") == entry.charged(UserReservation(PERIOD, 1, None))
 
 
 def test_reservations_neither_charged_nor_released_are_found_once_old_enough(store: CreditStore, org_id: str) -> None:

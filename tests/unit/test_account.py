@@ -16,6 +16,7 @@ from domain.account import (
     OrgReservation,
     PerUserLimit,
     Usage,
+    UserReservation,
 )
 from domain.errors import (
     EnquiryChargedToAnotherUser,
@@ -416,21 +417,9 @@ def test_setting_the_same_per_user_limit_changes_nothing() -> None:
 
 
 def ledger_entry(state: EntryState, user_id: str = "user-1") -> LedgerEntry:
-    return LedgerEntry(
-        enquiry_id="enq-1",
-        user_id=user_id,
-        window="2024-03",
-        period="2024-03",
-        reservation_id="exec-1",
-        state=state,
-        recorded_at=MARCH_10,
-        plan="Basic",
-        org_used=1,
-        org_limit=100,
-        window_starts_at=MARCH_STARTS,
-        window_ends_at=APRIL_STARTS,
-        user_used=1 if state is EntryState.CHARGED else None,
-    )
+    reservation = OrgReservation("2024-03", "2024-03", "Basic", 1, 100, MARCH_STARTS, APRIL_STARTS)
+    entry = LedgerEntry.reserved("enq-1", user_id, reservation, "exec-1", recorded_at=MARCH_10)
+    return entry.charged(UserReservation("2024-03", 1, None)) if state is EntryState.CHARGED else entry
 
 
 def test_a_replay_by_the_same_user_of_a_charged_enquiry_is_accepted() -> None:
