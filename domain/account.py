@@ -1,7 +1,7 @@
 """The org's credit account: the aggregate that decides whether an enquiry may be charged.
 
-It decides; it does not store. Every method takes the decision time `now` from outside and returns new values
-(and records events); persisting them is the adapters' job.
+It decides; it does not store. Every method takes the decision time `now` from outside and returns new values;
+persisting them is the adapters' job.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from domain.errors import (
     TrialNotAvailable,
     UserLimitReached,
 )
-from domain.events import CreditsToppedUp, Event, PlanChanged, UserLimitChanged
 from domain.periods import Period, require_utc
 from domain.plans import CATALOGUE, Plan
 
@@ -142,13 +141,12 @@ class UserReservation:
         return PerUserLimit(self.limit).remaining(self.used)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CreditAccount:
     """An org's profile and the usage of the window that `now` falls in."""
 
     profile: OrgProfile
     usage: Usage
-    events: list[Event] = field(default_factory=list)
 
     def allowance(self, now: datetime) -> Allowance:
         now = require_utc(now)
@@ -223,7 +221,6 @@ class CreditAccount:
                 raise TrialNotAvailable("a trial is only for orgs that have never had a paid plan")
         if current.plan == plan.name:
             return current  # setting the same plan again changes nothing (and keeps the trial clock)
-        self.events.append(PlanChanged(current.org_id, now, plan.name, current.plan))
         return replace(
             current,
             plan=plan.name,
@@ -233,13 +230,13 @@ class CreditAccount:
             version=current.version + 1,
         )
 
-    def set_user_limit(self, limit: int | None, now: datetime) -> OrgProfile:
+    def set_user_limit(self, limit: int | None) -> OrgProfile:
+        """Cap (or uncap, with None) what each user may run per month; the change applies at once."""
         if limit == self.profile.per_user_limit:
             return self.profile
-        self.events.append(UserLimitChanged(self.profile.org_id, require_utc(now), limit))
         return replace(self.profile, per_user_limit=limit, version=self.profile.version + 1)
 
-    def top_up(self, credits: int, top_up_id: str, now: datetime) -> Usage:
+    def top_up(self, credits: int, now: datetime) -> Usage:
         """Add credits to the current month; they expire with it."""
         terms = self.profile.plan_terms
         if terms is None or terms.is_trial:
@@ -247,7 +244,6 @@ class CreditAccount:
         period = Period.containing(now)
         if self.usage.window != period.key:
             raise ValueError("a top-up applies to the usage of the current period")
-        self.events.append(CreditsToppedUp(self.profile.org_id, require_utc(now), period.key, credits, top_up_id))
         return replace(self.usage, top_ups=self.usage.top_ups + credits)
 
 

@@ -1,4 +1,5 @@
-"""Domain events, named in the past tense. The aggregate records them; adapters publish them."""
+"""Domain events, named in the past tense: what customer success hears about (domain/notices.py decides them, the
+Notifier port publishes them)."""
 
 from __future__ import annotations
 
@@ -10,33 +11,6 @@ from datetime import datetime
 class Event:
     org_id: str
     occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class PlanChanged(Event):
-    plan: str
-    previous_plan: str | None
-
-
-@dataclass(frozen=True)
-class UserLimitChanged(Event):
-    limit: int | None
-
-
-@dataclass(frozen=True)
-class CreditsToppedUp(Event):
-    period: str
-    credits: int
-    top_up_id: str
-
-
-@dataclass(frozen=True)
-class CreditCharged(Event):
-    enquiry_id: str
-    user_id: str
-    period: str
-    used: int
-    limit: int
 
 
 @dataclass(frozen=True)

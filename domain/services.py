@@ -309,7 +309,7 @@ class CreditService:
         return self._change_profile(org_id, lambda account, now: account.change_plan(plan, now), deadline)
 
     def set_user_limit(self, org_id: str, limit: int | None, deadline: float | None = None) -> Balance:
-        return self._change_profile(org_id, lambda account, now: account.set_user_limit(limit, now), deadline)
+        return self._change_profile(org_id, lambda account, now: account.set_user_limit(limit), deadline)
 
     def _change_profile(
         self, org_id: str, change: Callable[[CreditAccount, datetime], OrgProfile], deadline: float | None
@@ -345,7 +345,7 @@ class CreditService:
                         raise TopUpIdReused(f"top-up {top_up_id} was already recorded with {known.credits} credits")
                     return TopUpResult(self.balance(org_id, None), known, replayed=True)
                 state = self._store.account(org_id, now)
-                usage = CreditAccount(state.profile, state.month).top_up(credits, top_up_id, now)
+                usage = CreditAccount(state.profile, state.month).top_up(credits, now)
                 decided = state, usage, TopUpRecord(top_up_id, credits, state.month.window, reason, now)
             state, usage, record = decided
             try:
