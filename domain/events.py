@@ -15,11 +15,12 @@ class Event:
 
 @dataclass(frozen=True)
 class LimitNotice(Event):
-    """Something customer success hears about: at most once per kind, org and period."""
+    """Something customer success hears about: at most once per kind, org and window."""
 
     plan: str
-    period: str
-    """The window: a calendar month "YYYY-MM", or "TRIAL" for a trial's 14 days."""
+    window: str
+    """The usage window it is about: a calendar month "YYYY-MM", or "TRIAL" for a trial's 14 days. Published
+    as the message's "period" (the subscribers' contract)."""
     used: int
     limit: int
 
@@ -30,11 +31,11 @@ class LimitNotice(Event):
 
 @dataclass(frozen=True)
 class LimitReached(LimitNotice):
-    """The org has used the last credit of its period (a month, or the trial window)."""
+    """The org has used the last credit of its window (a month, or the trial's)."""
 
 
 @dataclass(frozen=True)
 class LimitForecast(LimitNotice):
-    """At the pace so far, the org will use all its credits before the period ends (a chance to sell an uplift)."""
+    """At the pace so far, the org will use all its credits before the window ends (a chance to sell an uplift)."""
 
     projected: float

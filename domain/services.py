@@ -266,14 +266,14 @@ class CreditService:
         if self._notifier is None:
             return NotifyOutcome(sent, failed)
         for notice in notices:
-            if not self._store.claim_notice(notice.org_id, notice.kind, notice.period, claimant, self.now()):
+            if not self._store.claim_notice(notice.org_id, notice.kind, notice.window, claimant, self.now()):
                 continue
             if self._publish(notice):
                 self._confirm(notice, claimant)
                 sent.append(notice)
             else:
                 # Nobody has heard it: give the claim up so the next charge or denial of the window sends it.
-                self._store.withdraw_notice(notice.org_id, notice.kind, notice.period, claimant)
+                self._store.withdraw_notice(notice.org_id, notice.kind, notice.window, claimant)
                 failed.append(notice)
         return NotifyOutcome(sent, failed)
 
@@ -282,7 +282,7 @@ class CreditService:
         and the notice sent again (at least once is kept over at most once when the store stays unreachable)."""
         for attempt in range(PUBLISH_ATTEMPTS):
             try:
-                self._store.confirm_notice(notice.org_id, notice.kind, notice.period, claimant)
+                self._store.confirm_notice(notice.org_id, notice.kind, notice.window, claimant)
             except StoreUnavailable:
                 if attempt + 1 == PUBLISH_ATTEMPTS:
                     raise

@@ -22,10 +22,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         outcome = service.notify(request.org_id, reservation, request.decided_at, request.reservation_id)
     for notice in outcome.sent:
         count_notification(notice.kind, "SENT")
-        logger.info("notification sent", extra={"orgId": notice.org_id, "kind": notice.kind, "period": notice.period})
+        logger.info("notification sent", extra={"orgId": notice.org_id, "kind": notice.kind, "period": notice.window})
     for notice in outcome.failed:
         count_notification(notice.kind, "FAILED")
         logger.error(
-            "notification not delivered", extra={"orgId": notice.org_id, "kind": notice.kind, "period": notice.period}
+            "notification not delivered", extra={"orgId": notice.org_id, "kind": notice.kind, "period": notice.window}
         )
     return {"sent": [notice.kind for notice in outcome.sent], "failed": [notice.kind for notice in outcome.failed]}

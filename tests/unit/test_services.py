@@ -794,7 +794,7 @@ def test_limit_reached_is_published_again_in_a_new_window_or_for_another_org(
     service.notify(ORG, last_credit(MARCH), clock.now(), "exec-1")
     service.notify(ORG, last_credit("2024-04"), clock.now(), "exec-2")
     service.notify("org-2", last_credit(MARCH), clock.now(), "exec-3")
-    assert [(event.org_id, event.period) for event in notifier.published] == [
+    assert [(event.org_id, event.window) for event in notifier.published] == [
         (ORG, MARCH),
         (ORG, "2024-04"),
         ("org-2", MARCH),
@@ -850,7 +850,7 @@ def test_the_charge_of_the_last_trial_credit_notifies_for_the_trial_window(
     service.notify(ORG, reserved.reservation, clock.now(), "exec-last")
     (event,) = notifier.published
     assert isinstance(event, LimitReached)
-    assert (event.plan, event.period, event.used, event.limit) == ("Trial", TRIAL_WINDOW, 10, 10)
+    assert (event.plan, event.window, event.used, event.limit) == ("Trial", TRIAL_WINDOW, 10, 10)
 
 
 # -- abandoned reservations ----------------------------------------------------------------------------------
