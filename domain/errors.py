@@ -90,10 +90,12 @@ class TopUpIdReused(Conflict):
 # -- transient: the workflow retries these, then answers 503 ---------------------------------------------
 
 
-class ReservationContended(DomainError):
-    """Optimistic concurrency kept losing to concurrent writers; safe to retry the whole step."""
+class WriteContended(DomainError):
+    """The step's write kept losing races to other writes until the step's time ran out (or lost it to a release
+    of its reservation, which came first): nothing of it was written, and the whole step may be tried again.
+    Raised by the charge steps, the release, plan and per-user limit changes and top-ups alike."""
 
-    code = "RESERVATION_CONTENDED"
+    code = "WRITE_CONTENDED"
 
 
 class StoreUnavailable(DomainError):

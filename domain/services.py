@@ -18,7 +18,7 @@ from domain.account import (
     Usage,
     UserReservation,
 )
-from domain.errors import ReservationContended, StoreUnavailable, TopUpIdReused
+from domain.errors import StoreUnavailable, TopUpIdReused, WriteContended
 from domain.events import LimitNotice
 from domain.notices import notice_after_denial, notices_after_charge
 from domain.periods import Period, require_utc
@@ -172,10 +172,10 @@ class CreditService:
                 decided = None  # what was read changed: read again and decide again
                 continue
             except Fenced:
-                raise ReservationContended("this request was given up (compensated) before it could reserve") from None
+                raise WriteContended("this request was given up (compensated) before it could reserve") from None
             reservation = replace(decided.reservation, used=counted)
             return OrgCreditReserved(reservation, self._user_hint(decided.snapshot, decided.entry))
-        raise ReservationContended("the org's credits are changing too fast to reserve one; retry")
+        raise WriteContended("the org's credits are changing too fast to reserve one; retry")
 
     def _decide_org(self, request: ChargeRequest) -> _OrgDecision | OrgCreditReserved | None:
         """Read the org and decide: a reservation to write, an answer already known (a retried step, a replayed
@@ -209,7 +209,7 @@ class CreditService:
                 snapshot = self._store.user_snapshot(request.org_id, request.user_id, period, request.enquiry_id)
             entry = snapshot.entry
             if entry is None or not entry.is_mine(request.reservation_id):
-                raise ReservationContended("the org reservation of this enquiry is gone; retry the request")
+                raise WriteContended("the org reservation of this enquiry is gone; retry the request")
             done = entry.user_reservation
             if entry.state is EntryState.CHARGED and done is not None:
                 return replace(done, repeated=True)  # this step ran before and its write committed
@@ -222,7 +222,7 @@ class CreditService:
                 snapshot = None
                 continue
             return reservation
-        raise ReservationContended("the user's credits are changing too fast to reserve one; retry")
+        raise WriteContended("the user's credits are changing too fast to reserve one; retry")
 
     def release_org_credit(self, request: ChargeRequest, deadline: float | None = None) -> bool:
         """Compensation: give back this request's reservation. Safe to repeat."""
@@ -234,7 +234,7 @@ class CreditService:
                 return self._store.release(org_id, enquiry_id, reservation_id, self.now())
             except StaleRead:
                 continue
-        raise ReservationContended(f"the reservation of enquiry {enquiry_id} could not be released yet; retry")
+        raise WriteContended(f"the reservation of enquiry {enquiry_id} could not be released yet; retry")
 
     def sweep_abandoned_reservations(self, deadline: float | None = None) -> list[AbandonedReservation]:
         """Give back the credits of reservations whose workflow ended without charging or releasing them (its
@@ -245,7 +245,7 @@ class CreditService:
             try:
                 if self._release(abandoned.org_id, abandoned.enquiry_id, abandoned.reservation_id, deadline):
                     released.append(abandoned)
-            except ReservationContended:
+            except WriteContended:
                 break  # out of time: the next sweep goes on
         return released
 
@@ -330,7 +330,7 @@ class CreditService:
                     decided = None
                     continue
             return _balance(state, profile, now)
-        raise ReservationContended("the org is changing too fast; retry")
+        raise WriteContended("the org is changing too fast; retry")
 
     def top_up(
         self, org_id: str, credits: int, top_up_id: str, reason: str | None, deadline: float | None = None
@@ -356,7 +356,7 @@ class CreditService:
                 decided = None  # read again: a replay of that top-up is answered from its record
                 continue
             return TopUpResult(_balance(replace(state, month=usage), state.profile, now), record, False)
-        raise ReservationContended("the org is changing too fast; retry")
+        raise WriteContended("the org is changing too fast; retry")
 
     def balance(self, org_id: str, user_id: str | None) -> Balance:
         now = self.now()

@@ -13,12 +13,12 @@ from domain.errors import (
     InvalidRequest,
     NoActivePlan,
     OrgLimitReached,
-    ReservationContended,
     TopUpIdReused,
     TopUpNotAvailable,
     TrialExpired,
     TrialNotAvailable,
     UserLimitReached,
+    WriteContended,
 )
 from domain.events import LimitReached
 from domain.periods import Period
@@ -220,7 +220,7 @@ def test_a_user_step_whose_org_reservation_is_gone_is_contended_and_counts_nothi
     charge_request = request(clock)
     service.reserve_org_credit(charge_request)
     service.release_org_credit(charge_request)
-    with pytest.raises(ReservationContended):
+    with pytest.raises(WriteContended):
         service.reserve_user_credit(charge_request, None)
     assert store.user_used(ORG, ALICE, MARCH) == 0
 
@@ -235,9 +235,9 @@ def test_a_user_step_cannot_charge_an_enquiry_now_reserved_by_another_execution(
     service.release_org_credit(first)
     service.reserve_org_credit(request(clock, reservation_id="exec-2"))
     # When exec-1's user step runs late, Then it does not charge exec-2's entry
-    with pytest.raises(ReservationContended):
+    with pytest.raises(WriteContended):
         service.reserve_user_credit(first, None)
-    with pytest.raises(ReservationContended):
+    with pytest.raises(WriteContended):
         service.reserve_user_credit(first, stale.user_hint)
     entry = store.entry(ORG, "enq-1")
     assert entry is not None
@@ -423,7 +423,7 @@ def test_an_org_step_that_keeps_losing_races_gives_up_as_contended(
     service.set_plan(ORG, "Basic")
     store.fail_next("reserve_org_credit", StaleRead("usage"), times=1000)
     # When the org step runs with 2 s left before its deadline
-    with pytest.raises(ReservationContended):
+    with pytest.raises(WriteContended):
         service.reserve_org_credit(request(clock), deadline=timer.now + 2.0)
     # Then it read and tried again after each pause until its time was spent, having charged nothing
     tries = len(pauses) + 1
@@ -457,7 +457,7 @@ def test_a_user_step_that_keeps_losing_races_gives_up_as_contended(
     charge_request = request(clock)
     reserved = service.reserve_org_credit(charge_request)
     store.fail_next("reserve_user_credit", StaleRead("user usage"), times=1000)
-    with pytest.raises(ReservationContended):
+    with pytest.raises(WriteContended):
         service.reserve_user_credit(charge_request, reserved.user_hint, deadline=timer.now + 2.0)
     assert store.calls["reserve_user_credit"] == len(pauses) + 1
     assert_gave_up_in_time(pauses, budget=2.0)
@@ -595,7 +595,7 @@ def test_a_plan_change_that_keeps_losing_races_gives_up_as_contended(
     service: CreditService, store: InMemoryCreditStore
 ) -> None:
     store.fail_next("save_profile", StaleRead("profile"), times=1000)
-    with pytest.raises(ReservationContended):
+    with pytest.raises(WriteContended):
         service.set_plan(ORG, "Basic")
     assert store.profile(ORG).plan is None
 
@@ -888,7 +888,7 @@ def test_the_abandoned_workflow_cannot_charge_after_the_sweep(
 
     # When a step of that workflow, still running somewhere, tries to reserve again
     # Then it is refused (the reservation is fenced) and nothing is counted
-    with pytest.raises(ReservationContended):
+    with pytest.raises(WriteContended):
         service.reserve_org_credit(abandoned)
     assert store.usage(ORG, MARCH).used == 0
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import domain.errors
-from domain.errors import REJECTIONS, DomainError, ReservationContended
+from domain.errors import REJECTIONS, DomainError, WriteContended
 from emulator.template import ROOT, load_stack
 
 ASL_FILES = sorted((ROOT / "statemachines").glob("*.asl.json"))
@@ -31,7 +31,7 @@ DOMAIN_ERROR_NAMES = frozenset(
     if inspect.isclass(value) and issubclass(value, Exception) and value.__module__ == domain.errors.__name__
 )
 REJECTION_NAMES = frozenset(error.__name__ for error in REJECTIONS)
-TRANSIENT = ReservationContended.__name__
+TRANSIENT = WriteContended.__name__
 
 
 # -- the workflows as data ---------------------------------------------------------------------------------
