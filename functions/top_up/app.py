@@ -18,8 +18,14 @@ service = credit_service()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     command = parse_command(TopUp, event)
     # Without a topUpId the request's id stands in, so a retried step cannot add the credits twice.
-    top_up_id = command.top_up_id or f"request-{event['requestId']}"
-    topped_up = service.top_up(command.org_id, command.credits, top_up_id, command.reason, deadline_of(context))
+    topped_up = service.top_up(
+        command.org_id,
+        command.credits,
+        command.top_up_id,
+        command.reason,
+        deadline_of(context),
+        request_id=event["requestId"],
+    )
     document = top_up_document(topped_up)
     logger.info("credits topped up", extra=document)
     return document
