@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from domain.account import OrgReservation, UserReservation
+from domain.errors import UserLimitReached
 from domain.periods import Period
 from domain.services import ChargeRequest, CreditService, OrgCreditReserved
 from tests.fakes import FakeTimer, FixedClock
@@ -52,3 +53,18 @@ def last_credit(window: str = MARCH) -> OrgReservation:
     """The reservation of Lite's last credit; early in the window, so only LimitReached is due."""
     period = Period.parse(window)
     return OrgReservation(window, window, "Lite", 20, 20, period.starts_at, period.ends_at)
+
+
+def denied_for_the_user_limit(service: CreditService, clock: FixedClock) -> ChargeRequest:
+    """On Basic with one credit per user, which alice has used: her enq-2 reserves an org credit, the user step
+    refuses it (UserLimitReached), and the request is answered. Its compensation is left to the caller."""
+    service.set_plan(ORG, "Basic")
+    service.set_user_limit(ORG, 1)
+    charge(service, request(clock, "enq-1", reservation_id="exec-1"))
+    denied = request(clock, "enq-2", reservation_id="exec-2")
+    reserved = service.reserve_org_credit(denied)
+    try:
+        service.reserve_user_credit(denied, reserved.user_hint)
+    except UserLimitReached:
+        return denied
+    raise AssertionError("the user step charged an enquiry over the per-user limit")

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
-
-from domain.errors import UserLimitReached
 from domain.services import CreditService
 from tests.fakes import FixedClock, InMemoryCreditStore
-from tests.unit.services.support import ALICE, MARCH, ORG, charge, request
+from tests.unit.services.support import ALICE, MARCH, ORG, charge, denied_for_the_user_limit, request
 
 
 def test_a_user_limit_denial_releases_the_org_reservation_and_forgets_the_enquiry(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
-    # Given an org on Basic with one credit per user, which alice has used
-    service.set_plan(ORG, "Basic")
-    service.set_user_limit(ORG, 1)
-    charge(service, request(clock, "enq-1", reservation_id="exec-1"))
-    denied = request(clock, "enq-2", reservation_id="exec-2")
-    # When alice's next enquiry reserves an org credit but the user step refuses it
-    reserved = service.reserve_org_credit(denied)
+    # Given alice's enquiry enq-2 holding an org credit, refused by the user step for the per-user limit
+    denied = denied_for_the_user_limit(service, clock)
     assert store.usage(ORG, MARCH).used == 2
-    with pytest.raises(UserLimitReached):
-        service.reserve_user_credit(denied, reserved.user_hint)
+    # When the workflow compensates
     released = service.release_org_credit(denied)
     # Then the compensation gives the org credit back and the enquiry is not remembered
     assert released

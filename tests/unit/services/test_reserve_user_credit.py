@@ -10,7 +10,15 @@ from domain.errors import UserLimitReached, WriteContended
 from domain.ports import StaleRead
 from domain.services import CreditService
 from tests.fakes import FakeTimer, FixedClock, InMemoryCreditStore
-from tests.unit.services.support import ALICE, MARCH, ORG, assert_gave_up_in_time, charge, request
+from tests.unit.services.support import (
+    ALICE,
+    MARCH,
+    ORG,
+    assert_gave_up_in_time,
+    charge,
+    denied_for_the_user_limit,
+    request,
+)
 
 
 def test_a_repeated_user_step_does_not_charge_the_user_twice(
@@ -75,14 +83,7 @@ def test_an_enquiry_denied_for_the_user_limit_succeeds_when_retried_after_the_li
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given alice's enquiry enq-2 was denied for the per-user limit and compensated
-    service.set_plan(ORG, "Basic")
-    service.set_user_limit(ORG, 1)
-    charge(service, request(clock, "enq-1", reservation_id="exec-1"))
-    denied = request(clock, "enq-2", reservation_id="exec-2")
-    reserved = service.reserve_org_credit(denied)
-    with pytest.raises(UserLimitReached):
-        service.reserve_user_credit(denied, reserved.user_hint)
-    service.release_org_credit(denied)
+    service.release_org_credit(denied_for_the_user_limit(service, clock))
     # When staff raise the limit and alice retries the same enquiry
     service.set_user_limit(ORG, 2)
     retried, user = charge(service, request(clock, "enq-2", reservation_id="exec-3"))
