@@ -16,7 +16,7 @@ def notification_message(notice: LimitNotice) -> dict[str, Any]:
         "kind": notice.kind,
         "orgId": notice.org_id,
         "plan": notice.plan,
-        "period": notice.period,
+        "period": notice.window,
         "used": notice.used,
         "limit": notice.limit,
     }
@@ -31,11 +31,11 @@ def notification_subject(notice: LimitNotice) -> str:
     """One line, fit for an e-mail subject."""
     if isinstance(notice, LimitForecast):
         text = (
-            f"Org {notice.org_id} is on track to use all {notice.limit} credits of {notice.period} "
+            f"Org {notice.org_id} is on track to use all {notice.limit} credits of {notice.window} "
             f"({notice.plan}): {notice.used} used, {notice.projected:g} projected"
         )
     else:
-        text = f"Org {notice.org_id} has used all {notice.limit} credits of {notice.period} ({notice.plan})"
+        text = f"Org {notice.org_id} has used all {notice.limit} credits of {notice.window} ({notice.plan})"
     # SNS wants ASCII and fewer than 100 characters (ids are ASCII by contract).
     return text if len(text) < 100 else text[:96].rstrip() + "..."
 

@@ -1,7 +1,7 @@
 """The org's credit account: the aggregate that decides whether an enquiry may be charged.
 
-It decides; it does not store. Every method takes the decision time `now` from outside and returns new values
-(and records events); persisting them is the adapters' job.
+It decides; it does not store. Every method takes the decision time `now` from outside and returns new values;
+persisting them is the adapters' job.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from domain.errors import (
     TrialNotAvailable,
     UserLimitReached,
 )
-from domain.events import CreditsToppedUp, Event, PlanChanged, UserLimitChanged
 from domain.periods import Period, require_utc
 from domain.plans import CATALOGUE, Plan
 
@@ -48,6 +47,12 @@ class OrgProfile:
         if terms is None or terms.trial is None or self.trial_started_at is None:
             return None
         return self.trial_started_at + terms.trial.length
+
+    def trial_has_ended(self, now: datetime) -> bool:
+        """The trial's 14 days are over at `now` (from the instant it ends): nothing remains of it, whatever its
+        count says. False for an org not on a trial."""
+        ends_at = self.trial_ends_at
+        return ends_at is not None and require_utc(now) >= ends_at
 
     def window_key(self, now: datetime) -> str:
         """Which usage window a charge at `now` counts against."""
@@ -106,6 +111,24 @@ class OrgReservation:
 
 
 @dataclass(frozen=True)
+class PerUserLimit:
+    """An org's cap on how many enquiries each of its users runs per calendar month (also during a trial).
+    `credits` None: no cap."""
+
+    credits: int | None
+
+    def remaining(self, used: int) -> int | None:
+        """What a user who has used `used` this month may still run under the cap (None: uncapped)."""
+        return None if self.credits is None else max(self.credits - used, 0)
+
+    def reserve_one(self, used: int, period: str) -> UserReservation:
+        """Set aside one of the user's credits for the period, unless the cap forbids it."""
+        if self.remaining(used) == 0:
+            raise UserLimitReached(f"the user has used all {self.credits} credits allowed per user in {period}")
+        return UserReservation(period=period, used=used + 1, limit=self.credits)
+
+
+@dataclass(frozen=True)
 class UserReservation:
     period: str
     used: int
@@ -115,16 +138,15 @@ class UserReservation:
 
     @property
     def remaining(self) -> int | None:
-        return None if self.limit is None else max(self.limit - self.used, 0)
+        return PerUserLimit(self.limit).remaining(self.used)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CreditAccount:
     """An org's profile and the usage of the window that `now` falls in."""
 
     profile: OrgProfile
     usage: Usage
-    events: list[Event] = field(default_factory=list)
 
     def allowance(self, now: datetime) -> Allowance:
         now = require_utc(now)
@@ -133,7 +155,6 @@ class CreditAccount:
         if terms is None:
             return Allowance(None, period.key, period, 0, self.usage.top_ups, self.usage.used, None, None)
         if terms.trial is not None:
-            ends_at = self.profile.trial_ends_at
             return Allowance(
                 terms.name,
                 TRIAL_WINDOW,
@@ -142,8 +163,8 @@ class CreditAccount:
                 0,
                 self.usage.used,
                 self.profile.trial_started_at,
-                ends_at,
-                expired=ends_at is not None and now >= ends_at,
+                self.profile.trial_ends_at,
+                expired=self.profile.trial_has_ended(now),
             )
         return Allowance(
             terms.name,
@@ -156,13 +177,20 @@ class CreditAccount:
             period.ends_at,
         )
 
+    def user_remaining(self, user_used: int, now: datetime) -> int:
+        """What one user may still run now: the smaller of what the per-user cap and the org have left."""
+        org_remaining = self.allowance(now).remaining
+        user_remaining = PerUserLimit(self.profile.per_user_limit).remaining(user_used)
+        return org_remaining if user_remaining is None else min(user_remaining, org_remaining)
+
     def reserve(self, now: datetime) -> OrgReservation:
         """Set aside one credit of the current window, or say which rule forbids it."""
         terms = self.profile.plan_terms
         if terms is None:
             raise NoActivePlan("the org has no plan; set one before running enquiries")
-        ends_at = self.profile.trial_ends_at
-        if terms.is_trial and ends_at is not None and require_utc(now) >= ends_at:
+        if self.profile.trial_has_ended(now):
+            ends_at = self.profile.trial_ends_at
+            assert ends_at is not None
             raise TrialExpired(f"the trial ended at {ends_at.isoformat()}; choose a paid plan to continue")
         allowance = self.allowance(now)
         if allowance.used >= allowance.limit:
@@ -193,7 +221,6 @@ class CreditAccount:
                 raise TrialNotAvailable("a trial is only for orgs that have never had a paid plan")
         if current.plan == plan.name:
             return current  # setting the same plan again changes nothing (and keeps the trial clock)
-        self.events.append(PlanChanged(current.org_id, now, plan.name, current.plan))
         return replace(
             current,
             plan=plan.name,
@@ -203,13 +230,13 @@ class CreditAccount:
             version=current.version + 1,
         )
 
-    def set_user_limit(self, limit: int | None, now: datetime) -> OrgProfile:
+    def set_user_limit(self, limit: int | None) -> OrgProfile:
+        """Cap (or uncap, with None) what each user may run per month; the change applies at once."""
         if limit == self.profile.per_user_limit:
             return self.profile
-        self.events.append(UserLimitChanged(self.profile.org_id, require_utc(now), limit))
         return replace(self.profile, per_user_limit=limit, version=self.profile.version + 1)
 
-    def top_up(self, credits: int, top_up_id: str, now: datetime) -> Usage:
+    def top_up(self, credits: int, now: datetime) -> Usage:
         """Add credits to the current month; they expire with it."""
         terms = self.profile.plan_terms
         if terms is None or terms.is_trial:
@@ -217,15 +244,7 @@ class CreditAccount:
         period = Period.containing(now)
         if self.usage.window != period.key:
             raise ValueError("a top-up applies to the usage of the current period")
-        self.events.append(CreditsToppedUp(self.profile.org_id, require_utc(now), period.key, credits, top_up_id))
         return replace(self.usage, top_ups=self.usage.top_ups + credits)
-
-
-def reserve_user_credit(per_user_limit: int | None, used: int, period: str) -> UserReservation:
-    """Set aside one of the user's credits for the period, unless the org's per-user limit forbids it."""
-    if per_user_limit is not None and used >= per_user_limit:
-        raise UserLimitReached(f"the user has used all {per_user_limit} credits allowed per user in {period}")
-    return UserReservation(period=period, used=used + 1, limit=per_user_limit)
 
 
 class EntryState(StrEnum):
@@ -251,6 +270,30 @@ class LedgerEntry:
     window_ends_at: datetime
     user_used: int | None = None
     user_limit: int | None = None
+
+    @classmethod
+    def reserved(
+        cls, enquiry_id: str, user_id: str, reservation: OrgReservation, reservation_id: str, recorded_at: datetime
+    ) -> LedgerEntry:
+        """The entry an org step records with its reservation (the saga's first write for the enquiry)."""
+        return cls(
+            enquiry_id=enquiry_id,
+            user_id=user_id,
+            window=reservation.window,
+            period=reservation.period,
+            reservation_id=reservation_id,
+            state=EntryState.ORG_RESERVED,
+            recorded_at=recorded_at,
+            plan=reservation.plan,
+            org_used=reservation.used,
+            org_limit=reservation.limit,
+            window_starts_at=reservation.window_starts_at,
+            window_ends_at=reservation.window_ends_at,
+        )
+
+    def charged(self, reservation: UserReservation) -> LedgerEntry:
+        """The entry once the user step counted the user too: the enquiry is charged."""
+        return replace(self, state=EntryState.CHARGED, user_used=reservation.used, user_limit=reservation.limit)
 
     @property
     def org_reservation(self) -> OrgReservation:

@@ -2,7 +2,8 @@
 
 The class names are also the Step Functions error names used in Retry/Catch (a Lambda's errorType is its
 exception's class name), so renaming one is a change to statemachines/ too; tests/unit/test_workflow_contract.py
-keeps the two in step. Each error carries a stable UPPER_SNAKE `code` for API clients.
+keeps the two in step. Each error carries a stable UPPER_SNAKE `code` for API clients, and each family of
+rejections the HTTP status a client is answered with (`http_status`, here and nowhere else).
 """
 
 from __future__ import annotations
@@ -12,17 +13,21 @@ from typing import ClassVar
 
 class DomainError(Exception):
     code: ClassVar[str] = "ERROR"
+    http_status: ClassVar[int | None] = None
+    """The status of the answer when this error ends a request: a rejection's 4xx. None for the transient
+    errors, which never reach a client as themselves (the workflow retries the step, then answers 503)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-# -- the request itself is wrong (HTTP 400) --------------------------------------------------------------
+# -- the request itself is wrong ------------------------------------------------------------------------
 
 
 class InvalidRequest(DomainError):
     code = "INVALID_REQUEST"
+    http_status = 400
 
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -30,11 +35,12 @@ class InvalidRequest(DomainError):
         self.field = field
 
 
-# -- the org or user may not run this enquiry (HTTP 402) -------------------------------------------------
+# -- the org or user may not run this enquiry -----------------------------------------------------------
 
 
 class CreditDenied(DomainError):
     code = "CREDIT_DENIED"
+    http_status = 402
 
 
 class NoActivePlan(CreditDenied):
@@ -53,11 +59,12 @@ class UserLimitReached(CreditDenied):
     code = "USER_LIMIT_REACHED"
 
 
-# -- the request conflicts with what is already recorded (HTTP 409) --------------------------------------
+# -- the request conflicts with what is already recorded ------------------------------------------------
 
 
 class Conflict(DomainError):
     code = "CONFLICT"
+    http_status = 409
 
 
 class TrialNotAvailable(Conflict):
@@ -83,10 +90,12 @@ class TopUpIdReused(Conflict):
 # -- transient: the workflow retries these, then answers 503 ---------------------------------------------
 
 
-class ReservationContended(DomainError):
-    """Optimistic concurrency kept losing to concurrent writers; safe to retry the whole step."""
+class WriteContended(DomainError):
+    """The step's write kept losing races to other writes until the step's time ran out (or lost it to a release
+    of its reservation, which came first): nothing of it was written, and the whole step may be tried again.
+    Raised by the charge steps, the release, plan and per-user limit changes and top-ups alike."""
 
-    code = "RESERVATION_CONTENDED"
+    code = "WRITE_CONTENDED"
 
 
 class StoreUnavailable(DomainError):
@@ -95,16 +104,10 @@ class StoreUnavailable(DomainError):
     code = "STORE_UNAVAILABLE"
 
 
-REJECTIONS: tuple[type[DomainError], ...] = (
-    InvalidRequest,
-    NoActivePlan,
-    TrialExpired,
-    OrgLimitReached,
-    UserLimitReached,
-    TrialNotAvailable,
-    EnquiryChargedToAnotherUser,
-    EnquiryInProgress,
-    TopUpNotAvailable,
-    TopUpIdReused,
-)
+def _leaves(family: type[DomainError]) -> list[type[DomainError]]:
+    below = family.__subclasses__()
+    return [leaf for error in below for leaf in _leaves(error)] if below else [family]
+
+
+REJECTIONS: tuple[type[DomainError], ...] = tuple(error for error in _leaves(DomainError) if error.http_status)
 """Every error that ends a request with a client-facing rejection (4xx) rather than a 503."""

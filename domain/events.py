@@ -1,4 +1,5 @@
-"""Domain events, named in the past tense. The aggregate records them; adapters publish them."""
+"""Domain events, named in the past tense: what customer success hears about (domain/notices.py decides them, the
+Notifier port publishes them)."""
 
 from __future__ import annotations
 
@@ -13,39 +14,13 @@ class Event:
 
 
 @dataclass(frozen=True)
-class PlanChanged(Event):
-    plan: str
-    previous_plan: str | None
-
-
-@dataclass(frozen=True)
-class UserLimitChanged(Event):
-    limit: int | None
-
-
-@dataclass(frozen=True)
-class CreditsToppedUp(Event):
-    period: str
-    credits: int
-    top_up_id: str
-
-
-@dataclass(frozen=True)
-class CreditCharged(Event):
-    enquiry_id: str
-    user_id: str
-    period: str
-    used: int
-    limit: int
-
-
-@dataclass(frozen=True)
 class LimitNotice(Event):
-    """Something customer success hears about: at most once per kind, org and period."""
+    """Something customer success hears about: at most once per kind, org and window."""
 
     plan: str
-    period: str
-    """The window: a calendar month "YYYY-MM", or "TRIAL" for a trial's 14 days."""
+    window: str
+    """The usage window it is about: a calendar month "YYYY-MM", or "TRIAL" for a trial's 14 days. Published
+    as the message's "period" (the subscribers' contract)."""
     used: int
     limit: int
 
@@ -56,11 +31,11 @@ class LimitNotice(Event):
 
 @dataclass(frozen=True)
 class LimitReached(LimitNotice):
-    """The org has used the last credit of its period (a month, or the trial window)."""
+    """The org has used the last credit of its window (a month, or the trial's)."""
 
 
 @dataclass(frozen=True)
 class LimitForecast(LimitNotice):
-    """At the pace so far, the org will use all its credits before the period ends (a chance to sell an uplift)."""
+    """At the pace so far, the org will use all its credits before the window ends (a chance to sell an uplift)."""
 
     projected: float

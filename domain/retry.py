@@ -61,6 +61,15 @@ class Retry:
             ceiling = min(ceiling, max(left / 16, self.first_pause_seconds / 2))
         return self.jitter(0.0, ceiling)
 
+    def tries(self, count: int, first_step: int = 4) -> Iterator[int]:
+        """0 .. count - 1, with a jittered pause before each retry, for loops bounded by a count (publishing a
+        notice, confirming it). The pause before try n is delay(n + first_step - 1): from the fourth step on,
+        the longest pause."""
+        for attempt in range(count):
+            if attempt:
+                self.backoff(attempt + first_step - 1)
+            yield attempt
+
     def backoff(self, attempt: int) -> None:
         """One jittered pause, for loops bounded by a count (publishing a notice, confirming it)."""
         self.pause(self.delay(attempt))

@@ -184,9 +184,7 @@ class InMemoryCreditStore:
         ):
             raise StaleRead("entry")
         self.user_usages[key] = used + 1
-        self.entries[(org_id, entry.enquiry_id)] = replace(
-            stored, state=EntryState.CHARGED, user_used=reservation.used, user_limit=reservation.limit
-        )
+        self.entries[(org_id, entry.enquiry_id)] = stored.charged(reservation)
 
     def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
         self._write("release")

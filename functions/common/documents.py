@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.account import OrgReservation, UserReservation
 from domain.ports import UserSnapshot
-from domain.services import Balance, ChargeRequest, TopUpResult, reserved_entry
+from domain.services import Balance, ChargeRequest, TopUpResult
 
 
 def iso(instant: datetime | None) -> str | None:
@@ -116,7 +116,7 @@ def user_hint_from(document: dict[str, Any] | None, request: ChargeRequest, org:
     if not document:
         return None
     # The org step has just written this entry; the user step's conditional write re-checks all of it.
-    entry = reserved_entry(request, org)
+    entry = request.reserved_entry(org)
     limit = document.get("perUserLimit")
     return UserSnapshot(
         int(document["profileVersion"]), None if limit is None else int(limit), int(document["used"]), entry

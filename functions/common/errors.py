@@ -8,18 +8,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from domain.errors import Conflict, CreditDenied, DomainError, InvalidRequest
-
-HTTP_STATUS: dict[type[DomainError], int] = {InvalidRequest: 400, CreditDenied: 402, Conflict: 409}
+from domain.errors import DomainError
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
 def error_document(error: DomainError) -> dict[str, Any] | None:
-    for kind, status in HTTP_STATUS.items():
-        if isinstance(error, kind):
-            return {"code": error.code, "message": error.message, "httpStatus": status}
-    return None
+    """The client's error document of a rejection (its status is the error's own); None for any other error."""
+    if error.http_status is None:
+        return None
+    return {"code": error.code, "message": error.message, "httpStatus": error.http_status}
 
 
 def rejections_as_documents(handler: Handler) -> Handler:

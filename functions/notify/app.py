@@ -23,11 +23,11 @@ def handler(service: CreditService) -> Handler:
             outcome = service.notify(request.org_id, reservation, request.decided_at, request.reservation_id)
         for notice in outcome.sent:
             count_notification(notice.kind, "SENT")
-            extra = {"orgId": notice.org_id, "kind": notice.kind, "period": notice.period}
+            extra = {"orgId": notice.org_id, "kind": notice.kind, "period": notice.window}
             logger.info("notification sent", extra=extra)
         for notice in outcome.failed:
             count_notification(notice.kind, "FAILED")
-            extra = {"orgId": notice.org_id, "kind": notice.kind, "period": notice.period}
+            extra = {"orgId": notice.org_id, "kind": notice.kind, "period": notice.window}
             logger.error("notification not delivered", extra=extra)
         return {"sent": [notice.kind for notice in outcome.sent], "failed": [notice.kind for notice in outcome.failed]}
 

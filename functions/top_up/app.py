@@ -13,9 +13,16 @@ from functions.common.handlers import command_handler
 
 def handler(service: CreditService) -> Handler:
     def top_up(command: TopUp, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        # Without a topUpId the request's id stands in, so a retried step cannot add the credits twice.
-        top_up_id = command.top_up_id or f"request-{event['requestId']}"
-        topped_up = service.top_up(command.org_id, command.credits, top_up_id, command.reason, deadline_of(context))
+        # Without a topUpId the request's id stands in (the service's rule), so a retried step cannot add the
+        # credits twice.
+        topped_up = service.top_up(
+            command.org_id,
+            command.credits,
+            command.top_up_id,
+            command.reason,
+            deadline_of(context),
+            request_id=event["requestId"],
+        )
         return top_up_document(topped_up)
 
     return command_handler(TopUp, top_up, logged="credits topped up")

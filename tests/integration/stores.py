@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, OrgReservation, reserve_user_credit
+from domain.account import CreditAccount, LedgerEntry, OrgProfile, OrgReservation, PerUserLimit
 from domain.periods import Period
 from domain.ports import CreditStore
 
@@ -24,20 +24,7 @@ def org_on_basic(store: CreditStore, org_id: str, per_user_limit: int | None = N
 def reserved_entry(
     enquiry_id: str, user_id: str, reservation: OrgReservation, reservation_id: str, at: datetime = NOW
 ) -> LedgerEntry:
-    return LedgerEntry(
-        enquiry_id=enquiry_id,
-        user_id=user_id,
-        window=reservation.window,
-        period=reservation.period,
-        reservation_id=reservation_id,
-        state=EntryState.ORG_RESERVED,
-        recorded_at=at,
-        plan=reservation.plan,
-        org_used=reservation.used,
-        org_limit=reservation.limit,
-        window_starts_at=reservation.window_starts_at,
-        window_ends_at=reservation.window_ends_at,
-    )
+    return LedgerEntry.reserved(enquiry_id, user_id, reservation, reservation_id, recorded_at=at)
 
 
 def reserve_org(
@@ -58,7 +45,7 @@ def reserve_org(
 
 def reserve_user(store: CreditStore, org_id: str, entry: LedgerEntry) -> None:
     snapshot = store.user_snapshot(org_id, entry.user_id, entry.period, entry.enquiry_id)
-    reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, entry.period)
+    reservation = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, entry.period)
     store.reserve_user_credit(org_id, snapshot, reservation, entry)
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.dynamodb import DynamoCreditStore
-from domain.account import CreditAccount, EntryState, OrgProfile, reserve_user_credit
+from domain.account import CreditAccount, EntryState, OrgProfile, PerUserLimit, UserReservation
 from domain.periods import Period
 from domain.ports import (
     NOTICE_LEASE,
@@ -340,7 +340,7 @@ def test_a_user_reservation_decided_on_a_count_that_has_since_moved_is_stale_and
     org_on_basic(store, org_id, per_user_limit=per_user_limit)
     late = reserve_org(store, org_id, "enq-late")
     snapshot = store.user_snapshot(org_id, "user-1", PERIOD, "enq-late")
-    reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, PERIOD)
+    reservation = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, PERIOD)
     # and another enquiry of the same user was charged in between (the last one a limit of 1 allows)
     charge(store, org_id, "enq-first")
 
@@ -362,7 +362,7 @@ def test_charging_the_user_again_for_an_enquiry_already_charged_is_refused(store
 
     # When the user step runs again on what it reads now (the count is current, the entry is charged)
     snapshot = store.user_snapshot(org_id, "user-1", PERIOD, "enq-1")
-    again = reserve_user_credit(snapshot.per_user_limit, snapshot.used, PERIOD)
+    again = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, PERIOD)
     with pytest.raises(StaleRead):
         store.reserve_user_credit(org_id, snapshot, again, entry)
 
@@ -375,7 +375,7 @@ def test_a_user_reservation_decided_before_the_per_user_limit_changed_is_stale(s
     profile = org_on_basic(store, org_id, per_user_limit=5)
     entry = reserve_org(store, org_id, "enq-1")
     snapshot = store.user_snapshot(org_id, "user-1", PERIOD, "enq-1")
-    reservation = reserve_user_credit(snapshot.per_user_limit, snapshot.used, PERIOD)
+    reservation = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, PERIOD)
     # and staff set it to 0 in between
     store.save_profile(replace(profile, per_user_limit=0, version=2), expected_version=1)
 
@@ -448,7 +448,7 @@ def test_a_release_by_another_request_leaves_the_enquiry_charged(store: CreditSt
     assert released is False
     assert org_used(store, org_id) == 1
     assert store.user_used(org_id, "user-1", PERIOD) == 1
-    assert entry_of(store, org_id, "enq-1") == replace(entry, state=EntryState.CHARGED, user_used=1)
+    assert entry_of(store, org_id, "enq-1") == entry.charged(UserReservation(PERIOD, 1, None))
 
 
 def test_reservations_neither_charged_nor_released_are_found_once_old_enough(store: CreditStore, org_id: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import ReservationContended
+from domain.errors import WriteContended
 from emulator.cloud import LocalCloud
 from tests.integration.workflows import (
     Fault,
@@ -319,7 +319,7 @@ def test_a_contended_org_reservation_is_retried_and_charges_once(
 ) -> None:
     # Given an org on Basic, and an org step that loses to concurrent writers once
     workflows.set_plan(org_id, "Basic")
-    fault = inject(cloud, Fault("ReserveOrgCreditFunction", lambda: ReservationContended("contended"), first_call_only))
+    fault = inject(cloud, Fault("ReserveOrgCreditFunction", lambda: WriteContended("contended"), first_call_only))
 
     # When a user runs an enquiry
     result = workflows.use(org_id, "enq-1")
@@ -327,7 +327,7 @@ def test_a_contended_org_reservation_is_retried_and_charges_once(
     # Then the workflow retried the step and charged the enquiry once
     assert result.status == "SUCCEEDED", result
     assert fault.calls == 2
-    assert workflows.lambda_failures(result) == ["ReservationContended"]
+    assert workflows.lambda_failures(result) == ["WriteContended"]
     assert json.loads(result.output or "")["org"]["used"] == 1
     assert workflows.balance(org_id)["used"] == 1
 
@@ -343,7 +343,7 @@ def test_an_org_step_retried_after_its_write_committed_does_not_charge_twice(
 
     fault = inject(
         cloud,
-        Fault("ReserveOrgCreditFunction", lambda: ReservationContended("lost"), first_call_only, before_failing=commit),
+        Fault("ReserveOrgCreditFunction", lambda: WriteContended("lost"), first_call_only, before_failing=commit),
     )
 
     # When a user runs an enquiry
@@ -371,9 +371,7 @@ def test_a_user_step_retried_after_its_write_committed_does_not_charge_the_user_
 
     fault = inject(
         cloud,
-        Fault(
-            "ReserveUserCreditFunction", lambda: ReservationContended("lost"), first_call_only, before_failing=commit
-        ),
+        Fault("ReserveUserCreditFunction", lambda: WriteContended("lost"), first_call_only, before_failing=commit),
     )
 
     # When a user runs an enquiry

@@ -284,7 +284,7 @@ def run_enquiries(service: CreditService, clock: FixedClock, count: int, prefix:
 
 def published(notifier: RecordingNotifier, kind: str | None = None) -> list[tuple[str, str, int]]:
     return [
-        (notice.kind, notice.period, notice.used)
+        (notice.kind, notice.window, notice.used)
         for notice in notifier.published
         if kind is None or notice.kind == kind
     ]

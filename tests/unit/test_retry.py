@@ -55,3 +55,13 @@ def test_a_deadline_already_past_allows_one_try_and_no_pause():
     tries, pauses, _ = tries_and_pauses(deadline=0.1)
 
     assert (tries, pauses) == (1, [])
+
+
+def test_a_loop_bounded_by_a_count_pauses_only_between_its_tries_and_at_the_longest():
+    timer = FakeTimer()
+    retry = timer.retry()
+
+    tries = list(retry.tries(3))
+
+    assert tries == [0, 1, 2]
+    assert timer.pauses == [retry.longest_pause_seconds] * 2

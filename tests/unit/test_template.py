@@ -142,7 +142,8 @@ class _Uses:
     calls: set[str] = field(default_factory=set)
     """Functions and methods called: "name" or "Class.name"."""
     client_calls: set[tuple[str, str]] = field(default_factory=set)
-    """(attribute of self, method) on a client the source does not define: ("_db", "query"), ("_store", "release")."""
+    """(attribute, method) on a client the source does not define, held by self or by an object of the source:
+    ("_db", "query"), ("store", "release")."""
     item_kinds: set[str] = field(default_factory=set)
     """Kinds of transaction item built: "Put", "Update", "Delete", "ConditionCheck"."""
     indexes: set[str] = field(default_factory=set)
@@ -247,7 +248,10 @@ class _Source:
                 owner, method = child.func.value, child.func.attr
                 if f"{self._type_of(owner, cls, locals_, attributes)}.{method}" in self.definitions:
                     uses.calls.add(f"{self._type_of(owner, cls, locals_, attributes)}.{method}")
-                elif isinstance(owner, ast.Attribute) and _is_self(owner.value):
+                elif isinstance(owner, ast.Attribute) and (
+                    _is_self(owner.value) or self._type_of(owner.value, cls, locals_, attributes) is not None
+                ):
+                    # self._db.query(...), or deps.store.release(...) on an object of the source.
                     uses.client_calls.add((owner.attr, method))
             elif isinstance(child, ast.Dict):
                 for key, value in zip(child.keys, child.values, strict=True):
@@ -309,13 +313,14 @@ def _notifier_method_grants(method: str) -> frozenset[Grant]:
     return frozenset((_action("sns", op), STACK.topic_name) for client, op in uses.client_calls if client == "_sns")
 
 
-PORT_ADAPTERS = {"_store": _store_method_grants, "_notifier": _notifier_method_grants}
-"""The credit service's ports and what adapters/runtime.py plugs into them (a test below checks that wiring)."""
+PORT_ADAPTERS = {"store": _store_method_grants, "notifier": _notifier_method_grants}
+"""The use cases' ports (domain/services/dependencies.py) and what adapters/runtime.py plugs into them (a test
+below checks that wiring)."""
 
 
 @functools.cache
 def _service_method_grants(method: str) -> frozenset[Grant]:
-    uses = _Source("domain/services.py", "CreditService").reached(method)
+    uses = _Source("domain/services", "CreditService").reached(method)
     grants: set[Grant] = set()
     for port, port_method in uses.client_calls:
         if port in PORT_ADAPTERS:

@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 
 import domain.errors
-from domain.errors import REJECTIONS, DomainError, ReservationContended
+from domain.errors import REJECTIONS, DomainError, WriteContended
 from emulator.template import ROOT, load_stack
-from functions.common.errors import HTTP_STATUS
 
 ASL_FILES = sorted((ROOT / "statemachines").glob("*.asl.json"))
 SOURCE_DIRECTORIES = ("domain", "functions", "adapters")
@@ -32,7 +31,7 @@ DOMAIN_ERROR_NAMES = frozenset(
     if inspect.isclass(value) and issubclass(value, Exception) and value.__module__ == domain.errors.__name__
 )
 REJECTION_NAMES = frozenset(error.__name__ for error in REJECTIONS)
-TRANSIENT = ReservationContended.__name__
+TRANSIENT = WriteContended.__name__
 
 
 # -- the workflows as data ---------------------------------------------------------------------------------
@@ -227,13 +226,30 @@ def test_the_domain_errors_are_domain_error_classes() -> None:
 
 def test_the_rejections_are_exactly_the_errors_answered_with_a_4xx() -> None:
     # REJECTIONS is what the rest of this contract checks; an error missing from it would go unchecked.
-    answered_4xx = {
-        name
-        for name in DOMAIN_ERROR_NAMES
-        if issubclass(error := getattr(domain.errors, name), tuple(HTTP_STATUS)) and not error.__subclasses__()
-    }
+    leaves = {name for name in DOMAIN_ERROR_NAMES if not getattr(domain.errors, name).__subclasses__()}
+    answered_4xx = {name for name in leaves if 400 <= (getattr(domain.errors, name).http_status or 0) < 500}
 
     assert answered_4xx == REJECTION_NAMES
+    assert leaves - REJECTION_NAMES == {TRANSIENT, "StoreUnavailable"}  # retried, then a 503 from the workflow
+
+
+def test_each_rejection_answers_the_status_of_its_rule() -> None:
+    statuses = {error.__name__: error.http_status for error in REJECTIONS}
+
+    assert {name for name, status in statuses.items() if status == 400} == {"InvalidRequest"}
+    assert {name for name, status in statuses.items() if status == 402} == {
+        "NoActivePlan",
+        "TrialExpired",
+        "OrgLimitReached",
+        "UserLimitReached",
+    }
+    assert {name for name, status in statuses.items() if status == 409} == {
+        "TrialNotAvailable",
+        "EnquiryChargedToAnotherUser",
+        "EnquiryInProgress",
+        "TopUpNotAvailable",
+        "TopUpIdReused",
+    }
 
 
 @pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
