@@ -31,6 +31,10 @@ class CreditService:
     ) -> None:
         self._deps = Dependencies(store, clock, notifier, retry or Retry())
 
+    def now(self) -> datetime:
+        """The service's clock, in UTC."""
+        return self._deps.now()
+
     # -- the use-credit saga (`deadline`, on the monotonic clock: when a step stops trying) ------------------
 
     def reserve_org_credit(self, request: ChargeRequest, deadline: float | None = None) -> OrgCreditReserved:
