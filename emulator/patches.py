@@ -22,6 +22,8 @@ from jsonpath_ng.ext.parser import parse as jsonpath_ext_parse
 from jsonpath_ng.parser import parse as jsonpath_parse
 from moto.core import responses as moto_responses
 from moto.core.serialize import XFormedAttributePicker
+from moto.dynamodb import responses as dynamodb_responses
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.sns.models import Topic
@@ -96,6 +98,8 @@ def _moto() -> list[Patch]:
         Patch("moto", moto_responses, "method_names_from_class", motofast.cached_method_names, ("clazz",)),
         Patch("moto", XFormedAttributePicker, "get_possible_keys", motofast.possible_keys_of_dicts,
               ("self", "context")),
+        Patch("moto", ConditionExpressionParser, "parse", motofast.remembered_conditions, ("self",)),
+        Patch("moto", dynamodb_responses, "UpdateExpressionParser", motofast.searched_update_expressions),
         # The Step Functions interpreter (emulator/interpreter.py).
         Patch("moto", ExecutionWorker, "_get_evaluation_entrypoint", lambda _: interpreter.parsed_once, ("self",)),
         Patch("moto", ExecutionWorker, "start", lambda _: interpreter.start_on_pool, ("self",)),
