@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
+from adapters.clients import CLIENT_CONFIG
 from emulator.cloud import API_GATEWAY_TIMEOUT_SECONDS, ExecutionResult, LocalCloud
 from tests.conftest import Api
 from tests.integration.faults import (
@@ -28,6 +30,7 @@ from tests.integration.faults import (
     Stall,
     StepFailure,
     StoreFault,
+    WireError,
     assert_books_balance,
     fail_step,
     first_calls,
@@ -361,7 +364,7 @@ def test_a_step_that_outlived_its_workflow_cannot_touch_the_enquiry_its_client_r
 class StoreCase:
     id: str
     operations: tuple[str, ...]
-    error: Callable[[dict[str, object]], Exception]
+    error: Callable[[dict[str, Any]], WireError]
     fail_on: Callable[[int], bool]
     expected: str
     scenario: Scenario = on_basic
@@ -375,9 +378,9 @@ class StoreCase:
 TRANSACT = ("transact_write_items",)
 BATCH_GET = ("batch_get_item",)
 EVERY_REQUEST = ("batch_get_item", "get_item", "transact_write_items")
-SDK_ATTEMPTS = 3
-"""The functions' DynamoDB client tries a request three times (adapters/clients.py: standard mode, max_attempts 2
-retries) before the step fails with StoreUnavailable, unless the function's Timeout comes first."""
+SDK_ATTEMPTS: int = CLIENT_CONFIG.retries["total_max_attempts"]
+"""The functions' DynamoDB client tries a request twice (adapters/clients.py: standard mode, total_max_attempts 2)
+before the step fails with StoreUnavailable, unless the function's Timeout comes first."""
 TRANSIENT_STEP_ERRORS = {"StoreUnavailable", "Sandbox.Timedout"}
 THROTTLES = {
     "ProvisionedThroughputExceeded": throttled("ProvisionedThroughputExceededException"),
@@ -432,7 +435,7 @@ def test_a_failing_store_neither_charges_twice_nor_leaks_a_credit(
     fault = StoreFault(org_id, case.operations, case.error, case.fail_on, case.steps, case.after_commit)
 
     # When the user runs the enquiry
-    with fault.installed():
+    with fault.installed(cloud):
         result = saga.use()
         wait_for_invocations(cloud)
 
