@@ -223,8 +223,9 @@ STORE_FAULT_SETTLE_SECONDS = 15.0
 class StoreFault:
     """DynamoDB answers `error` to the selected requests that the functions send about one org (the test's own
     requests, sent with other clients, are never touched). `steps` narrows it to the requests of those functions;
-    `after_commit` carries the request out first, so only its answer is lost. `calls` counts the requests it
-    saw (each attempt of the client's retries is one), `failures` those it failed."""
+    `after_commit` carries the request out first, so only its answer is lost: the answer of a request that
+    committed (one DynamoDB refused is answered as it was). `calls` counts the selected operations' requests about
+    the org (each attempt of the client's retries is one), `failures` those it answered with `error`."""
 
     org_id: str
     operations: tuple[str, ...]
@@ -237,24 +238,30 @@ class StoreFault:
     failures: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def _failing(self, request: dict[str, Any]) -> bool:
+    def _selects(self, request: dict[str, Any]) -> bool:
         if f'"ORG#{self.org_id}"' not in json.dumps(request):
             return False
         with self._lock:
             self.calls += 1
-            failing = self.fail_on(self.calls)
-            self.failures += failing
-            return failing
+            return self.fail_on(self.calls)
+
+    def _fails(self, request: dict[str, Any], sent: AWSPreparedRequest) -> AWSResponse:
+        with self._lock:
+            self.failures += 1
+        return self.error(request).response(sent)
 
     def _gate(self, operations: frozenset[str], wire: Handler) -> Handler:
         def before_send(request: AWSPreparedRequest, event_name: str, **kwargs: Any) -> AWSResponse | None:
             operation = event_name.rsplit(".", 1)[-1]
             body = json.loads(request.body or b"{}") if operation in operations else None
-            if body is None or not self._failing(body):
+            if body is None or not self._selects(body):
                 return wire(request=request, event_name=event_name, **kwargs)
-            if self.after_commit:
-                wire(request=request, event_name=event_name, **kwargs)
-            return self.error(body).response(request)
+            if not self.after_commit:
+                return self._fails(body, request)
+            carried_out = wire(request=request, event_name=event_name, **kwargs)
+            if carried_out is not None and carried_out.status_code >= 300:
+                return carried_out  # refused (a condition failed): nothing committed, so no answer to lose after it
+            return self._fails(body, request)
 
         return before_send
 
