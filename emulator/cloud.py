@@ -31,6 +31,7 @@ from moto import mock_aws
 from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends as stepfunctions_backends
 
+from adapters import clients as function_clients
 from adapters import runtime as function_runtime
 from adapters.clock import SettableClock
 from emulator import dynamodb, interpreter, patches
@@ -225,14 +226,32 @@ class LocalCloud:
 
     def _load_handlers(self) -> None:
         """Each function a fresh "container": its module's factory (`handler`) builds it from a credit service of its
-        own (clients bound to this mock) on the emulator's clock; Validate's takes the clock alone."""
+        own on the emulator's clock; Validate's takes the clock alone. The emulator creates each container's clients
+        itself, from one session as `bootstrap` would (bound to this mock), so that tests can reach the very client a
+        function sends its requests with (`function_client`)."""
+        self._function_clients: dict[tuple[str, str], Any] = {}
         for spec in self.stack.functions.values():
             module_name, _, _ = spec.handler.rpartition(".")
             factory = importlib.import_module(module_name).handler
             (dependency,) = inspect.signature(factory).parameters
-            built = self.clock if dependency == "clock" else function_runtime.bootstrap(clock=self.clock)
+            if dependency == "clock":
+                built: Any = self.clock
+            else:
+                session = function_clients.aws_session()
+                dynamodb = function_clients.client(session, "dynamodb")
+                sns = function_clients.LazyClient(session, "sns")
+                self._function_clients[(spec.logical_id, "dynamodb")] = dynamodb
+                self._function_clients[(spec.logical_id, "sns")] = sns
+                built = function_runtime.bootstrap(dynamodb=dynamodb, sns=sns, clock=self.clock)
             self._handlers[spec.arn] = factory(built)
             self._timeouts[spec.arn] = spec.timeout_seconds
+
+    def function_client(self, function_logical_id: str, service: str) -> Any | None:
+        """The client of `service` that the function's container sends its requests with (one per function, created
+        once, as on Lambda), or None if the function has none; tests register botocore event handlers on it."""
+        if function_logical_id not in self.stack.functions:
+            raise KeyError(f"no function {function_logical_id} in the template")
+        return self._function_clients.get((function_logical_id, service))
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)

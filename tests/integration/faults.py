@@ -2,23 +2,28 @@
 write commits), what DynamoDB answers when it throttles or a transaction conflicts, and the books of an org read
 straight from the table, to check after every fault that the counters agree with the ledger.
 
-Step faults are `workflows.Fault`s (invocation hooks); DynamoDB faults patch moto's request handler, so they act
-on the requests the functions send, not on the emulator's own locked backend calls."""
+Step faults are `workflows.Fault`s (invocation hooks); DynamoDB faults are answers given on the wire of the
+functions' own DynamoDB clients (botocore's before-send event, below), so they go through botocore's error parsing
+and the clients' retries, and never touch the test's requests or the emulator's own backend calls."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import io
 import json
 import threading
 import time
+import uuid
+import zlib
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
-from unittest import mock
+from typing import Any, cast
 
-from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException, TransactionCanceledException
-from moto.dynamodb.responses import DynamoHandler
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.handlers import BUILTIN_HANDLERS
+from moto.core.models import botocore_stubber
 
 from domain.errors import StoreUnavailable
 from emulator.cloud import LocalCloud
@@ -114,46 +119,118 @@ def wait_for_invocations(cloud: LocalCloud, timeout: float = 15.0) -> None:
 
 
 # -- DynamoDB faults ---------------------------------------------------------------------------------------
+#
+# A DynamoDB fault is an answer on the wire. botocore emits `before-send.<service>.<operation>` once the request is
+# serialised and signed; a handler that returns an AWSResponse stands in for the HTTP send ("allows a response to be
+# returned that fulfills the request", Botocore Events, https://docs.aws.amazon.com/botocore/latest/topics/events.html).
+# In botocore 1.44.8's source: endpoint.py `Endpoint._do_get_response` emits before-send and calls `self._send`
+# only if every handler returned None (`first_non_none_response`); either way the response then goes through the
+# protocol's parser (for an error status, `_add_modeled_error_fields` adds the error shape's members such as
+# CancellationReasons), and `_send_request` loops on `needs-retry`, where client.py
+# `_register_v2_standard_retries` put the standard retry handler with the client's `total_max_attempts`; client.py
+# `_make_api_call` raises the ClientError named by the parsed code. So an answer given here is parsed, retried
+# and raised exactly as DynamoDB's own would be.
+#
+# moto is itself a before-send handler (moto.core.models.botocore_stubber, which carries the request out), and
+# botocore calls *every* before-send handler (hooks.py `_emit`, stop_on_response=False) before it picks the first
+# answer: a fault handler registered beside moto would return its error while moto still wrote the item. So on the
+# clients of the selected functions the fault replaces moto's handler with a gate in front of it (botocore's
+# register / unregister on that client's events alone: clients copy the session's handlers, args.py): the gate
+# answers the fault without passing the request on (nothing is carried out), or passes it on and drops moto's
+# answer (`after_commit`: carried out, answer lost), or passes it on untouched. moto's DynamoDB request handler is
+# not touched; the only thing of moto's this relies on is that stubber, checked before it is used.
+
+DYNAMODB_ERROR_TYPE_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+"""How DynamoDB's JSON protocol names an error in the body's `__type` (botocore keeps what follows the #)."""
 
 
-def throttled(code: str) -> Callable[[dict[str, Any]], Exception]:
-    """ProvisionedThroughputExceededException or ThrottlingException (moto has no class of its own for them)."""
+class _Body(io.BytesIO):
+    """A response body as botocore reads it from urllib3 (AWSResponse.content joins `raw.stream()`)."""
 
-    def error(_: dict[str, Any]) -> Exception:
-        return DynamodbException(ERROR_TYPE_PREFIX + code, "Throughput exceeds the current capacity of your table")
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
+
+
+@dataclass(frozen=True)
+class WireError:
+    """An error answer as DynamoDB sends it (JSON protocol 1.0): an HTTP status and a JSON body whose `__type` names
+    the error, beside the error shape's members (`message`, or `Message` and `CancellationReasons`)."""
+
+    status: int
+    code: str
+    members: Mapping[str, Any]
+
+    def response(self, request: AWSPreparedRequest) -> AWSResponse:
+        body = json.dumps({"__type": DYNAMODB_ERROR_TYPE_PREFIX + self.code, **self.members}).encode()
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "Content-Length": str(len(body)),
+            "x-amzn-RequestId": uuid.uuid4().hex.upper(),
+            "x-amz-crc32": str(zlib.crc32(body)),  # DynamoDB sends every body's CRC32; botocore checks it
+        }
+        return AWSResponse(request.url, self.status, headers, _Body(body))
+
+
+def throttled(code: str) -> Callable[[dict[str, Any]], WireError]:
+    """ProvisionedThroughputExceededException or ThrottlingException: a 400 the client's standard mode retries."""
+
+    def error(_: dict[str, Any]) -> WireError:
+        return WireError(400, code, {"message": "Throughput exceeds the current capacity of your table or index"})
 
     return error
 
 
-def transaction_conflict(request: dict[str, Any]) -> Exception:
-    """TransactionCanceledException: another transaction is writing the first item this one updates."""
+def transaction_conflict(request: dict[str, Any]) -> WireError:
+    """TransactionCanceledException (a 400, not retried by the client): another transaction is writing the first
+    item this one updates. One CancellationReason per action, in the order sent, "None" for the others
+    (TransactWriteItems' API reference)."""
     actions = request["TransactItems"]
     conflicting = next((n for n, action in enumerate(actions) if "Update" in action), 0)
     reasons = [
-        ("TransactionConflict", "Transaction is ongoing for the item", None) if n == conflicting else (None, None, None)
+        {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+        if n == conflicting
+        else {"Code": "None"}
         for n in range(len(actions))
     ]
-    return TransactionCanceledException(reasons)
+    codes = ", ".join(reason["Code"] for reason in reasons)
+    message = f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"
+    return WireError(400, "TransactionCanceledException", {"Message": message, "CancellationReasons": reasons})
 
 
-class _InternalServerError(DynamodbException):
-    code = 500
+def internal_server_error(_: dict[str, Any]) -> WireError:
+    """A 500: DynamoDB's answer when it cannot say whether the request was carried out (the client retries it)."""
+    return WireError(500, "InternalServerError", {"message": "Internal server error"})
 
 
-def internal_server_error(_: dict[str, Any]) -> Exception:
-    """A 500: DynamoDB's answer when it cannot say whether the request was carried out."""
-    return _InternalServerError(ERROR_TYPE_PREFIX + "InternalServerError", "Internal server error")
+Handler = Callable[..., AWSResponse | None]
+
+
+def _moto_wire() -> Handler:
+    """moto's before-send handler: what carries a request out in the emulator, where the HTTP send would on AWS."""
+    if ("before-send", botocore_stubber) not in BUILTIN_HANDLERS:
+        raise RuntimeError(
+            f"moto {importlib.metadata.version('moto')}: moto.core.models.botocore_stubber is no longer registered on"
+            " botocore's before-send (BUILTIN_HANDLERS), as in moto 5.2.5: the store faults cannot stand before it"
+        )
+    return cast(Handler, botocore_stubber)
+
+
+STORE_FAULT_SETTLE_SECONDS = 15.0
+"""How long removing a store fault waits for invocations still running (a test's own wait normally came first)."""
 
 
 @dataclass
 class StoreFault:
     """DynamoDB answers `error` to the selected requests that the functions send about one org (the test's own
-    requests are never touched). `steps` narrows it to requests made by those functions; `after_commit` carries
-    the request out first, so only its answer is lost."""
+    requests, sent with other clients, are never touched). `steps` narrows it to the requests of those functions;
+    `after_commit` carries the request out first, so only its answer is lost: the answer of a request that
+    committed (one DynamoDB refused is answered as it was). `calls` counts the selected operations' requests about
+    the org (each attempt of the client's retries is one), `failures` those it answered with `error`."""
 
     org_id: str
     operations: tuple[str, ...]
-    error: Callable[[dict[str, Any]], Exception]
+    """botocore's method names: transact_write_items, batch_get_item, ..."""
+    error: Callable[[dict[str, Any]], WireError]
     fail_on: Callable[[int], bool]
     steps: frozenset[str] | None = None
     after_commit: bool = False
@@ -161,45 +238,59 @@ class StoreFault:
     failures: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def _concerns(self, request: dict[str, Any]) -> bool:
-        caller = threading.current_thread().name
-        if not caller.startswith("lambda-"):
+    def _selects(self, request: dict[str, Any]) -> bool:
+        if f'"ORG#{self.org_id}"' not in json.dumps(request):
             return False
-        if self.steps is not None and caller.removeprefix("lambda-") not in self.steps:
-            return False
-        return f'"ORG#{self.org_id}"' in json.dumps(request)
-
-    def _failing(self) -> bool:
         with self._lock:
             self.calls += 1
-            failing = self.fail_on(self.calls)
-            self.failures += failing
-            return failing
+            return self.fail_on(self.calls)
 
-    def _wrap(self, answer: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
-        def faulty(handler: DynamoHandler) -> Any:
-            request: dict[str, Any] = handler.body
-            if not self._concerns(request) or not self._failing():
-                return answer(handler)
-            if self.after_commit:
-                answer(handler)
-            raise self.error(request)
+    def _fails(self, request: dict[str, Any], sent: AWSPreparedRequest) -> AWSResponse:
+        with self._lock:
+            self.failures += 1
+        return self.error(request).response(sent)
 
-        return faulty
+    def _gate(self, operations: frozenset[str], wire: Handler) -> Handler:
+        def before_send(request: AWSPreparedRequest, event_name: str, **kwargs: Any) -> AWSResponse | None:
+            operation = event_name.rsplit(".", 1)[-1]
+            body = json.loads(request.body or b"{}") if operation in operations else None
+            if body is None or not self._selects(body):
+                return wire(request=request, event_name=event_name, **kwargs)
+            if not self.after_commit:
+                return self._fails(body, request)
+            carried_out = wire(request=request, event_name=event_name, **kwargs)
+            if carried_out is not None and carried_out.status_code >= 300:
+                return carried_out  # refused (a condition failed): nothing committed, so no answer to lose after it
+            return self._fails(body, request)
+
+        return before_send
+
+    def _clients(self, cloud: LocalCloud) -> list[Any]:
+        steps = self.steps if self.steps is not None else cloud.stack.functions
+        clients = {step: cloud.function_client(step, "dynamodb") for step in steps}
+        assert self.steps is None or all(clients.values()), f"a step without a DynamoDB client: {clients}"
+        return [client for client in clients.values() if client is not None]
 
     @contextmanager
-    def installed(self) -> Iterator[StoreFault]:
-        # A plain function on the class (not a Mock): moto dispatches to the handler's methods by inspecting them.
-        patches = [
-            mock.patch.object(DynamoHandler, name, self._wrap(getattr(DynamoHandler, name))) for name in self.operations
-        ]
-        for patch in patches:
-            patch.start()
+    def installed(self, cloud: LocalCloud) -> Iterator[StoreFault]:
+        """Put the gate before moto on the selected functions' clients for the block, then moto back. Only while no
+        invocation runs: a request sent in between would meet both or neither."""
+        assert cloud.running_invocations() == 0, "install store faults while no function runs"
+        wire = _moto_wire()
+        swapped = []
         try:
+            for client in self._clients(cloud):
+                api = client.meta.method_to_api_mapping
+                gate = self._gate(frozenset(api[name] for name in self.operations), wire)
+                client.meta.events.register_first("before-send", gate)
+                client.meta.events.unregister("before-send", wire)
+                swapped.append((client, gate))
             yield self
         finally:
-            for patch in reversed(patches):
-                patch.stop()
+            cloud.wait_for_invocations(STORE_FAULT_SETTLE_SECONDS)
+            for client, gate in reversed(swapped):
+                client.meta.events.register("before-send", wire)
+                client.meta.events.unregister("before-send", gate)
 
 
 def first_calls(count: int) -> Callable[[int], bool]:

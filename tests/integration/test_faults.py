@@ -14,9 +14,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from adapters.clients import CLIENT_CONFIG
+from adapters.dynamodb.table import Table
+from domain.errors import StoreUnavailable
+from domain.ports import WriteConflict
 from emulator.cloud import API_GATEWAY_TIMEOUT_SECONDS, ExecutionResult, LocalCloud
 from tests.conftest import Api
 from tests.integration.faults import (
@@ -28,6 +34,7 @@ from tests.integration.faults import (
     Stall,
     StepFailure,
     StoreFault,
+    WireError,
     assert_books_balance,
     fail_step,
     first_calls,
@@ -361,7 +368,7 @@ def test_a_step_that_outlived_its_workflow_cannot_touch_the_enquiry_its_client_r
 class StoreCase:
     id: str
     operations: tuple[str, ...]
-    error: Callable[[dict[str, object]], Exception]
+    error: Callable[[dict[str, Any]], WireError]
     fail_on: Callable[[int], bool]
     expected: str
     scenario: Scenario = on_basic
@@ -375,9 +382,9 @@ class StoreCase:
 TRANSACT = ("transact_write_items",)
 BATCH_GET = ("batch_get_item",)
 EVERY_REQUEST = ("batch_get_item", "get_item", "transact_write_items")
-SDK_ATTEMPTS = 3
-"""The functions' DynamoDB client tries a request three times (adapters/clients.py: standard mode, max_attempts 2
-retries) before the step fails with StoreUnavailable, unless the function's Timeout comes first."""
+SDK_ATTEMPTS: int = CLIENT_CONFIG.retries["total_max_attempts"]
+"""The functions' DynamoDB client tries a request twice (adapters/clients.py: standard mode, total_max_attempts 2)
+before the step fails with StoreUnavailable, unless the function's Timeout comes first."""
 TRANSIENT_STEP_ERRORS = {"StoreUnavailable", "Sandbox.Timedout"}
 THROTTLES = {
     "ProvisionedThroughputExceeded": throttled("ProvisionedThroughputExceededException"),
@@ -432,7 +439,7 @@ def test_a_failing_store_neither_charges_twice_nor_leaks_a_credit(
     fault = StoreFault(org_id, case.operations, case.error, case.fail_on, case.steps, case.after_commit)
 
     # When the user runs the enquiry
-    with fault.installed():
+    with fault.installed(cloud):
         result = saga.use()
         wait_for_invocations(cloud)
 
@@ -444,6 +451,124 @@ def test_a_failing_store_neither_charges_twice_nor_leaks_a_credit(
         assert len(failures) == case.failed_invocations, failures
         assert set(failures) <= TRANSIENT_STEP_ERRORS, failures
     then_books_balance_and_a_retry_charges_once(saga, result, held=case.reservation_held)
+
+
+# -- the store faults themselves: answers on the wire ---------------------------------------------------------
+
+
+def a_transaction_about(cloud: LocalCloud, org_id: str) -> dict[str, Any]:
+    """A TransactWriteItems about the org that writes nothing (one ConditionCheck that holds)."""
+    check = {
+        "TableName": cloud.stack.table_name,
+        "Key": {"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": "PROFILE"}},
+        "ConditionExpression": "attribute_not_exists(pk)",
+    }
+    return {"TransactItems": [{"ConditionCheck": check}]}
+
+
+WIRE_ERRORS = {
+    "ProvisionedThroughputExceeded": (THROTTLES["ProvisionedThroughputExceeded"], 400, SDK_ATTEMPTS),
+    "Throttling": (THROTTLES["Throttling"], 400, SDK_ATTEMPTS),
+    "InternalServerError": (internal_server_error, 500, SDK_ATTEMPTS),
+    "TransactionCanceled": (transaction_conflict, 400, 1),
+}
+
+
+@pytest.mark.parametrize("name", WIRE_ERRORS)
+def test_a_store_fault_reaches_the_function_as_the_client_error_dynamodb_s_answer_would_be(
+    cloud: LocalCloud, org_id: str, name: str
+) -> None:
+    # Given DynamoDB answering the org step's client with the error every time
+    error, status, attempts = WIRE_ERRORS[name]
+    client = cloud.function_client(RESERVE_ORG, "dynamodb")
+    fault = StoreFault(org_id, TRANSACT, error, always, frozenset({RESERVE_ORG}))
+
+    # When the client sends a transaction about the org
+    with fault.installed(cloud), pytest.raises(ClientError) as raised:
+        client.transact_write_items(**a_transaction_about(cloud, org_id))
+
+    # Then botocore parsed it as DynamoDB's own answer: the code, the status, the error shape's members, and the
+    # standard mode's retries of what it retries
+    response = raised.value.response
+    assert response["Error"]["Code"] == error({"TransactItems": [{}]}).code
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert response["ResponseMetadata"]["RetryAttempts"] == attempts - 1
+    assert fault.calls == attempts
+    if name == "TransactionCanceled":
+        assert response["CancellationReasons"] == [
+            {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+        ]
+
+
+@pytest.mark.parametrize("after_commit", [False, True], ids=["before-commit", "after-commit"])
+def test_a_store_fault_carries_the_request_out_only_when_it_loses_the_answer_after_commit(
+    cloud: LocalCloud, org_id: str, after_commit: bool
+) -> None:
+    # Given DynamoDB refusing the org step's transactions, before or after carrying them out
+    client = cloud.function_client(RESERVE_ORG, "dynamodb")
+    key = {"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": "FAULT-PROBE"}}
+    put = {"Put": {"TableName": cloud.stack.table_name, "Item": key}}
+    fault = StoreFault(org_id, TRANSACT, transaction_conflict, always, frozenset({RESERVE_ORG}), after_commit)
+
+    # When the client sends a transaction that puts an item
+    with fault.installed(cloud), pytest.raises(ClientError):
+        client.transact_write_items(TransactItems=[put])
+
+    # Then the item is there only if the fault came after the commit (moto never saw the request otherwise)
+    stored = cloud.client("dynamodb").get_item(TableName=cloud.stack.table_name, Key=key, ConsistentRead=True)
+    assert ("Item" in stored) == after_commit, stored
+
+
+def test_a_transaction_conflict_on_the_wire_is_laid_at_the_door_of_the_action_it_names(
+    cloud: LocalCloud, org_id: str
+) -> None:
+    # Given DynamoDB cancelling the org step's transactions for a conflict on their first action
+    table = Table(cloud.function_client(RESERVE_ORG, "dynamodb"), cloud.stack.table_name)
+    transaction = table.transaction("reserve")
+    (check,) = (action["ConditionCheck"] for action in a_transaction_about(cloud, org_id)["TransactItems"])
+    transaction.check("profile", check["Key"], check["ConditionExpression"])
+    fault = StoreFault(org_id, TRANSACT, transaction_conflict, always, frozenset({RESERVE_ORG}))
+
+    # When the adapter commits it, Then the cancellation is the domain's WriteConflict, by the action's label
+    with fault.installed(cloud), pytest.raises(WriteConflict, match=r"^reserve: profile TransactionConflict$"):
+        transaction.commit()
+
+
+def test_a_throttled_first_attempt_is_retried_by_the_client_as_configured_and_the_step_never_sees_it(
+    cloud: LocalCloud, workflows: Workflows, org_id: str
+) -> None:
+    # Given DynamoDB throttling the first attempt of the org step's transaction only
+    saga = on_basic(cloud, workflows, org_id)
+    fault = StoreFault(org_id, TRANSACT, THROTTLES["Throttling"], first_calls(1), frozenset({RESERVE_ORG}))
+
+    # When the user runs the enquiry
+    with fault.installed(cloud):
+        result = saga.use()
+
+    # Then the client sent it again (one retry, within its total_max_attempts), and no step failed
+    assert (fault.failures, fault.calls) == (1, 2), fault
+    answered_as(result, CHARGED)
+    assert workflows.lambda_failures(result) == []
+
+
+def test_a_throttled_step_fails_after_exactly_the_client_s_attempts_in_each_invocation(
+    cloud: LocalCloud, workflows: Workflows, org_id: str
+) -> None:
+    # Given DynamoDB throttling every attempt of the org step's transaction
+    saga = on_basic(cloud, workflows, org_id)
+    fault = StoreFault(org_id, TRANSACT, THROTTLES["Throttling"], always, frozenset({RESERVE_ORG}))
+
+    # When the user runs the enquiry
+    with fault.installed(cloud):
+        result = saga.use()
+        wait_for_invocations(cloud)
+
+    # Then each invocation of the step (the workflow retries it once) gave up with StoreUnavailable after
+    # total_max_attempts, no more, no fewer
+    failures = workflows.lambda_failures(result)
+    assert failures == [StoreUnavailable.__name__] * 2, failures
+    assert fault.calls == SDK_ATTEMPTS * 2, fault
+    answered_as(result, UNAVAILABLE)
 
 
 # -- the bounds --------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def needed_grants(service: str, operation: str, params: dict[str, Any]) -> set[G
 
 class Requests:
     """The requests each function sends, as grants, whichever thread runs it (the emulator runs each invocation in
-    a thread named lambda-<logical id>, as tests/integration/faults.py relies on too)."""
+    a thread named lambda-<logical id>)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
