@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.services import CreditService
-from tests.fakes import FakeTimer, FixedClock, InMemoryCreditStore, RecordingNotifier
+from tests.fakes import FakeTimer, FixedClock, InMemoryCreditStore, RecordingNotifier, no_pauses
 from tests.unit.services.support import MARCH_10
 
 
@@ -39,3 +39,9 @@ def service(
     store: InMemoryCreditStore, clock: FixedClock, notifier: RecordingNotifier, timer: FakeTimer
 ) -> CreditService:
     return CreditService(store, clock, notifier, retry=timer.retry())
+
+
+@pytest.fixture
+def other(store: InMemoryCreditStore, clock: FixedClock) -> CreditService:
+    """Another request's service over the same store and clock: a concurrent writer, which does not pause."""
+    return CreditService(store, clock, retry=no_pauses())

@@ -16,9 +16,9 @@ from domain.errors import (
     TrialExpired,
     WriteContended,
 )
-from domain.ports import StaleRead, WriteConflict
-from domain.services import ABANDONED_AFTER, CreditService
-from tests.fakes import FakeTimer, FixedClock, InMemoryCreditStore, no_pauses
+from domain.ports import StaleRead
+from domain.services import CreditService
+from tests.fakes import FakeTimer, FixedClock, InMemoryCreditStore
 from tests.unit.services.support import (
     ALICE,
     APRIL_STARTS,
@@ -27,6 +27,11 @@ from tests.unit.services.support import (
     MARCH_10,
     MARCH_STARTS,
     ORG,
+    a_charge_in_flight,
+    a_charged_enquiry,
+    a_reserved_enquiry,
+    an_abandoned_reservation,
+    an_org_on,
     assert_gave_up_in_time,
     charge,
     charge_many,
@@ -38,9 +43,9 @@ def test_charging_an_enquiry_reserves_an_org_credit_then_a_user_credit(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given an org on Basic
-    service.set_plan(ORG, "Basic")
-    charge_request = request(clock)
+    an_org_on(service, "Basic")
     # When the org step runs
+    charge_request = request(clock)
     reserved = service.reserve_org_credit(charge_request)
     # Then one org credit is set aside and the enquiry is recorded as reserved
     assert reserved.reservation == OrgReservation(MARCH, MARCH, "Basic", 1, 100, MARCH_STARTS, APRIL_STARTS)
@@ -72,8 +77,7 @@ def test_a_replay_of_a_charged_enquiry_is_answered_without_charging(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given an enquiry already charged to alice
-    service.set_plan(ORG, "Basic")
-    first, first_user = charge(service, request(clock, reservation_id="exec-1"))
+    _, first, first_user = a_charged_enquiry(service, clock, reservation_id="exec-1", on="Basic")
     # When the same enquiry arrives again for alice (a new request, so a new execution)
     clock.advance(timedelta(minutes=5))
     again = service.reserve_org_credit(request(clock, reservation_id="exec-2"))
@@ -88,8 +92,9 @@ def test_a_replay_of_a_charged_enquiry_is_answered_without_charging(
 def test_an_enquiry_charged_to_one_user_is_refused_for_another(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
-    service.set_plan(ORG, "Basic")
-    charge(service, request(clock, user_id=ALICE, reservation_id="exec-1"))
+    # Given an enquiry charged to alice
+    a_charged_enquiry(service, clock, user_id=ALICE, reservation_id="exec-1", on="Basic")
+    # When bob's request for the same enquiry arrives, Then it is refused and nothing more is counted
     with pytest.raises(EnquiryChargedToAnotherUser):
         service.reserve_org_credit(request(clock, user_id=BOB, reservation_id="exec-2"))
     assert store.usage(ORG, MARCH).used == 1
@@ -100,8 +105,7 @@ def test_an_enquiry_still_being_charged_by_another_request_is_in_progress(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given a first request that has reserved the org credit but not yet the user's
-    service.set_plan(ORG, "Basic")
-    service.reserve_org_credit(request(clock, reservation_id="exec-1"))
+    a_reserved_enquiry(service, clock, on="Basic")
     # When a second request for the same enquiry arrives, Then it is told to retry
     with pytest.raises(EnquiryInProgress):
         service.reserve_org_credit(request(clock, reservation_id="exec-2"))
@@ -112,9 +116,7 @@ def test_a_repeated_org_step_with_the_same_reservation_id_does_not_charge_twice(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given an org step that committed, but whose answer was lost so the workflow retries it
-    service.set_plan(ORG, "Basic")
-    charge_request = request(clock)
-    first = service.reserve_org_credit(charge_request)
+    charge_request, first = a_reserved_enquiry(service, clock, on="Basic")
     # When the step runs again with the same reservation id
     again = service.reserve_org_credit(charge_request)
     # Then it recognises its own write: same reservation, not a replay, nothing more counted
@@ -128,7 +130,7 @@ def test_a_repeated_org_step_with_the_same_reservation_id_does_not_charge_twice(
 def test_an_enquiry_denied_for_the_org_limit_succeeds_when_retried_after_a_top_up(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
-    service.set_plan(ORG, "Lite")
+    an_org_on(service, "Lite")
     charge_many(service, clock, 20)
     with pytest.raises(OrgLimitReached):
         service.reserve_org_credit(request(clock, "enq-21", reservation_id="exec-21"))
@@ -142,7 +144,7 @@ def test_an_org_step_that_loses_a_race_reads_again_and_succeeds(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[float]
 ) -> None:
     # Given an org on Basic whose first conditional write will find the counters changed
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     store.fail_next("reserve_org_credit", StaleRead("usage"))
     # When the org step runs
     reserved = service.reserve_org_credit(request(clock))
@@ -154,11 +156,10 @@ def test_an_org_step_that_loses_a_race_reads_again_and_succeeds(
 
 
 def test_a_concurrent_charge_between_read_and_write_is_counted_not_overwritten(
-    service: CreditService, store: InMemoryCreditStore, clock: FixedClock
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, other: CreditService
 ) -> None:
     # Given another request for enq-other that commits between this step's read and its write
-    service.set_plan(ORG, "Basic")
-    other = CreditService(store, clock, retry=no_pauses())
+    an_org_on(service, "Basic")
     store.before_next_write("reserve_org_credit", lambda: charge(other, request(clock, "enq-other", BOB, "exec-o")))
     # When this step writes, its read is stale
     reserved = service.reserve_org_credit(request(clock))
@@ -169,12 +170,11 @@ def test_a_concurrent_charge_between_read_and_write_is_counted_not_overwritten(
 
 
 def test_losing_the_race_for_the_last_credit_ends_in_org_limit_reached(
-    service: CreditService, store: InMemoryCreditStore, clock: FixedClock
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, other: CreditService
 ) -> None:
     # Given an org on Lite with one credit left, which another request takes between this step's read and write
-    service.set_plan(ORG, "Lite")
+    an_org_on(service, "Lite")
     charge_many(service, clock, 19)
-    other = CreditService(store, clock, retry=no_pauses())
     store.before_next_write("reserve_org_credit", lambda: charge(other, request(clock, "enq-other", BOB, "exec-o")))
     # When this step retries after the stale read, Then there is nothing left and nothing is overspent
     with pytest.raises(OrgLimitReached):
@@ -184,11 +184,10 @@ def test_losing_the_race_for_the_last_credit_ends_in_org_limit_reached(
 
 
 def test_two_requests_for_the_same_enquiry_racing_charge_it_once(
-    service: CreditService, store: InMemoryCreditStore, clock: FixedClock
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, other: CreditService
 ) -> None:
     # Given a second execution for the same enquiry that records it between this step's read and write
-    service.set_plan(ORG, "Basic")
-    other = CreditService(store, clock, retry=no_pauses())
+    an_org_on(service, "Basic")
     store.before_next_write("reserve_org_credit", lambda: other.reserve_org_credit(request(clock, reservation_id="b")))
     # When this step writes, the enquiry is already in the ledger, so it reads again and finds it in progress
     with pytest.raises(EnquiryInProgress):
@@ -200,7 +199,7 @@ def test_an_org_step_that_keeps_losing_races_gives_up_as_contended(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[float], timer: FakeTimer
 ) -> None:
     # Given every conditional write finds the counters changed
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     store.fail_next("reserve_org_credit", StaleRead("usage"), times=1000)
     # When the org step runs with 2 s left before its deadline
     with pytest.raises(WriteContended):
@@ -219,7 +218,7 @@ def test_a_trial_counts_every_charge_in_one_window_across_a_month_boundary(
 ) -> None:
     # Given a trial started on 25 March that used six credits in March
     clock.set(datetime(2024, 3, 25, 9, 0, tzinfo=UTC))
-    service.set_plan(ORG, "Trial")
+    an_org_on(service, "Trial")
     charge_many(service, clock, 6, prefix="mar")
     # When the org charges in April, still within the 14 days
     clock.set(datetime(2024, 4, 2, 9, 0, tzinfo=UTC))
@@ -233,7 +232,7 @@ def test_a_trial_counts_every_charge_in_one_window_across_a_month_boundary(
 def test_a_trial_refuses_charges_from_the_instant_it_ends(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
-    service.set_plan(ORG, "Trial")
+    an_org_on(service, "Trial")
     clock.set(MARCH_10 + timedelta(days=14) - timedelta(microseconds=1))
     charge(service, request(clock, "enq-1", reservation_id="exec-1"))
     clock.set(MARCH_10 + timedelta(days=14))
@@ -246,9 +245,7 @@ def test_a_new_request_for_an_enquiry_held_by_an_abandoned_reservation_reclaims_
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given an enquiry reserved by a workflow that ended without charging or releasing it, long ago
-    service.set_plan(ORG, "Basic")
-    service.reserve_org_credit(request(clock, reservation_id="exec-1"))
-    clock.advance(ABANDONED_AFTER + timedelta(seconds=1))
+    an_abandoned_reservation(service, clock, on="Basic")
 
     # When the client asks again (before any sweep)
     reserved, _user = charge(service, request(clock, reservation_id="exec-2"))
@@ -263,8 +260,7 @@ def test_a_new_request_while_the_first_is_still_in_flight_is_told_to_retry(
     service: CreditService, clock: FixedClock
 ) -> None:
     # Given an enquiry reserved a moment ago by a workflow still running
-    service.set_plan(ORG, "Basic")
-    service.reserve_org_credit(request(clock, reservation_id="exec-1"))
+    a_reserved_enquiry(service, clock, on="Basic")
     clock.advance(timedelta(seconds=10))
 
     # When the client asks again, Then it is told the enquiry is in progress
@@ -276,8 +272,7 @@ def test_an_org_step_whose_write_met_a_transaction_in_flight_tries_the_same_deci
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[float]
 ) -> None:
     # Given an org on Basic, and a charge's transaction in flight on its counter when this step first writes
-    service.set_plan(ORG, "Basic")
-    store.fail_next("reserve_org_credit", WriteConflict("TransactionConflict"), times=2)
+    a_charge_in_flight(service, store, "reserve_org_credit", times=2, on="Basic")
     # When the org step runs
     reserved = service.reserve_org_credit(request(clock))
     # Then it paused and wrote the same decision again (no condition failed, so nothing read was wrong)

@@ -14,6 +14,9 @@ from tests.unit.services.support import (
     ALICE,
     MARCH,
     ORG,
+    a_charged_enquiry,
+    a_reserved_enquiry,
+    alices_second_enquiry_reserved,
     assert_gave_up_in_time,
     charge,
     denied_for_the_user_limit,
@@ -25,10 +28,7 @@ def test_a_repeated_user_step_does_not_charge_the_user_twice(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given a user step that committed, retried by the workflow with the same input (and so a stale hint)
-    service.set_plan(ORG, "Basic")
-    charge_request = request(clock)
-    reserved = service.reserve_org_credit(charge_request)
-    first = service.reserve_user_credit(charge_request, reserved.user_hint)
+    charge_request, reserved, first = a_charged_enquiry(service, clock, on="Basic")
     # When it runs again
     again = service.reserve_user_credit(charge_request, reserved.user_hint)
     # Then it answers what it recorded the first time and counts nothing more
@@ -40,9 +40,9 @@ def test_a_repeated_user_step_does_not_charge_the_user_twice(
 def test_a_repeated_user_step_without_a_hint_reads_back_its_own_charge(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
-    service.set_plan(ORG, "Basic")
-    charge_request = request(clock)
-    _, first = charge(service, charge_request)
+    # Given alice's charged enquiry
+    charge_request, _, first = a_charged_enquiry(service, clock, on="Basic")
+    # When its user step runs again without a hint, Then it answers what it recorded and counts nothing more
     assert service.reserve_user_credit(charge_request, None) == first
     assert store.user_used(ORG, ALICE, MARCH) == 1
 
@@ -50,10 +50,10 @@ def test_a_repeated_user_step_without_a_hint_reads_back_its_own_charge(
 def test_a_user_step_whose_org_reservation_is_gone_is_contended_and_counts_nothing(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
-    service.set_plan(ORG, "Basic")
-    charge_request = request(clock)
-    service.reserve_org_credit(charge_request)
+    # Given an enquiry whose org reservation was released before its user step ran
+    charge_request, _ = a_reserved_enquiry(service, clock, on="Basic")
     service.release_org_credit(charge_request)
+    # When the user step runs, Then it is refused and counts nothing
     with pytest.raises(WriteContended):
         service.reserve_user_credit(charge_request, None)
     assert store.user_used(ORG, ALICE, MARCH) == 0
@@ -63,9 +63,7 @@ def test_a_user_step_cannot_charge_an_enquiry_now_reserved_by_another_execution(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given exec-1's reservation was released and exec-2 has since reserved the same enquiry
-    service.set_plan(ORG, "Basic")
-    first = request(clock, reservation_id="exec-1")
-    stale = service.reserve_org_credit(first)
+    first, stale = a_reserved_enquiry(service, clock, reservation_id="exec-1", on="Basic")
     service.release_org_credit(first)
     service.reserve_org_credit(request(clock, reservation_id="exec-2"))
     # When exec-1's user step runs late, Then it does not charge exec-2's entry
@@ -98,9 +96,7 @@ def test_a_user_step_that_loses_a_race_reads_again_and_succeeds(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given alice's other enquiry is charged between this step's hint and its write
-    service.set_plan(ORG, "Basic")
-    charge_request = request(clock)
-    reserved = service.reserve_org_credit(charge_request)
+    charge_request, reserved = a_reserved_enquiry(service, clock, on="Basic")
     charge(service, request(clock, "enq-2", reservation_id="exec-2"))
     # When the user step runs with its now stale hint
     user = service.reserve_user_credit(charge_request, reserved.user_hint)
@@ -113,12 +109,13 @@ def test_a_user_step_that_loses_a_race_reads_again_and_succeeds(
 def test_a_user_step_that_keeps_losing_races_gives_up_as_contended(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[float], timer: FakeTimer
 ) -> None:
-    service.set_plan(ORG, "Basic")
-    charge_request = request(clock)
-    reserved = service.reserve_org_credit(charge_request)
+    # Given an enquiry that reserved its org credit, and every write of the user's credit finds the counter changed
+    charge_request, reserved = a_reserved_enquiry(service, clock, on="Basic")
     store.fail_next("reserve_user_credit", StaleRead("user usage"), times=1000)
+    # When the user step runs with 2 s left before its deadline
     with pytest.raises(WriteContended):
         service.reserve_user_credit(charge_request, reserved.user_hint, deadline=timer.now + 2.0)
+    # Then it tried again after each pause until its time was spent, having counted nothing
     assert store.calls["reserve_user_credit"] == len(pauses) + 1
     assert_gave_up_in_time(pauses, budget=2.0)
     assert store.user_used(ORG, ALICE, MARCH) == 0
@@ -128,10 +125,7 @@ def test_a_per_user_limit_set_while_a_charge_is_in_flight_applies_to_it(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given alice has used one credit and her next enquiry has reserved the org credit under no per-user cap
-    service.set_plan(ORG, "Basic")
-    charge(service, request(clock, "enq-1", reservation_id="exec-1"))
-    charge_request = request(clock, "enq-2", reservation_id="exec-2")
-    reserved = service.reserve_org_credit(charge_request)
+    charge_request, reserved = alices_second_enquiry_reserved(service, clock, on="Basic")
     # When staff cap users at one credit before the user step runs
     service.set_user_limit(ORG, 1)
     # Then the user step sees the new cap (its hint is stale) and refuses

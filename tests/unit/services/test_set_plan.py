@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from domain.errors import InvalidRequest, OrgLimitReached, TrialNotAvailable, WriteContended
-from domain.ports import StaleRead, WriteConflict
+from domain.ports import StaleRead
 from domain.services import CreditService
 from tests.fakes import FixedClock, InMemoryCreditStore
-from tests.unit.services.support import MARCH, MARCH_10, ORG, charge_many, request
+from tests.unit.services.support import MARCH, MARCH_10, ORG, a_charge_in_flight, an_org_on, charge_many, request
 
 
 def test_setting_a_plan_answers_the_new_balance(service: CreditService) -> None:
@@ -38,7 +38,7 @@ def test_setting_an_unknown_plan_is_rejected_before_anything_is_read(
 def test_setting_the_same_plan_again_writes_nothing(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
-    service.set_plan(ORG, "Trial")
+    an_org_on(service, "Trial")
     clock.advance(timedelta(days=3))
     again = service.set_plan(ORG, "Trial")
     assert store.calls["save_profile"] == 1
@@ -57,7 +57,7 @@ def test_a_plan_change_carries_the_months_usage_over(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given an org on Basic that used 25 credits this month
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     charge_many(service, clock, 25)
     # When it is downgraded to Lite
     balance = service.set_plan(ORG, "Lite")
@@ -70,7 +70,7 @@ def test_a_plan_change_carries_the_months_usage_over(
 def test_a_plan_change_that_loses_a_race_reads_again(
     service: CreditService, store: InMemoryCreditStore, pauses: list[float]
 ) -> None:
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     store.fail_next("save_profile", StaleRead("profile"))
     balance = service.set_plan(ORG, "Ultimate")
     assert balance.limit == 1000
@@ -90,9 +90,8 @@ def test_a_plan_change_that_keeps_losing_races_gives_up_as_contended(
 def test_a_plan_change_that_met_a_charge_in_flight_saves_the_same_change_again(
     service: CreditService, store: InMemoryCreditStore
 ) -> None:
-    service.set_plan(ORG, "Basic")
+    a_charge_in_flight(service, store, "save_profile", times=3, on="Basic")
     reads = store.calls["account"]
-    store.fail_next("save_profile", WriteConflict("TransactionConflictException"), times=3)
 
     balance = service.set_plan(ORG, "Enterprise")
 

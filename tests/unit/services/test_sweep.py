@@ -9,15 +9,14 @@ import pytest
 from domain.errors import WriteContended
 from domain.services import ABANDONED_AFTER, CreditService
 from tests.fakes import FixedClock, InMemoryCreditStore
-from tests.unit.services.support import MARCH, ORG, request
+from tests.unit.services.support import MARCH, ORG, a_reserved_enquiry, an_abandoned_reservation
 
 
 def test_a_reservation_abandoned_by_its_workflow_is_given_back_by_the_sweep_after_the_grace_period(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given an org credit reserved by a workflow that then ended without charging or releasing it
-    service.set_plan(ORG, "Basic")
-    service.reserve_org_credit(request(clock))
+    a_reserved_enquiry(service, clock, on="Basic")
     assert store.usage(ORG, MARCH).used == 1
 
     # When the sweep runs just inside the grace period, Then it leaves it
@@ -36,10 +35,7 @@ def test_the_abandoned_workflow_cannot_charge_after_the_sweep(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given a reservation swept after its workflow was abandoned
-    service.set_plan(ORG, "Basic")
-    abandoned = request(clock)
-    service.reserve_org_credit(abandoned)
-    clock.advance(ABANDONED_AFTER + timedelta(seconds=1))
+    abandoned = an_abandoned_reservation(service, clock, on="Basic")
     service.sweep_abandoned_reservations()
 
     # When a step of that workflow, still running somewhere, tries to reserve again

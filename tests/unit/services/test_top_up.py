@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import TopUpIdReused, TopUpNotAvailable
-from domain.ports import WriteConflict
 from domain.services import CreditService
-from tests.fakes import FixedClock, InMemoryCreditStore, no_pauses
-from tests.unit.services.support import MARCH, MARCH_10, ORG, charge_many
+from tests.fakes import FixedClock, InMemoryCreditStore
+from tests.unit.services.support import MARCH, ORG, a_charge_in_flight, an_org_on, charge_many
 
 
 def test_a_top_up_adds_to_the_limit_of_the_current_month(service: CreditService, store: InMemoryCreditStore) -> None:
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     result = service.top_up(ORG, 30, "tu-1", "uplift")
     assert not result.replayed
     assert (result.balance.top_up_credits, result.balance.limit, result.balance.remaining) == (30, 130, 130)
@@ -24,7 +23,7 @@ def test_a_top_up_adds_to_the_limit_of_the_current_month(service: CreditService,
 
 
 def test_several_top_ups_add_up(service: CreditService) -> None:
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     service.top_up(ORG, 30, "tu-1", None)
     result = service.top_up(ORG, 20, "tu-2", None)
     assert result.balance.limit == 150
@@ -32,7 +31,7 @@ def test_several_top_ups_add_up(service: CreditService) -> None:
 
 def test_the_same_top_up_id_twice_adds_the_credits_once(service: CreditService, store: InMemoryCreditStore) -> None:
     # Given a top-up of 30 recorded as tu-1
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     first = service.top_up(ORG, 30, "tu-1", None)
     # When the same top-up is sent again
     again = service.top_up(ORG, 30, "tu-1", None)
@@ -46,17 +45,18 @@ def test_the_same_top_up_id_twice_adds_the_credits_once(service: CreditService, 
 def test_the_same_top_up_id_with_different_credits_is_refused(
     service: CreditService, store: InMemoryCreditStore
 ) -> None:
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     service.top_up(ORG, 30, "tu-1", None)
     with pytest.raises(TopUpIdReused):
         service.top_up(ORG, 40, "tu-1", None)
     assert store.usage(ORG, MARCH).top_ups == 30
 
 
-def test_a_top_up_racing_the_same_top_up_id_adds_once(service: CreditService, store: InMemoryCreditStore) -> None:
+def test_a_top_up_racing_the_same_top_up_id_adds_once(
+    service: CreditService, store: InMemoryCreditStore, other: CreditService
+) -> None:
     # Given a retry of the same top-up that records it between this request's read and write
-    service.set_plan(ORG, "Basic")
-    other = CreditService(store, FixedClock(MARCH_10), retry=no_pauses())
+    an_org_on(service, "Basic")
     store.before_next_write("record_top_up", lambda: other.top_up(ORG, 30, "tu-1", None))
     # When this request writes, Then it finds the id recorded and answers a replay
     result = service.top_up(ORG, 30, "tu-1", None)
@@ -79,7 +79,7 @@ def test_top_ups_expire_at_the_end_of_the_month(
     service: CreditService, clock: FixedClock, store: InMemoryCreditStore
 ) -> None:
     # Given an org on Basic that topped up 50 credits in March and used 120
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     service.top_up(ORG, 50, "tu-1", None)
     charge_many(service, clock, 120)
     clock.set(datetime(2024, 3, 31, 23, 59, 59, 999999, tzinfo=UTC))
@@ -94,9 +94,8 @@ def test_top_ups_expire_at_the_end_of_the_month(
 def test_a_top_up_that_met_a_charge_in_flight_records_the_same_top_up_again(
     service: CreditService, store: InMemoryCreditStore
 ) -> None:
-    service.set_plan(ORG, "Basic")
+    a_charge_in_flight(service, store, "record_top_up", times=3, on="Basic")
     reads = store.calls["account"]
-    store.fail_next("record_top_up", WriteConflict("TransactionConflict"), times=3)
 
     result = service.top_up(ORG, 25, "invoice-1", None)
 
@@ -109,7 +108,7 @@ def test_a_top_up_without_an_id_is_recorded_under_its_request_so_a_retried_step_
     service: CreditService,
 ) -> None:
     # Given an org on Basic
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     # When a top-up without a topUpId runs twice in one request (the workflow retried the step)
     first = service.top_up(ORG, 30, None, None, request_id="req-1")
     again = service.top_up(ORG, 30, None, None, request_id="req-1")
@@ -121,6 +120,6 @@ def test_a_top_up_without_an_id_is_recorded_under_its_request_so_a_retried_step_
 
 
 def test_a_top_up_without_an_id_needs_its_request_id(service: CreditService) -> None:
-    service.set_plan(ORG, "Basic")
+    an_org_on(service, "Basic")
     with pytest.raises(ValueError, match="id of its request"):
         service.top_up(ORG, 30, None, None)
