@@ -1,5 +1,5 @@
 """Writes the files that are generated from one source: api/openapi.yaml, the one-task workflows and the
-functions' command schemas (functions/common/commands.py, from domain/commands.py).
+functions' commands (functions/common/commands.py and command_schemas.json, from domain/commands.py).
 
 `make generate` (python -m generate) writes them; tests/unit/test_generated.py fails while a committed file is not
 what the generator writes from its source. Each output is a pure function of the files in the repository.

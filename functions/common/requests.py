@@ -4,8 +4,8 @@ API Gateway's request template passes what the client sent as base64 (`raw.orgId
 so no client text can break the execution input; decoding and validating it happens here, once.
 
 Validation is pydantic-core's, with the schemas generated from domain/commands.py's pydantic models
-(functions/common/commands.py): the same engine, errors and messages as the models, without importing pydantic
-at a function's cold start.
+(functions/common/command_schemas.json, and commands.py the values): the same engine, errors and messages as the
+models, without importing pydantic at a function's cold start.
 """
 
 from __future__ import annotations
@@ -13,15 +13,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic_core import SchemaValidator, ValidationError
 
 from domain.errors import InvalidRequest
-from functions.common.commands import SCHEMAS
 
 C = TypeVar("C")
+
+# The pydantic-core schema of each command, by its name: generated with functions/common/commands.py
+with open(os.path.join(os.path.dirname(__file__), "command_schemas.json"), encoding="utf-8") as schemas:
+    SCHEMAS: dict[str, Any] = json.load(schemas)
 
 
 def _decoded(raw: dict[str, Any], name: str) -> str | None:

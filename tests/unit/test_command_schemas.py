@@ -17,11 +17,12 @@ from pydantic_core import SchemaValidator
 
 from domain import commands as models
 from functions.common import commands as runtime
+from functions.common.requests import SCHEMAS
 from generate.commands import models as command_models
 from tests.vtl_corpus import request_bodies
 
 COMMANDS = [model for model in command_models() if model is not models.Command]
-VALIDATORS = {model.__name__: SchemaValidator(runtime.SCHEMAS[model.__name__]) for model in COMMANDS}
+VALIDATORS = {model.__name__: SchemaValidator(SCHEMAS[model.__name__]) for model in COMMANDS}
 
 Outcome = tuple[str, Any]
 
