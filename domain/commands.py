@@ -1,7 +1,8 @@
 """Commands: what a client asks for, validated at the edge into immutable values.
 
 Field names are the REST contract's (camelCase aliases); anything unknown, missing, wrongly typed or out of
-range is rejected before any rule runs.
+range is rejected before any rule runs. These pydantic models are the one source of the request schemas; the
+functions validate with what the generator writes from them (functions/common/commands.py).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ MAX_TOP_UP = 100_000
 
 class Command(BaseModel):
     # Python code builds commands by field name; a client's JSON is validated by alias only (see parse_command).
-    # defer_build: each function builds the validator of the one command it parses, at its cold start
-    # (functions.common.requests.command_parser), not those of every command this module defines.
+    # The functions do not import these models: `python -m generate` writes each one's core schema and a frozen
+    # dataclass of its fields into functions/common/commands.py, which they validate with pydantic-core alone.
+    # defer_build: importing this module builds no validator; one is built where a model is first used.
     model_config = ConfigDict(
         frozen=True, extra="forbid", strict=True, validate_by_name=True, validate_by_alias=True, defer_build=True
     )

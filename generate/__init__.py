@@ -1,4 +1,5 @@
-"""Writes the files that are generated from one source: api/openapi.yaml and the one-task workflows.
+"""Writes the files that are generated from one source: api/openapi.yaml, the one-task workflows and the
+functions' commands (functions/common/commands.py and command_schemas.json, from domain/commands.py).
 
 `make generate` (python -m generate) writes them; tests/unit/test_generated.py fails while a committed file is not
 what the generator writes from its source. Each output is a pure function of the files in the repository.
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generate import api, workflows
+from generate import api, commands, workflows
 
 
 def outputs() -> dict[Path, str]:
     """Every generated file and the text it should have."""
-    return api.outputs() | workflows.outputs()
+    return api.outputs() | commands.outputs() | workflows.outputs()

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
+from adapters.dynamodb.attributes import deserialize, serialize
 from adapters.dynamodb.keys import (
     PK,
     SK,
@@ -25,27 +24,24 @@ from domain.account import EntryState, LedgerEntry, OrgProfile, Usage
 from domain.periods import Period
 from domain.ports import AbandonedReservation, TopUpRecord
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
 FENCE_TTL_SECONDS = 7 * 24 * 3600
 """Fences outlive any workflow by far; DynamoDB's TTL (attribute expiresAt) then removes them."""
 
 
 def values(**named: Any) -> Item:
     """Expression attribute values: values(seen=3) is {":seen": {"N": "3"}}."""
-    return {f":{name}": _serializer.serialize(value) for name, value in named.items()}
+    return {f":{name}": serialize(value) for name, value in named.items()}
 
 
 def _typed(attributes: Mapping[str, Any]) -> Item:
     """Attributes as DynamoDB stores them; an attribute that is None is left out."""
-    return {name: _serializer.serialize(value) for name, value in attributes.items() if value is not None}
+    return {name: serialize(value) for name, value in attributes.items() if value is not None}
 
 
 def plain(item: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return {name: deserialize(value) for name, value in item.items()}
 
 
 def _time(value: Any) -> datetime | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from domain.commands import Command
+from functions.common.commands import Command
 from functions.common.errors import Handler, rejections_as_documents
 from functions.common.observability import logger
 from functions.common.requests import command_parser
@@ -16,16 +16,16 @@ C = TypeVar("C", bound=Command)
 
 
 def command_handler(
-    model: type[C],
+    command: type[C],
     step: Callable[[C, dict[str, Any], Any], dict[str, Any]],
     logged: str | None = None,
     outside_body: tuple[str, ...] = ("orgId",),
     with_body: bool = True,
 ) -> Handler:
-    """The handler of a step that a client's request starts: the request parsed into `model`'s command (its
+    """The handler of a step that a client's request starts: the request parsed into a `command` (its
     validator built now, at cold start), `step(command, event, context)`'s document answered and logged as
     `logged`, a rejection turned into the client's error document."""
-    parse = command_parser(model, outside_body, with_body)
+    parse = command_parser(command, outside_body, with_body)
 
     @logger.inject_lambda_context
     @rejections_as_documents

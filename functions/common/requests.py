@@ -2,23 +2,30 @@
 
 API Gateway's request template passes what the client sent as base64 (`raw.orgId`, `raw.userId`, `raw.body`),
 so no client text can break the execution input; decoding and validating it happens here, once.
+
+Validation is pydantic-core's, with the schemas generated from domain/commands.py's pydantic models
+(functions/common/command_schemas.json, and commands.py the values): the same engine, errors and messages as the
+models, without importing pydantic at a function's cold start.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic_core import SchemaValidator, ValidationError
 
-from domain.commands import Command
 from domain.errors import InvalidRequest
 
-C = TypeVar("C", bound=Command)
+C = TypeVar("C")
+
+# The pydantic-core schema of each command, by its name: generated with functions/common/commands.py
+with open(os.path.join(os.path.dirname(__file__), "command_schemas.json"), encoding="utf-8") as schemas:
+    SCHEMAS: dict[str, Any] = json.load(schemas)
 
 
 def _decoded(raw: dict[str, Any], name: str) -> str | None:
@@ -71,10 +78,8 @@ def _describe(error: ValidationError) -> InvalidRequest:
     return InvalidRequest("INVALID_FIELD", f"{field}: {first['msg']}", field)
 
 
-def parse_command(
-    model: type[C], event: dict[str, Any], outside_body: tuple[str, ...] = ("orgId",), with_body: bool = True
-) -> C:
-    """Validate the body's fields plus those taken from the path or query string (`outside_body`)."""
+def _fields(event: dict[str, Any], outside_body: tuple[str, ...], with_body: bool) -> dict[str, Any]:
+    """The body's fields plus those taken from the path or query string (`outside_body`)."""
     raw = event.get("raw")
     if not isinstance(raw, dict):
         raise InvalidRequest("MALFORMED_REQUEST", "the request could not be read")
@@ -88,16 +93,31 @@ def parse_command(
             fields[name] = value
     if "orgId" not in fields:
         fields["orgId"] = ""
-    try:
-        return model.model_validate(fields, by_alias=True, by_name=False)
-    except ValidationError as error:
-        raise _describe(error) from None
+    return fields
 
 
 def command_parser(
-    model: type[C], outside_body: tuple[str, ...] = ("orgId",), with_body: bool = True
+    command: type[C], outside_body: tuple[str, ...] = ("orgId",), with_body: bool = True
 ) -> Callable[[dict[str, Any]], C]:
-    """`parse_command` for one model, whose validator is built now. Called at module level, it builds it during
-    the function's cold start (the commands defer building theirs, so a function builds only the one it uses)."""
-    model.model_rebuild()
-    return functools.partial(parse_command, model, outside_body=outside_body, with_body=with_body)
+    """The parser of one command, its validator built now: called at module level, during the function's cold
+    start. `command` is built from the validated fields by name: a function's frozen command
+    (functions/common/commands.py), or, in the tests, the pydantic model it is generated from."""
+    validator = SchemaValidator(SCHEMAS[command.__name__])
+
+    def parse(event: dict[str, Any]) -> C:
+        fields = _fields(event, outside_body, with_body)
+        try:
+            # A client's JSON is validated by alias only (the REST contract's names), never by Python name.
+            values = validator.validate_python(fields, by_alias=True, by_name=False)
+        except ValidationError as error:
+            raise _describe(error) from None
+        return command(**values)
+
+    return parse
+
+
+def parse_command(
+    command: type[C], event: dict[str, Any], outside_body: tuple[str, ...] = ("orgId",), with_body: bool = True
+) -> C:
+    """Validate the body's fields plus those taken from the path or query string (`outside_body`)."""
+    return command_parser(command, outside_body, with_body)(event)

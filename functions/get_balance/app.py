@@ -3,8 +3,8 @@
 from typing import Any
 
 from adapters.runtime import bootstrap
-from domain.commands import GetBalance
 from domain.services import CreditService
+from functions.common.commands import GetBalance
 from functions.common.documents import balance_document
 from functions.common.errors import Handler
 from functions.common.handlers import command_handler

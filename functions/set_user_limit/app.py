@@ -3,8 +3,8 @@
 from typing import Any
 
 from adapters.runtime import bootstrap
-from domain.commands import SetUserLimit
 from domain.services import CreditService
+from functions.common.commands import SetUserLimit
 from functions.common.deadline import deadline_of
 from functions.common.documents import balance_document
 from functions.common.errors import Handler

@@ -3,8 +3,8 @@
 from typing import Any
 
 from adapters.runtime import bootstrap
-from domain.commands import TopUp
 from domain.services import CreditService
+from functions.common.commands import TopUp
 from functions.common.deadline import deadline_of
 from functions.common.documents import top_up_document
 from functions.common.errors import Handler

@@ -5,10 +5,10 @@ Its factory takes a clock, not the credit service: this step opens no store (its
 from typing import Any
 
 from adapters.clock import SystemClock
-from domain.commands import ChargeCredit
 from domain.periods import require_utc
 from domain.ports import Clock
 from domain.services import ChargeRequest
+from functions.common.commands import ChargeCredit
 from functions.common.documents import charge_request_document
 from functions.common.errors import Handler
 from functions.common.handlers import command_handler
