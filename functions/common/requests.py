@@ -104,7 +104,7 @@ def command_parser(
     (functions/common/commands.py), or, in the tests, the pydantic model it is generated from."""
     validator = SchemaValidator(SCHEMAS[command.__name__])
 
-    def parse(event: dict[str, Any]) -> C:
+    def parse_request(event: dict[str, Any]) -> C:
         fields = _fields(event, outside_body, with_body)
         try:
             # A client's JSON is validated by alias only (the REST contract's names), never by Python name.
@@ -113,7 +113,7 @@ def command_parser(
             raise _describe(error) from None
         return command(**values)
 
-    return parse
+    return parse_request
 
 
 def parse_command(
