@@ -22,8 +22,6 @@ from tests.http.support import (
     settled_balance,
 )
 
-pytestmark = pytest.mark.exclusive
-
 BURST = 150
 CLIENTS = 32
 TRANSACTION_TIMES = {"default": None, "20ms": 0.02}
@@ -58,6 +56,7 @@ def burst(api, org_id: str, prefix: str) -> list[Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive  # 150 requests from 32 clients: how the emulator holds up, so it needs the cores to itself
 @pytest.mark.timeout(240)
 def test_a_burst_of_150_enquiries_on_100_credits_charges_exactly_100(api, cloud, org_id, transaction_time):
     # Given an org on Basic with exactly 100 credits left
@@ -90,6 +89,7 @@ def test_a_burst_of_150_enquiries_on_100_credits_charges_exactly_100(api, cloud,
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive  # as the burst above
 @pytest.mark.timeout(240)
 def test_a_plan_change_and_a_top_up_in_the_middle_of_a_burst_both_succeed_and_the_books_agree(
     api, cloud, org_id, transaction_time
