@@ -54,6 +54,8 @@ from tests.integration.workflows import (
     swept_enquiries,
 )
 
+pytestmark = pytest.mark.timed
+
 NOW = datetime(2025, 3, 14, 12, 30, tzinfo=UTC)
 AFTER_THE_SWEEP_GRACE = NOW + timedelta(minutes=6)
 

@@ -31,6 +31,8 @@ from tests.integration.workflows import (
     run_handler,
 )
 
+pytestmark = pytest.mark.timed  # faults injected into steps with timeouts (Makefile: tests-timed)
+
 MARCH_25 = datetime(2025, 3, 25, 12, 0, tzinfo=UTC)
 """Three quarters of March gone: a forecast fires from 16 of Lite's 20 credits (16 / 0.78 >= 20)."""
 PERIOD = "2025-03"

@@ -37,6 +37,8 @@ from tests.unit.test_template import (
     role_grants,
 )
 
+pytestmark = pytest.mark.timed  # faults injected into steps with timeouts (Makefile: tests-timed)
+
 MARCH_25 = datetime(2025, 3, 25, 12, 0, tzinfo=UTC)
 """Three quarters of March gone: on Lite (20 credits) the 16th charge forecasts the limit (16 / 0.78 >= 20)."""
 LATER = MARCH_25 + timedelta(minutes=10)

@@ -26,6 +26,8 @@ from tests.integration.workflows import (
     swept_enquiries,
 )
 
+pytestmark = pytest.mark.timed  # faults injected into steps with timeouts (Makefile: tests-timed)
+
 NOW = datetime(2025, 3, 14, 12, 30, tzinfo=UTC)
 
 
