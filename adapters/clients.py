@@ -55,3 +55,9 @@ class LazyClient:
             if self._client is None:
                 self._client = client(self._session, self._service)
         return getattr(self._client, name)
+
+
+def container_clients() -> tuple[Any, LazyClient]:
+    """A function container's clients, from one session: DynamoDB now, SNS at its first use."""
+    session = aws_session()
+    return client(session, "dynamodb"), LazyClient(session, "sns")

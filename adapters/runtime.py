@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.clients import LazyClient, aws_session, client
+from adapters.clients import container_clients
 from adapters.clock import SystemClock
 from adapters.dynamodb import DynamoCreditStore
 from adapters.sns import SnsNotifier
@@ -44,9 +44,9 @@ def bootstrap(
 ) -> CreditService:
     settings = settings or Settings.from_environment()
     if dynamodb is None or sns is None:
-        session = aws_session()
-        dynamodb = dynamodb if dynamodb is not None else client(session, "dynamodb")
-        sns = sns if sns is not None else LazyClient(session, "sns")
+        default_dynamodb, default_sns = container_clients()
+        dynamodb = dynamodb if dynamodb is not None else default_dynamodb
+        sns = sns if sns is not None else default_sns
     store = DynamoCreditStore(dynamodb, settings.table_name)
     notifier = SnsNotifier(sns, settings.alerts_topic_arn)
     return CreditService(store, clock or SystemClock(), notifier)

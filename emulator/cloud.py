@@ -166,12 +166,12 @@ class LocalCloud:
 
     def start(self) -> LocalCloud:
         self._environment()
+        patches.apply()  # before anything runs or changes: a library that changed stops the start here
         # Python hands the interpreter lock around every 5 ms by default: with dozens of threads retrying, a
         # transaction whose time in flight is over could wait many turns to commit, and stay in flight far
         # longer than EMULATOR_TRANSACTION_MS says (harsher than DynamoDB, and self-reinforcing under a burst).
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(THREAD_SWITCH_INTERVAL_SECONDS)
-        patches.apply()  # before anything runs: a library that changed stops the start here
         self._mock.start()
         self._started = True
         # The interpreter logs every Fail state as an error; here a Fail state is an ordinary rejection (a 4xx).
@@ -227,8 +227,8 @@ class LocalCloud:
     def _load_handlers(self) -> None:
         """Each function a fresh "container": its module's factory (`handler`) builds it from a credit service of its
         own on the emulator's clock; Validate's takes the clock alone. The emulator creates each container's clients
-        itself, from one session as `bootstrap` would (bound to this mock), so that tests can reach the very client a
-        function sends its requests with (`function_client`)."""
+        itself, as `bootstrap` would (adapters.clients.container_clients, bound to this mock), so that tests can reach
+        the very client a function sends its requests with (`function_client`)."""
         self._function_clients: dict[tuple[str, str], Any] = {}
         for spec in self.stack.functions.values():
             module_name, _, _ = spec.handler.rpartition(".")
@@ -237,9 +237,7 @@ class LocalCloud:
             if dependency == "clock":
                 built: Any = self.clock
             else:
-                session = function_clients.aws_session()
-                dynamodb = function_clients.client(session, "dynamodb")
-                sns = function_clients.LazyClient(session, "sns")
+                dynamodb, sns = function_clients.container_clients()
                 self._function_clients[(spec.logical_id, "dynamodb")] = dynamodb
                 self._function_clients[(spec.logical_id, "sns")] = sns
                 built = function_runtime.bootstrap(dynamodb=dynamodb, sns=sns, clock=self.clock)
