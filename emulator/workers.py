@@ -37,14 +37,23 @@ class _Worker:
                     return
                 continue
             self.thread.name = name  # tests tell the functions' requests apart by their thread's name
-            if future.set_running_or_notify_cancel():
+            result: Any = None
+            failure: BaseException | None = None
+            running = future.set_running_or_notify_cancel()
+            if running:
                 try:
-                    future.set_result(task())
+                    result = task()
                 except BaseException as error:  # noqa: BLE001  # handed to whoever waits on the future
-                    future.set_exception(error)
-            del task, future  # nothing of a finished task outlives it in an idle worker
+                    failure = error
             self.thread.name = f"{self._pool.name}-idle"
+            # Idle before the answer is out: whoever waited for it and submits the next task finds this worker.
             self._pool.idle(self)
+            if running:
+                if failure is None:
+                    future.set_result(result)
+                else:
+                    future.set_exception(failure)
+            del task, future, result, failure  # nothing of a finished task outlives it in an idle worker
 
 
 class WorkerPool:
