@@ -254,6 +254,12 @@ class LocalCloud:
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)
 
+    def run_in_container(self, function_logical_id: str, event: dict[str, Any]) -> Any:
+        """Run the function's handler in its container on the calling thread, without Lambda's Invoke around it (no
+        invocation hooks, no Timeout): for tests, an attempt whose answer is then lost, or a write that lands late."""
+        arn = self.stack.functions[function_logical_id].arn
+        return self._handlers[arn](event, _LambdaContext(arn.rsplit(":", 1)[-1], arn, self._timeouts[arn]))
+
     # -- Lambda -----------------------------------------------------------------------------------------------
 
     def _invoke(self, parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+import itertools
 import json
 import threading
 import time
@@ -32,6 +33,9 @@ from tests.integration.workflows import Fault, inject, run_handler
 STALL_MARGIN_SECONDS = 0.3
 """A stalled invocation outlives its function's Timeout (template.yaml) by this much: the emulator answers the
 timeout (Sandbox.Timedout or Lambda.Unknown, as `cloud.timeout_error` says)."""
+
+LATE_WRITE_HELD_AT_MOST = 60.0
+"""Seconds a late write waits for its test to let it land (fail_step's `lands_when`) before it gives up."""
 
 # -- step faults -------------------------------------------------------------------------------------------
 
@@ -79,18 +83,25 @@ def fail_step(
     failure: StepFailure,
     fail_on: Callable[[int], bool],
     stall: float | None = None,
+    lands_when: tuple[int, threading.Event] | None = None,
 ) -> Fault:
     """Make the invocations of `function` that `fail_on` selects fail as `failure` says (a timeout stalls the
-    invocation for `stall` seconds: by default just past the function's Timeout)."""
+    invocation for `stall` seconds: by default just past the function's Timeout). `lands_when` (failing
+    invocation, event): that invocation's late write waits for the event, so that a test decides what happens
+    before it lands whatever the machine's load; the others land after their stall."""
     if stall is None:
         stall = cloud.stack.functions[function].timeout_seconds + STALL_MARGIN_SECONDS
+    failing = itertools.count(1)
 
     def before_failing(event: dict[str, Any]) -> None:
+        this = next(failing)
         if failure.writes_first:
             run_handler(cloud, function, event)
         if failure.times_out:
             time.sleep(stall)
         if failure.lands_late:
+            if lands_when is not None and lands_when[0] == this:
+                assert lands_when[1].wait(LATE_WRITE_HELD_AT_MOST), "the test never let the late write land"
             run_handler(cloud, function, event)
 
     return inject(cloud, Fault(function, lambda: transient_error(function), fail_on, before_failing))

@@ -10,6 +10,7 @@ inside API Gateway's 29 s; and the same enquiry, retried once the faults are gon
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -343,9 +344,12 @@ def test_a_failing_limit_reached_notification_never_changes_the_refusal(
 def test_a_step_that_outlived_its_workflow_cannot_touch_the_enquiry_its_client_retried(
     step: str, scenario: Scenario, cloud: LocalCloud, workflows: Workflows, org_id: str
 ) -> None:
-    # Given a step that times out every time, whose writes land well after the workflow gave up on them
+    # Given a step that times out every time, whose writes land after the workflow gave up on them: the first
+    # attempt's while the workflow retries it, the last one's once the client's retry was answered (held by an
+    # event, not by a time, so that a loaded machine cannot reorder them)
     saga = scenario(cloud, workflows, org_id)
-    fail_step(cloud, step, WRITE_LANDS_LATE, always, stall=cloud.stack.functions[step].timeout_seconds + 0.8)
+    retry_answered = threading.Event()
+    fail_step(cloud, step, WRITE_LANDS_LATE, always, lands_when=(2, retry_answered))
     failed = saga.use()
     assert outcome(failed) in {UNAVAILABLE, USER_LIMIT}, failed
 
@@ -359,6 +363,7 @@ def test_a_step_that_outlived_its_workflow_cannot_touch_the_enquiry_its_client_r
     # Then the retry is charged, and once the late write has landed it is still the only charge
     answered_as(retried, CHARGED)
     saga.granted[saga.enquiry_id] = saga.user_id
+    retry_answered.set()
     wait_for_invocations(cloud)
     saga.books_balance()
 

@@ -4,11 +4,9 @@ injected with `cloud.invocation_hooks` (called before each handler runs)."""
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from emulator.cloud import ExecutionResult, LocalCloud
@@ -112,24 +110,9 @@ def first_call_only(call: int) -> bool:
 
 
 def run_handler(cloud: LocalCloud, function: str, event: dict[str, Any]) -> object:
-    """Run the function's real handler, as template.yaml names it (a first attempt whose answer is then lost)."""
-    spec = cloud.stack.functions[function]
-    module, _, attribute = spec.handler.rpartition(".")
-    handler = getattr(importlib.import_module(module), attribute)
-    return handler(event, lambda_context(function, spec.arn))
-
-
-def lambda_context(function: str, arn: str) -> Any:
-    return SimpleNamespace(
-        function_name=function,
-        function_version="$LATEST",
-        invoked_function_arn=arn,
-        memory_limit_in_mb=512,
-        aws_request_id="lost-response",
-        log_group_name=f"/aws/lambda/{function}",
-        log_stream_name="local",
-        get_remaining_time_in_millis=lambda: 8000,
-    )
+    """Run the function's real handler in its container (the one the workflow invokes): a first attempt whose answer
+    is then lost, or a write that lands late."""
+    return cloud.run_in_container(function, event)
 
 
 def error_document(result: ExecutionResult) -> dict[str, Any]:
