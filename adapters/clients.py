@@ -29,11 +29,17 @@ class _KnownServicesLoader(Loader):  # type: ignore[misc]  # botocore has no typ
         return sorted(SERVICES)
 
 
-def aws_session() -> botocore.session.Session:
+def data_loader() -> Loader:
+    """botocore's loader, told the services above. It keeps what it has read: sessions given the same one read each
+    data file once."""
+    return _KnownServicesLoader()
+
+
+def aws_session(loader: Loader | None = None) -> botocore.session.Session:
     """A botocore session like the one boto3.client uses (region and credentials from the environment), with the
-    loader above. Clients of one session share what it has loaded (the endpoint data)."""
+    loader above (a new one unless given). Clients of one session share what it has loaded (the endpoint data)."""
     session = botocore.session.get_session()
-    session.register_component("data_loader", _KnownServicesLoader())
+    session.register_component("data_loader", loader or data_loader())
     return session
 
 
@@ -57,7 +63,9 @@ class LazyClient:
         return getattr(self._client, name)
 
 
-def container_clients() -> tuple[Any, LazyClient]:
-    """A function container's clients, from one session: DynamoDB now, SNS at its first use."""
-    session = aws_session()
+def container_clients(loader: Loader | None = None) -> tuple[Any, LazyClient]:
+    """A function container's clients, from one session: DynamoDB now, SNS at its first use. Each container of a
+    Lambda function reads botocore's data files itself (a new loader); the emulator, which runs every container in
+    one process, gives them one loader, so that it reads them once rather than once per function."""
+    session = aws_session(loader)
     return client(session, "dynamodb"), LazyClient(session, "sns")

@@ -20,6 +20,24 @@ from emulator.server import serve
 from emulator.template import Route
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Spread the `timed` tests (mostly waiting on stalls and timeouts) evenly among the others, in their order:
+    pytest-xdist hands each worker a run of consecutive tests first, so every worker waits on some while the others
+    use the cores, instead of the last worker waiting alone on all of them at the end."""
+    waiting = [item for item in items if item.get_closest_marker("timed")]
+    others = [item for item in items if not item.get_closest_marker("timed")]
+    if not waiting or not others:
+        return
+    spread: list[pytest.Item] = []
+    taken = 0
+    for index, item in enumerate(waiting):
+        until = index * len(others) // len(waiting)
+        spread += others[taken:until]
+        spread.append(item)
+        taken = until
+    items[:] = spread + others[taken:]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _library_patches() -> None:
     """What the emulator changes in moto, airspeed and jsonpath-ng (emulator/patches.py), installed as the emulator
