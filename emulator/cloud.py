@@ -158,6 +158,7 @@ class LocalCloud:
         self.timeout_error = timeout_error_from_environment()
         """The error a function timeout is reported as (one of TIMEOUT_ERRORS)."""
         self._running: dict[str, int] = {}
+        self._executions_running = 0
         self._running_changed = threading.Condition()
         self.isolation = dynamodb.isolation
         """DynamoDB's transaction isolation: `isolation.transaction_seconds` is each transaction's time in flight."""
@@ -314,6 +315,19 @@ class LocalCloud:
         with self._running_changed:
             return self._running_changed.wait_for(lambda: not any(self._running.values()), timeout)
 
+    def wait_until_idle(self, timeout: float) -> bool:
+        """Wait until no execution and no invocation is running (those the gateway or a workflow stopped waiting
+        for included); False if some still are after `timeout` seconds."""
+        with self._running_changed:
+            return self._running_changed.wait_for(
+                lambda: self._executions_running == 0 and not any(self._running.values()), timeout
+            )
+
+    def _count_execution(self, change: int) -> None:
+        with self._running_changed:
+            self._executions_running += change
+            self._running_changed.notify_all()
+
     def _timed_out(self, context: _LambdaContext, timeout: float) -> dict[str, Any]:
         """Lambda's answer for an invocation stopped at its Timeout, named as `timeout_error` says."""
         message = f"RequestId: {context.aws_request_id} Error: Task timed out after {timeout:.2f} seconds"
@@ -371,10 +385,17 @@ class LocalCloud:
                 f"Member must have length less than or equal to {EXECUTION_INPUT_MAX_BYTES}"
             )
         backend = stepfunctions_backends[ACCOUNT_ID][REGION]
-        execution = backend.start_execution(
-            state_machine_arn, name=name or str(uuid.uuid4()), execution_input=execution_input
-        )
-        done, _ = wait([interpreter.finished(execution.exec_worker)], timeout)
+        self._count_execution(+1)
+        try:
+            execution = backend.start_execution(
+                state_machine_arn, name=name or str(uuid.uuid4()), execution_input=execution_input
+            )
+        except BaseException:
+            self._count_execution(-1)
+            raise
+        finished = interpreter.finished(execution.exec_worker)
+        finished.add_done_callback(lambda _: self._count_execution(-1))
+        done, _ = wait([finished], timeout)
         if not done:
             raise IntegrationTimeout(execution.exec_arn)
         described = execution.to_describe_output()

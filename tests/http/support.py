@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from emulator.cloud import LocalCloud
     from tests.conftest import Api, Reply
 
 MID_NOVEMBER = "2026-11-10T12:00:00Z"
@@ -117,17 +117,8 @@ def limit_reached_notices(api: Api, org_id: str, period: str | None = None) -> l
     return notices(api, org_id, "LimitReached", period)
 
 
-def settled_balance(api: Api, org_id: str, quiet_seconds: float = 3.0, at_most_seconds: float = 60.0) -> dict[str, Any]:
-    """The balance once nothing has changed it for `quiet_seconds`: lets executions the gateway stopped
-    waiting for (504) finish, so a test sees what they finally did."""
-    deadline = time.monotonic() + at_most_seconds
-    last = balance(api, org_id)
-    quiet_since = time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        current = balance(api, org_id)
-        if current != last:
-            last, quiet_since = current, time.monotonic()
-        elif time.monotonic() - quiet_since >= quiet_seconds:
-            break
-    return last
+def settled_balance(api: Api, cloud: LocalCloud, org_id: str, at_most_seconds: float = 60.0) -> dict[str, Any]:
+    """The balance once every execution and invocation has ended, those the gateway stopped waiting for (504)
+    included: a test sees what they finally did."""
+    assert cloud.wait_until_idle(at_most_seconds), f"executions still running after {at_most_seconds} s"
+    return balance(api, org_id)

@@ -31,7 +31,7 @@ from tests.integration.workflows import (
     run_handler,
 )
 
-pytestmark = pytest.mark.timed  # faults injected into steps with timeouts (Makefile: tests-timed)
+pytestmark = pytest.mark.timed  # faults injected into steps with timeouts: mostly waiting (tests/conftest.py)
 
 MARCH_25 = datetime(2025, 3, 25, 12, 0, tzinfo=UTC)
 """Three quarters of March gone: a forecast fires from 16 of Lite's 20 credits (16 / 0.78 >= 20)."""

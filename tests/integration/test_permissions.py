@@ -37,7 +37,7 @@ from tests.unit.test_template import (
     role_grants,
 )
 
-pytestmark = pytest.mark.timed  # faults injected into steps with timeouts (Makefile: tests-timed)
+pytestmark = pytest.mark.timed  # faults injected into steps with timeouts: mostly waiting (tests/conftest.py)
 
 MARCH_25 = datetime(2025, 3, 25, 12, 0, tzinfo=UTC)
 """Three quarters of March gone: on Lite (20 credits) the 16th charge forecasts the limit (16 / 0.78 >= 20)."""

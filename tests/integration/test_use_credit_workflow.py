@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 
 from domain.errors import WriteContended
-from emulator.cloud import LocalCloud
+from emulator.cloud import IntegrationTimeout, LocalCloud
+from tests.integration.faults import Stall
 from tests.integration.workflows import (
     Fault,
     Workflows,
     always,
     error_document,
+    execution_input,
     first_call_only,
     inject,
     notifications_for,
@@ -26,7 +28,7 @@ from tests.integration.workflows import (
     swept_enquiries,
 )
 
-pytestmark = pytest.mark.timed  # faults injected into steps with timeouts (Makefile: tests-timed)
+pytestmark = pytest.mark.timed  # faults injected into steps with timeouts: mostly waiting (tests/conftest.py)
 
 NOW = datetime(2025, 3, 14, 12, 30, tzinfo=UTC)
 
@@ -455,3 +457,27 @@ def test_the_sweep_leaves_charged_enquiries_alone(workflows: Workflows, org_id: 
     # Then nothing of theirs is given back
     assert swept == []
     assert workflows.balance(org_id)["used"] == 2
+
+
+# -- the emulator's own bookkeeping ------------------------------------------------------------------------
+
+
+def test_an_execution_the_gateway_stopped_waiting_for_keeps_the_emulator_busy_until_it_ends(
+    cloud: LocalCloud, workflows: Workflows, org_id: str
+) -> None:
+    # Given an org on Basic, and a validate step that takes half a second
+    workflows.set_plan(org_id, "Basic")
+    cloud.invocation_hooks.append(Stall("ValidateFunction", 0.5, always))
+
+    # When the gateway stops waiting for a charge after 0.1 s
+    with pytest.raises(IntegrationTimeout):
+        cloud.start_sync_execution(
+            cloud.stack.state_machines["UseCreditStateMachine"].arn,
+            execution_input(org_id, {"enquiryId": "enq-1", "userId": "user-1"}),
+            timeout=0.1,
+        )
+
+    # Then the emulator is busy while the execution goes on, and idle once it has charged the enquiry
+    assert not cloud.wait_until_idle(0.05)
+    assert cloud.wait_until_idle(10)
+    assert workflows.balance(org_id)["used"] == 1
