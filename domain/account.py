@@ -211,7 +211,9 @@ class CreditAccount:
         )
 
     def change_plan(self, plan: Plan, now: datetime) -> OrgProfile:
-        """Apply a plan at once. An org gets one trial, and none after a paid plan."""
+        """Apply a plan at once. An org gets one trial, and none after a paid plan. Setting the trial again while
+        it runs changes nothing; once it has ended, it is refused like a second trial (an answer of "nothing
+        changed" would read as "the trial started again")."""
         now = require_utc(now)
         current = self.profile
         if plan.is_trial and current.plan != plan.name:
@@ -219,6 +221,10 @@ class CreditAccount:
                 raise TrialNotAvailable("the org has already had its trial")
             if current.had_paid_plan:
                 raise TrialNotAvailable("a trial is only for orgs that have never had a paid plan")
+        if plan.is_trial and current.plan == plan.name and current.trial_has_ended(now):
+            ended = current.trial_ends_at
+            assert ended is not None  # a trial that has ended has an end
+            raise TrialNotAvailable(f"the org's trial ended at {ended.isoformat()}; choose a paid plan to continue")
         if current.plan == plan.name:
             return current  # setting the same plan again changes nothing (and keeps the trial clock)
         return replace(

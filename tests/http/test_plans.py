@@ -104,11 +104,27 @@ def test_setting_the_trial_again_does_not_restart_it(api, org_id):
     # When staff set the trial again
     reply = api.set_plan(org_id, "Trial")
 
-    # Then the trial still ends fourteen days after it first started
-    assert reply.status in (200, 409), reply.body
+    # Then nothing changed: the trial still ends fourteen days after it first started
+    assert reply.status == 200, reply.body
     assert balance(api, org_id)["trialEndsAt"] == "2026-11-15T08:00:00Z"
     freeze_clock(api, "2026-11-15T08:00:00Z")
     assert_rejected(api.use(org_id, "after-the-original-end"), 402, "TRIAL_EXPIRED")
+
+
+def test_an_ended_trial_cannot_be_set_again(api, org_id):
+    # Given an org whose trial started on 1 November and ended fourteen days later, unused
+    freeze_clock(api, "2026-11-01T08:00:00Z")
+    set_plan(api, org_id, "Trial")
+    freeze_clock(api, "2026-11-20T08:00:00Z")
+
+    # When staff set the trial again
+    reply = api.set_plan(org_id, "Trial")
+
+    # Then it is refused (not a 200 that reads as "the trial started again"), and the org still cannot run anything
+    assert_rejected(reply, 409, "TRIAL_NOT_AVAILABLE")
+    assert "ended at 2026-11-15T08:00:00" in reply.body["message"]
+    assert (balance(api, org_id)["trialEndsAt"], balance(api, org_id)["remaining"]) == ("2026-11-15T08:00:00Z", 0)
+    assert_rejected(api.use(org_id, "after-the-refusal"), 402, "TRIAL_EXPIRED")
 
 
 def test_a_plan_change_applies_at_once_and_usage_carries_over(api, org_id):

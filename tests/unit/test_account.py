@@ -259,6 +259,19 @@ def test_setting_the_trial_again_keeps_the_trial_clock() -> None:
     assert again.trial_ends_at == MARCH_10 + timedelta(days=14)
 
 
+def test_setting_the_trial_again_once_it_has_ended_is_refused() -> None:
+    # Given an org whose trial started on 10 March and ended fourteen days later
+    profile = profile_on("Trial", at=MARCH_10)
+    ended = MARCH_10 + timedelta(days=14)
+    # When staff set the trial again at the instant it ended, or later, Then it is not available
+    for at in (ended, ended + timedelta(days=30)):
+        with pytest.raises(TrialNotAvailable, match="ended at 2024-03-24T12:00:00"):
+            account(profile, at=at).change_plan(plan_named("Trial"), at)
+    # and a second before it ended, it was still the running trial: nothing changes
+    last_second = ended - timedelta(seconds=1)
+    assert account(profile, at=last_second).change_plan(plan_named("Trial"), last_second) == profile
+
+
 def test_changing_plan_applies_at_once() -> None:
     profile = profile_on("Basic")
     subject = account(profile)
