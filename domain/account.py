@@ -13,12 +13,14 @@ from enum import StrEnum
 from domain.errors import (
     EnquiryChargedToAnotherUser,
     EnquiryInProgress,
+    EnquiryRefunded,
     NoActivePlan,
     OrgLimitReached,
     TopUpNotAvailable,
     TrialExpired,
     TrialNotAvailable,
     UserLimitReached,
+    WindowClosed,
 )
 from domain.periods import Period, require_utc
 from domain.plans import CATALOGUE, Plan
@@ -256,6 +258,7 @@ class CreditAccount:
 class EntryState(StrEnum):
     ORG_RESERVED = "ORG_RESERVED"
     CHARGED = "CHARGED"
+    REFUNDED = "REFUNDED"
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,8 @@ class LedgerEntry:
     window_ends_at: datetime
     user_used: int | None = None
     user_limit: int | None = None
+    refunded_at: datetime | None = None
+    refund_reason: str | None = None
 
     @classmethod
     def reserved(
@@ -300,6 +305,32 @@ class LedgerEntry:
     def charged(self, reservation: UserReservation) -> LedgerEntry:
         """The entry once the user step counted the user too: the enquiry is charged."""
         return replace(self, state=EntryState.CHARGED, user_used=reservation.used, user_limit=reservation.limit)
+
+    def refunded(self, profile: OrgProfile, now: datetime, reason: str | None) -> LedgerEntry:
+        """The entry once its credit is given back: the org's and its user's, in the window it was charged to, while
+        that window is open (the calendar month it was charged in, or the trial while it runs: not once the trial
+        has ended, nor once the org has moved on to a paid plan). Only a charged enquiry is refunded; a refunded
+        one is answered as it was (`is_refunded`), before this is asked."""
+        now = require_utc(now)
+        if self.state is EntryState.ORG_RESERVED:
+            raise EnquiryInProgress(f"enquiry {self.enquiry_id} is being charged by another request; retry")
+        if self.state is not EntryState.CHARGED:
+            raise ValueError(f"enquiry {self.enquiry_id} is {self.state}, not charged")  # a caller's mistake
+        if now >= self.window_ends_at:
+            raise WindowClosed(
+                f"enquiry {self.enquiry_id} was charged to {self.window}, which closed at "
+                f"{self.window_ends_at.isoformat()}; its credit cannot be given back"
+            )
+        if profile.window_key(now) != self.window:
+            raise WindowClosed(
+                f"enquiry {self.enquiry_id} was charged to {self.window}, which is no longer the org's window (it "
+                f"is on {profile.plan} now); its credit cannot be given back"
+            )
+        return replace(self, state=EntryState.REFUNDED, refunded_at=now, refund_reason=reason)
+
+    @property
+    def is_refunded(self) -> bool:
+        return self.state is EntryState.REFUNDED
 
     @property
     def org_reservation(self) -> OrgReservation:
@@ -326,5 +357,9 @@ class LedgerEntry:
         """An enquiry is charged at most once: say how a second request for it is answered."""
         if self.user_id != user_id:
             raise EnquiryChargedToAnotherUser(f"enquiry {self.enquiry_id} is already recorded for another user")
+        if self.state is EntryState.REFUNDED:
+            raise EnquiryRefunded(
+                f"enquiry {self.enquiry_id} was refunded; a report run again is a new enquiry, with a new enquiryId"
+            )
         if self.state is not EntryState.CHARGED:
             raise EnquiryInProgress(f"enquiry {self.enquiry_id} is being charged by another request; retry")

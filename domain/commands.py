@@ -49,5 +49,10 @@ class TopUp(Command):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class Refund(Command):
+    enquiry_id: Identifier = Field(alias="enquiryId")
+    reason: str | None = Field(default=None, max_length=500)
+
+
 class GetBalance(Command):
     user_id: Identifier | None = Field(default=None, alias="userId")

@@ -59,6 +59,20 @@ class UserLimitReached(CreditDenied):
     code = "USER_LIMIT_REACHED"
 
 
+# -- what the request names is not recorded --------------------------------------------------------------
+
+
+class NotRecorded(DomainError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class EnquiryNotFound(NotRecorded):
+    """No charge of the enquiry is recorded for the org: never charged, or denied (denials are not remembered)."""
+
+    code = "ENQUIRY_NOT_FOUND"
+
+
 # -- the request conflicts with what is already recorded ------------------------------------------------
 
 
@@ -77,6 +91,18 @@ class EnquiryChargedToAnotherUser(Conflict):
 
 class EnquiryInProgress(Conflict):
     code = "ENQUIRY_IN_PROGRESS"
+
+
+class WindowClosed(Conflict):
+    """The window an enquiry was charged to is over (a past month, an ended trial): its credit cannot come back."""
+
+    code = "WINDOW_CLOSED"
+
+
+class EnquiryRefunded(Conflict):
+    """The enquiry was charged and then refunded: it is not charged again under the same id (README "Decisions")."""
+
+    code = "ENQUIRY_REFUNDED"
 
 
 class TopUpNotAvailable(Conflict):

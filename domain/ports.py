@@ -100,6 +100,15 @@ class TopUpRecord:
     recorded_at: datetime
 
 
+@dataclass(frozen=True)
+class RefundSnapshot:
+    """What a refund decides from, read together: the org's profile (which window is the org's now) and the
+    enquiry's entry (None when it was never charged, or was denied)."""
+
+    profile: OrgProfile
+    entry: LedgerEntry | None
+
+
 class CreditStore(Protocol):
     def charge_snapshot(self, org_id: str, at: datetime, user_id: str, enquiry_id: str) -> ChargeSnapshot: ...
 
@@ -133,6 +142,13 @@ class CreditStore(Protocol):
         """Give back what the reservation took and forget the entry; and fence the reservation, so that a write
         of it still in flight (a step that outlived its workflow) cannot land later. False when there was
         nothing to give back. One try: StaleRead when it lost a race (read again and try again)."""
+        ...
+
+    def refund_snapshot(self, org_id: str, enquiry_id: str) -> RefundSnapshot: ...
+
+    def refund(self, org_id: str, charged: LedgerEntry, refunded: LedgerEntry) -> None:
+        """Give back the org's and the user's credit of a charged entry and record it refunded, atomically, if the
+        entry is still the charge that was read (else StaleRead: read again; WriteConflict: try again)."""
         ...
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:

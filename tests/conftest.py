@@ -111,6 +111,12 @@ class Api:
             body["topUpId"] = top_up_id
         return self.call("POST", f"/orgs/{org_id}/top-ups", body)
 
+    def refund(self, org_id: str, enquiry_id: str, reason: str | None = None) -> Reply:
+        body: dict[str, Any] = {"enquiryId": enquiry_id}
+        if reason is not None:
+            body["reason"] = reason
+        return self.call("POST", f"/orgs/{org_id}/refunds", body)
+
     def balance(self, org_id: str, user_id: str | None = None) -> Reply:
         query = "" if user_id is None else f"?userId={user_id}"
         return self.call("GET", f"/orgs/{org_id}/balance{query}")

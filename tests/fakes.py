@@ -29,6 +29,7 @@ from domain.ports import (
     Fenced,
     NoticeClaimLost,
     NotificationNotDelivered,
+    RefundSnapshot,
     StaleRead,
     TopUpAlreadyRecorded,
     TopUpRecord,
@@ -36,7 +37,7 @@ from domain.ports import (
 )
 from domain.retry import Retry
 
-WRITES = ("reserve_org_credit", "reserve_user_credit", "release", "save_profile", "record_top_up")
+WRITES = ("reserve_org_credit", "reserve_user_credit", "release", "refund", "save_profile", "record_top_up")
 
 PENDING = "PENDING"
 SENT = "SENT"
@@ -202,6 +203,23 @@ class InMemoryCreditStore:
             self.user_usages[user_key] -= 1
         del self.entries[(org_id, enquiry_id)]
         return True
+
+    def refund_snapshot(self, org_id: str, enquiry_id: str) -> RefundSnapshot:
+        self.calls["refund_snapshot"] += 1
+        return RefundSnapshot(self.profile(org_id), self.entry(org_id, enquiry_id))
+
+    def refund(self, org_id: str, charged: LedgerEntry, refunded: LedgerEntry) -> None:
+        self._write("refund")
+        entry = self.entry(org_id, charged.enquiry_id)
+        if entry is None or not entry.is_mine(charged.reservation_id) or entry.state is not EntryState.CHARGED:
+            raise StaleRead(f"enquiry {charged.enquiry_id} changed since it was read")
+        usage = self.usage(org_id, charged.window)
+        user_key = (org_id, charged.user_id, charged.period)
+        if usage.used < 1 or self.user_usages.get(user_key, 0) < 1:
+            raise StaleRead(f"could not give back the credit of enquiry {charged.enquiry_id}")
+        self.usages[(org_id, charged.window)] = replace(usage, used=usage.used - 1)
+        self.user_usages[user_key] -= 1
+        self.entries[(org_id, charged.enquiry_id)] = refunded
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
         found = [

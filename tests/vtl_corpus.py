@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from domain import errors
-from domain.commands import ChargeCredit, Command, GetBalance, SetPlan, SetUserLimit, TopUp
+from domain.commands import ChargeCredit, Command, GetBalance, Refund, SetPlan, SetUserLimit, TopUp
 from domain.errors import DomainError, InvalidRequest
 from emulator.template import Stack, StateMachineSpec, load_stack
 from emulator.vtl import GatewayError, HttpRequest
@@ -55,6 +55,7 @@ ROUTE_COMMANDS: dict[str, tuple[type[Command], tuple[str, ...], bool]] = {
     "/orgs/{orgId}/user-limit": (SetUserLimit, ("orgId",), True),
     "/orgs/{orgId}/usage": (ChargeCredit, ("orgId",), True),
     "/orgs/{orgId}/top-ups": (TopUp, ("orgId",), True),
+    "/orgs/{orgId}/refunds": (Refund, ("orgId",), True),
     "/orgs/{orgId}/balance": (GetBalance, ("orgId", "userId"), False),
 }
 """How each route's function reads the workflow input (the parse_command call in functions/*/app.py)."""
@@ -73,6 +74,11 @@ VALID_BODIES: dict[str, list[Any]] = {
         {"credits": 50, "topUpId": "zendesk-4711", "reason": "uplift"},
         {"credits": 4, "topUpId": "t-1", "reason": "sales demo"},
         {"credits": 5},
+    ],
+    "/orgs/{orgId}/refunds": [
+        {"enquiryId": "enq-1"},
+        {"enquiryId": "enq-42", "reason": "report failed to deliver"},
+        {"enquiryId": "refunded-1", "reason": None},
     ],
     "/orgs/{orgId}/balance": [None],
 }
@@ -274,6 +280,10 @@ DOMAIN_MESSAGES: dict[str, str] = {
     "EnquiryInProgress": "enquiry enquiry-1 is being charged by another request; retry",
     "TopUpNotAvailable": "top-ups add to a paid plan's month; set a paid plan first",
     "TopUpIdReused": "top-up zendesk-4711 was already recorded with 50 credits",
+    "EnquiryRefunded": "enquiry enquiry-1 was refunded; a report run again is a new enquiry, with a new enquiryId",
+    "EnquiryNotFound": "no charge of enquiry enq-1 is recorded for this org",
+    "WindowClosed": "enquiry enq-1 was charged to 2026-10, which closed at 2026-11-01T00:00:00+00:00; its credit "
+    "cannot be given back",
 }
 
 

@@ -134,6 +134,8 @@ def entry_from_item(item: Mapping[str, Any] | None) -> LedgerEntry | None:
         window_ends_at=_time(item.get("windowEndsAt")) or Period.parse(item["period"]).ends_at,
         user_used=_optional_int(item.get("userUsed")),
         user_limit=_optional_int(item.get("userLimit")),
+        refunded_at=_time(item.get("refundedAt")),
+        refund_reason=item.get("refundReason"),
     )
 
 
@@ -155,6 +157,14 @@ def entry_to_item(org_id: str, entry: LedgerEntry) -> Item:
     }
     if entry.state is EntryState.ORG_RESERVED:
         attributes |= {"reservedShard": reserved_shard(org_id), "reservedAt": entry.recorded_at.isoformat()}
+    if entry.user_used is not None:
+        attributes["userUsed"] = entry.user_used
+    if entry.user_limit is not None:
+        attributes["userLimit"] = entry.user_limit
+    if entry.refunded_at is not None:
+        attributes["refundedAt"] = entry.refunded_at.isoformat()
+    if entry.refund_reason is not None:
+        attributes["refundReason"] = entry.refund_reason
     return entry_key(org_id, entry.enquiry_id) | _typed(attributes)
 
 

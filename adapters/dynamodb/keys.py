@@ -5,7 +5,7 @@ Every item of an org has pk = ORG#<orgId>, so one org's items sit in one partiti
   USER_LIMIT                   the profile's version again, written with every profile change
   USAGE#<window>               used, topUps       window = period "YYYY-MM", or TRIAL for the trial
   USER#<userId>#<period>       used
-  ENQUIRY#<enquiryId>          the ledger entry of a charge (reserved or charged); while only reserved it is
+  ENQUIRY#<enquiryId>          the ledger entry of a charge (reserved, charged or refunded); while only reserved it is
                                also in the sparse index ReservedIndex (reservedShard, reservedAt), where the
                                sweep finds reservations their workflow abandoned
   TOPUP#<topUpId>              a recorded top-up (idempotency of top-ups)

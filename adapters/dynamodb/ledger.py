@@ -30,6 +30,7 @@ from adapters.dynamodb.keys import (
 )
 from adapters.dynamodb.profiles import check_profile_version, check_user_limit_version
 from adapters.dynamodb.table import Table
+from adapters.dynamodb.transactions import Transaction
 from domain.account import EntryState, LedgerEntry, OrgReservation, UserReservation
 from domain.ports import (
     AbandonedReservation,
@@ -71,6 +72,26 @@ def _count_move(seen: int, limit: int | None, exact: bool) -> _CountMove:
     return _CountMove(update, "attribute_not_exists(used) OR used < :limit", {"zero": 0, "one": 1, "limit": limit})
 
 
+def _move_entry(
+    work: Transaction,
+    org_id: str,
+    entry: LedgerEntry,
+    before: EntryState,
+    after: EntryState,
+    attributes: dict[str, Any],
+    remove: tuple[str, ...] = (),
+) -> None:
+    """The ledger entry's move from `before` to `after`, only while it is still the reservation's and in `before`;
+    sets `attributes` (those not None) and removes `remove`."""
+    present = {name: value for name, value in attributes.items() if value is not None}
+    update = "SET #state = :after" + "".join(f", {name} = :{name}" for name in present)
+    if remove:
+        update += " REMOVE " + ", ".join(remove)
+    bound = {"before": before.value, "after": after.value, "rid": entry.reservation_id} | present
+    condition = "reservationId = :rid AND #state = :before"
+    work.update("ledger entry", entry_key(org_id, entry.enquiry_id), update, condition, _STATE, **bound)
+
+
 class Ledger:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -108,23 +129,34 @@ class Ledger:
         check_user_limit_version(work, org_id, snapshot.profile_version)
         user_usage = user_usage_key(org_id, entry.user_id, reservation.period)
         work.update("user usage", user_usage, move.update, move.condition, _TYPE, type=USER_USAGE_TYPE, **move.values)
-        charged = "SET #state = :charged, userUsed = :userUsed"
-        limit: dict[str, Any] = {}
-        if reservation.limit is not None:
-            charged += ", userLimit = :userLimit"
-            limit["userLimit"] = reservation.limit
-        work.update(
-            "ledger entry",
-            entry_key(org_id, entry.enquiry_id),
-            charged + " REMOVE reservedShard, reservedAt",
-            "reservationId = :rid AND #state = :reserved",
-            _STATE,
-            charged=EntryState.CHARGED.value,
-            reserved=EntryState.ORG_RESERVED.value,
-            rid=entry.reservation_id,
-            userUsed=reservation.used,
-            **limit,
+        _move_entry(
+            work,
+            org_id,
+            entry,
+            EntryState.ORG_RESERVED,
+            EntryState.CHARGED,
+            {"userUsed": reservation.used, "userLimit": reservation.limit},
+            remove=("reservedShard", "reservedAt"),
         )
+        work.commit()
+
+    def refund(self, org_id: str, charged: LedgerEntry, refunded: LedgerEntry) -> None:
+        """No check of the profile: what a refund gives back does not depend on the plan, and PROFILE is held by
+        every org step's transaction (a refund beside a burst of charges would keep losing to them)."""
+        assert refunded.refunded_at is not None
+        work = self._table.transaction(f"refund of {charged.enquiry_id}")
+        _move_entry(
+            work,
+            org_id,
+            charged,
+            EntryState.CHARGED,
+            EntryState.REFUNDED,
+            {"refundedAt": refunded.refunded_at.isoformat(), "refundReason": refunded.refund_reason},
+        )
+        window = usage_key(org_id, charged.window)
+        work.update("window usage", window, _GIVE_ONE_BACK, _ONE_TO_GIVE_BACK, one=1)
+        user_usage = user_usage_key(org_id, charged.user_id, charged.period)
+        work.update("user usage", user_usage, _GIVE_ONE_BACK, _ONE_TO_GIVE_BACK, one=1)
         work.commit()
 
     def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:

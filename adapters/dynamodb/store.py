@@ -20,7 +20,14 @@ from adapters.dynamodb.profiles import Profiles
 from adapters.dynamodb.table import Table
 from domain.account import TRIAL_WINDOW, LedgerEntry, OrgProfile, OrgReservation, UserReservation
 from domain.periods import Period
-from domain.ports import AbandonedReservation, AccountState, ChargeSnapshot, TopUpRecord, UserSnapshot
+from domain.ports import (
+    AbandonedReservation,
+    AccountState,
+    ChargeSnapshot,
+    RefundSnapshot,
+    TopUpRecord,
+    UserSnapshot,
+)
 
 
 class DynamoCreditStore:
@@ -63,6 +70,10 @@ class DynamoCreditStore:
             profile.version, profile.per_user_limit, used_from_item(user_item), entry_from_item(entry_item)
         )
 
+    def refund_snapshot(self, org_id: str, enquiry_id: str) -> RefundSnapshot:
+        profile_item, entry_item = self._table.get_many([profile_key(org_id), entry_key(org_id, enquiry_id)])
+        return RefundSnapshot(profile_from_item(org_id, profile_item), entry_from_item(entry_item))
+
     def account(self, org_id: str, at: datetime) -> AccountState:
         period = Period.containing(at).key
         profile_item, month_item, trial_item = self._table.get_many(
@@ -97,6 +108,9 @@ class DynamoCreditStore:
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
         return self._ledger.abandoned_reservations(reserved_before, limit)
+
+    def refund(self, org_id: str, charged: LedgerEntry, refunded: LedgerEntry) -> None:
+        self._ledger.refund(org_id, charged, refunded)
 
     def save_profile(self, profile: OrgProfile, expected_version: int) -> None:
         self._profiles.save(profile, expected_version)

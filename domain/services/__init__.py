@@ -6,6 +6,7 @@ from domain.services.balance import Balance
 from domain.services.charge import ABANDONED_AFTER, ChargeRequest
 from domain.services.credit_service import CreditService
 from domain.services.notify import PUBLISH_ATTEMPTS, NotifyOutcome
+from domain.services.refund import RefundResult
 from domain.services.reserve_org_credit import OrgCreditReserved
 from domain.services.top_up import TopUpResult
 
@@ -17,5 +18,6 @@ __all__ = [
     "CreditService",
     "NotifyOutcome",
     "OrgCreditReserved",
+    "RefundResult",
     "TopUpResult",
 ]

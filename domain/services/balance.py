@@ -44,6 +44,12 @@ def balance_of(state: AccountState, profile: OrgProfile, at: datetime) -> Balanc
     )
 
 
+def get_org_balance(deps: Dependencies, org_id: str) -> Balance:
+    now = deps.now()
+    state = deps.store.account(org_id, now)
+    return balance_of(state, state.profile, now)
+
+
 def get_balance(deps: Dependencies, org_id: str, user_id: str | None) -> Balance:
     now = deps.now()
     state = deps.store.account(org_id, now)

@@ -12,6 +12,7 @@ from domain.services.balance import Balance, get_balance
 from domain.services.charge import ChargeRequest
 from domain.services.dependencies import Dependencies
 from domain.services.notify import NotifyOutcome, notify, notify_denial
+from domain.services.refund import RefundResult, refund
 from domain.services.release_org_credit import release_org_credit
 from domain.services.reserve_org_credit import OrgCreditReserved, reserve_org_credit
 from domain.services.reserve_user_credit import reserve_user_credit
@@ -81,6 +82,9 @@ class CreditService:
                 raise ValueError("a top-up without a top-up id needs the id of its request")
             top_up_id = default_top_up_id(request_id)
         return top_up(self._deps, org_id, credits, top_up_id, reason, deadline)
+
+    def refund(self, org_id: str, enquiry_id: str, reason: str | None, deadline: float | None = None) -> RefundResult:
+        return refund(self._deps, org_id, enquiry_id, reason, deadline)
 
     def balance(self, org_id: str, user_id: str | None) -> Balance:
         return get_balance(self._deps, org_id, user_id)

@@ -32,5 +32,11 @@ class TopUp(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Refund(Command):
+    enquiry_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class GetBalance(Command):
     user_id: str | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.account import OrgReservation, UserReservation
 from domain.ports import UserSnapshot
-from domain.services import Balance, ChargeRequest, TopUpResult
+from domain.services import Balance, ChargeRequest, RefundResult, TopUpResult
 
 
 def iso(instant: datetime | None) -> str | None:
@@ -45,6 +45,20 @@ def top_up_document(result: TopUpResult) -> dict[str, Any]:
             "credits": result.top_up.credits,
             "period": result.top_up.period,
             "reason": result.top_up.reason,
+        },
+    }
+
+
+def refund_document(result: RefundResult) -> dict[str, Any]:
+    entry = result.entry
+    return balance_document(result.balance) | {
+        "replayed": result.replayed,
+        "refund": {
+            "enquiryId": entry.enquiry_id,
+            "userId": entry.user_id,
+            "window": entry.window,
+            "refundedAt": iso(entry.refunded_at),
+            "reason": entry.refund_reason,
         },
     }
 

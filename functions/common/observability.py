@@ -1,5 +1,5 @@
 """One logger for every function (service name and level come from the environment), and the service's
-metrics: decisions by outcome and reason, notifications by kind and outcome.
+metrics: decisions and refunds by outcome and reason, notifications by kind and outcome.
 
 No Powertools Tracer: Lambda's active tracing (template.yaml) already records each invocation in X-Ray, next
 to the workflow's trace, and the X-Ray SDK the Tracer loads would nearly double every function's cold start."""
@@ -33,6 +33,11 @@ def count(name: str, **dimensions: str) -> None:
 def count_decision(outcome: str, reason: str = "NONE") -> None:
     """outcome: CHARGED, REPLAYED or DENIED; reason: the denial's code."""
     count("Decisions", outcome=outcome, reason=reason)
+
+
+def count_refund(outcome: str, reason: str = "NONE") -> None:
+    """outcome: REFUNDED, REPLAYED or REFUSED; reason: the refusal's code."""
+    count("Refunds", outcome=outcome, reason=reason)
 
 
 def count_notification(kind: str, outcome: str) -> None:

@@ -22,14 +22,16 @@ WRITES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "user-limit": ("PUT", "user-limit", {"limit": 3}),
     "usage": ("POST", "usage", {"enquiryId": "enquiry-1", "userId": "user-1"}),
     "top-ups": ("POST", "top-ups", {"credits": 5, "topUpId": "top-up-1"}),
+    "refunds": ("POST", "refunds", {"enquiryId": "refundable-1"}),
 }
-"""Each write route with a valid body that would visibly change an org on Basic."""
+"""Each write route with a valid body that would visibly change an org on Basic (which ran refundable-1)."""
 
 
 @pytest.fixture
 def org_on_basic(api, org_id) -> str:
     freeze_clock(api, MID_NOVEMBER)
     set_plan(api, org_id, "Basic")
+    assert api.use(org_id, "refundable-1", "user-1").status == 201
     return org_id
 
 
@@ -51,7 +53,7 @@ def test_the_valid_bodies_used_here_do_change_the_org(api, org_on_basic):
     statuses = [send(api, org_on_basic, route, body).status for route, (_, _, body) in WRITES.items()]
 
     # Then each is accepted and the org changed (so "nothing changed" below means something)
-    assert statuses == [200, 200, 201, 201]
+    assert statuses == [200, 200, 201, 201, 201]
     after = state(api, org_on_basic)
     assert (after["plan"], after["perUserLimit"], after["used"], after["topUpCredits"]) == ("Lite", 3, 1, 5)
     assert after != before
@@ -374,6 +376,7 @@ def failing(function_name: str):
 @pytest.mark.parametrize("function_name", ["ValidateFunction", "ReserveOrgCreditFunction", "ReserveUserCreditFunction"])
 def test_a_failing_step_answers_503_without_internals_and_charges_nothing(api, cloud, org_on_basic, function_name):
     # Given a step of the use-credit workflow that fails unexpectedly
+    before = state(api, org_on_basic)
     cloud.invocation_hooks.append(failing(function_name))
 
     # When an enquiry is run
@@ -382,13 +385,15 @@ def test_a_failing_step_answers_503_without_internals_and_charges_nothing(api, c
     # Then the client is told to retry, sees nothing of the failure, and nothing is charged
     assert_rejected(reply, 503, "SERVICE_UNAVAILABLE")
     assert SECRET not in str(reply.body)
-    assert state(api, org_on_basic)["used"] == 0
-    assert state(api, org_on_basic)["user"]["used"] == 0
+    assert state(api, org_on_basic) == before
 
     # And once the step recovers, the same enquiry is charged
     cloud.invocation_hooks.clear()
     assert api.use(org_on_basic, "unlucky").status == 201
-    assert state(api, org_on_basic)["used"] == 1
+    assert (state(api, org_on_basic)["used"], state(api, org_on_basic)["user"]["used"]) == (
+        before["used"] + 1,
+        before["user"]["used"] + 1,
+    )
 
 
 def test_a_failing_notification_does_not_fail_a_granted_charge(api, cloud, org_id):

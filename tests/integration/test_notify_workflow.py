@@ -339,13 +339,18 @@ def metrics_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
 
 
+def an_org_on_lite_that_ran(workflows: Workflows, org_id: str, count: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """The org on Lite with `count` enquiries charged (enq-0, enq-1, ...), and what that printed put aside."""
+    workflows.set_plan(org_id, "Lite")
+    charge_many(workflows, org_id, count)
+    capsys.readouterr()
+
+
 def test_decisions_and_notifications_are_counted_as_metrics(
     workflows: Workflows, org_id: str, cloud: LocalCloud, metrics_on: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given an org on Lite with one credit left
-    workflows.set_plan(org_id, "Lite")
-    charge_many(workflows, org_id, 19)
-    capsys.readouterr()
+    an_org_on_lite_that_ran(workflows, org_id, 19, capsys)
 
     # When the last credit is charged
     charge(workflows, org_id, "last")
@@ -372,12 +377,28 @@ def test_decisions_and_notifications_are_counted_as_metrics(
     assert data_points(printed, "Notifications") == []
 
 
+def test_refunds_are_counted_as_metrics(
+    workflows: Workflows, org_id: str, cloud: LocalCloud, metrics_on: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an org on Lite that ran two enquiries
+    an_org_on_lite_that_ran(workflows, org_id, 2, capsys)
+
+    # When one is refunded twice, and an enquiry it never ran is refunded
+    for enquiry in ("enq-0", "enq-0", "never-ran"):
+        workflows.run("RefundStateMachine", org_id, {"enquiryId": enquiry})
+    printed = capsys.readouterr().out
+
+    # Then the refund, its replay and the refusal are counted, with the refusal's reason
+    assert data_points(printed, "Refunds") == [
+        {"outcome": outcome, "reason": reason, "service": "credits", "namespace": "Xapien/Credits"}
+        for outcome, reason in [("REFUNDED", "NONE"), ("REPLAYED", "NONE"), ("REFUSED", "ENQUIRY_NOT_FOUND")]
+    ]
+
+
 def test_a_notification_sns_refused_is_counted_as_failed(
     workflows: Workflows, org_id: str, cloud: LocalCloud, metrics_on: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    workflows.set_plan(org_id, "Lite")
-    charge_many(workflows, org_id, 19)
-    capsys.readouterr()
+    an_org_on_lite_that_ran(workflows, org_id, 19, capsys)
 
     with sns_refusing_everything():
         charge(workflows, org_id, "last")

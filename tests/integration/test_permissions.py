@@ -203,6 +203,10 @@ def tour_the_staff_commands_and_the_saga_failures(cloud: LocalCloud, workflows: 
     # The user's limit: the org reservation is released
     assert outcome(workflows.use(org_id, "b-3", "user-1")) == "UserLimitReached"
 
+    # A refund, asked twice (the second a replay)
+    for _ in range(2):
+        workflows.succeeded("RefundStateMachine", org_id, {"enquiryId": "b-2"})
+
     # The org step fails before anything landed: the compensation fences a reservation that never was
     failing = inject(cloud, Fault("ReserveOrgCreditFunction", lambda: RuntimeError("the step broke"), first_call_only))
     broken = workflows.use(org_id, "b-4", "user-2")

@@ -19,6 +19,7 @@ from domain.ports import (
     EnquiryAlreadyInLedger,
     Fenced,
     NoticeClaimLost,
+    RefundSnapshot,
     StaleRead,
     TopUpAlreadyRecorded,
     TopUpRecord,
@@ -449,6 +450,52 @@ def test_a_release_by_another_request_leaves_the_enquiry_charged(store: CreditSt
     assert org_used(store, org_id) == 1
     assert store.user_used(org_id, "user-1", PERIOD) == 1
     assert entry_of(store, org_id, "enq-1") == entry.charged(UserReservation(PERIOD, 1, None))
+
+
+def test_a_refund_gives_back_both_credits_and_keeps_the_entry_marked_refunded(store: CreditStore, org_id: str) -> None:
+    # Given two enquiries charged to the org and the user
+    profile = org_on_basic(store, org_id, per_user_limit=5)
+    charge(store, org_id, "enq-kept")
+    charge(store, org_id, "enq-1")
+    snapshot = store.refund_snapshot(org_id, "enq-1")
+    assert snapshot.profile == profile
+    charged = snapshot.entry
+    assert charged is not None
+    assert charged.state is EntryState.CHARGED
+
+    # When one is refunded
+    refunded = charged.refunded(profile, NOW, "report failed")
+    store.refund(org_id, charged, refunded)
+
+    # Then one credit of each count is back, and the entry reads back refunded, with when and why
+    assert org_used(store, org_id) == 1
+    assert store.user_used(org_id, "user-1", PERIOD) == 1
+    assert store.refund_snapshot(org_id, "enq-1").entry == refunded
+
+
+def test_a_refund_of_an_entry_refunded_since_it_was_read_is_stale_and_gives_back_nothing(
+    store: CreditStore, org_id: str
+) -> None:
+    # Given a charged enquiry, read by two refunds, one of which landed
+    profile = org_on_basic(store, org_id)
+    charge(store, org_id, "enq-1")
+    charged = store.refund_snapshot(org_id, "enq-1").entry
+    assert charged is not None
+    store.refund(org_id, charged, charged.refunded(profile, NOW, "first"))
+
+    # When the other writes, Then it is stale and nothing more comes back
+    with pytest.raises(StaleRead):
+        store.refund(org_id, charged, charged.refunded(profile, NOW, "second"))
+    assert org_used(store, org_id) == 0
+    assert store.user_used(org_id, "user-1", PERIOD) == 0
+    refunded = store.refund_snapshot(org_id, "enq-1").entry
+    assert refunded is not None
+    assert refunded.refund_reason == "first"
+
+
+def test_the_refund_snapshot_of_an_enquiry_never_charged_has_no_entry(store: CreditStore, org_id: str) -> None:
+    profile = org_on_basic(store, org_id)
+    assert store.refund_snapshot(org_id, "enq-never") == RefundSnapshot(profile, None)
 
 
 def test_reservations_neither_charged_nor_released_are_found_once_old_enough(store: CreditStore, org_id: str) -> None:

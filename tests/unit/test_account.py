@@ -27,6 +27,7 @@ from domain.errors import (
     TrialExpired,
     TrialNotAvailable,
     UserLimitReached,
+    WindowClosed,
 )
 from domain.plans import plan_named
 
@@ -445,3 +446,62 @@ def test_a_ledger_entry_recognises_only_its_own_reservation() -> None:
     assert not entry.is_mine("exec-2")
     assert entry.user_reservation is None
     assert entry.org_reservation == OrgReservation("2024-03", "2024-03", "Basic", 1, 100, MARCH_STARTS, APRIL_STARTS)
+
+
+# -- the ledger entry: a refund gives a charge back while its window is open --------------------------------
+
+
+def charged_on_trial(at: datetime = MARCH_10) -> tuple[OrgProfile, LedgerEntry]:
+    """A trial org's profile, and an enquiry it was charged for at `at`."""
+    profile = profile_on("Trial", at=at)
+    reservation = account(profile, at=at).reserve(at)
+    entry = LedgerEntry.reserved("enq-1", "user-1", reservation, "exec-1", recorded_at=at)
+    return profile, entry.charged(UserReservation("2024-03", 1, None))
+
+
+def test_a_charge_is_refunded_in_its_month_until_the_last_instant_of_it() -> None:
+    entry, profile = ledger_entry(EntryState.CHARGED), profile_on("Basic")
+    last_instant = APRIL_STARTS - timedelta(microseconds=1)
+
+    refunded = entry.refunded(profile, last_instant, "report failed")
+
+    assert (refunded.state, refunded.refunded_at, refunded.refund_reason) == (
+        EntryState.REFUNDED,
+        last_instant,
+        "report failed",
+    )
+    assert refunded.is_refunded
+    assert not entry.is_refunded
+    # what was charged stays as it was recorded
+    assert replace(refunded, state=entry.state, refunded_at=None, refund_reason=None) == entry
+
+
+def test_a_charge_of_a_month_that_is_over_is_not_refunded() -> None:
+    entry, profile = ledger_entry(EntryState.CHARGED), profile_on("Basic")
+    with pytest.raises(WindowClosed, match="charged to 2024-03, which closed at 2024-04-01T00:00:00"):
+        entry.refunded(profile, APRIL_STARTS, None)
+
+
+def test_a_trial_charge_is_refunded_while_the_trial_runs_and_not_once_it_has_ended() -> None:
+    profile, entry = charged_on_trial()
+    ends = MARCH_10 + timedelta(days=14)
+
+    assert entry.refunded(profile, ends - timedelta(microseconds=1), None).is_refunded
+    with pytest.raises(WindowClosed, match="which closed at 2024-03-24T12:00:00"):
+        entry.refunded(profile, ends, None)
+
+
+def test_a_trial_charge_is_not_refunded_once_the_org_is_on_a_paid_plan() -> None:
+    # Given an enquiry charged to the trial, and the org moved to Basic the day after
+    profile, entry = charged_on_trial()
+    day_after = MARCH_10 + timedelta(days=1)
+    on_basic = account(profile, at=day_after).change_plan(plan_named("Basic"), day_after)
+
+    # When it is refunded within the trial's fourteen days, Then the trial is no longer the org's window
+    with pytest.raises(WindowClosed, match="no longer the org's window"):
+        entry.refunded(on_basic, day_after, None)
+
+
+def test_an_enquiry_still_being_charged_is_not_refunded() -> None:
+    with pytest.raises(EnquiryInProgress):
+        ledger_entry(EntryState.ORG_RESERVED).refunded(profile_on("Basic"), MARCH_10, None)

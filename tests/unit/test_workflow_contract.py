@@ -243,7 +243,10 @@ def test_each_rejection_answers_the_status_of_its_rule() -> None:
         "OrgLimitReached",
         "UserLimitReached",
     }
+    assert {name for name, status in statuses.items() if status == 404} == {"EnquiryNotFound"}
     assert {name for name, status in statuses.items() if status == 409} == {
+        "WindowClosed",
+        "EnquiryRefunded",
         "TrialNotAvailable",
         "EnquiryChargedToAnotherUser",
         "EnquiryInProgress",

@@ -1,0 +1,31 @@
+"""POST /orgs/{orgId}/refunds: give back a charged enquiry's credit (the org's and its user's) while the window it
+was charged to is open."""
+
+from typing import Any
+
+from adapters.runtime import bootstrap
+from domain.errors import DomainError
+from domain.services import CreditService
+from functions.common.commands import Refund
+from functions.common.deadline import deadline_of
+from functions.common.documents import refund_document
+from functions.common.errors import Handler
+from functions.common.handlers import command_handler
+from functions.common.observability import count_refund
+
+
+def handler(service: CreditService) -> Handler:
+    def refund(command: Refund, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            result = service.refund(command.org_id, command.enquiry_id, command.reason, deadline_of(context))
+        except DomainError as error:
+            if error.http_status is not None:  # a rejection (a transient error is the workflow's to retry)
+                count_refund("REFUSED", error.code)
+            raise
+        count_refund("REPLAYED" if result.replayed else "REFUNDED")
+        return refund_document(result)
+
+    return command_handler(Refund, refund, logged="credit refunded")
+
+
+lambda_handler = handler(bootstrap())
