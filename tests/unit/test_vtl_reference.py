@@ -9,6 +9,8 @@ client); any other text must be equal character for character.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import re
 import subprocess
@@ -86,25 +88,38 @@ def _reference_outcome(result: dict[str, Any]) -> Outcome:
 
 
 @pytest.fixture(scope="session")
-def velocity() -> dict[str, Outcome]:
-    """What Velocity 1.7 renders for every case, by case id (one JVM, one batch)."""
+def velocity(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    """What Velocity 1.7 renders for every case, by case id (one JVM, one batch, once per test run: the first
+    pytest-xdist worker to get here renders while the others wait for its answer, rather than each starting a JVM
+    of its own beside the other tests)."""
     if BUILD_PROBLEM is not None:
         pytest.fail(BUILD_PROBLEM, pytrace=False)
+    request = json.dumps(_reference_input(CASES)).encode("ascii")
+    shared = tmp_path_factory.getbasetemp().parent  # the run's directory, above each worker's own
+    answer = shared / f"velocity-{hashlib.sha256(request).hexdigest()[:16]}.json"
+    with (shared / "velocity.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not answer.exists():
+            answer.write_bytes(_render_with_velocity(request))
+    results = json.loads(answer.read_bytes().decode("utf-8"))
+    assert len(results) == len(CASES), "VtlReference answered a different number of cases"
+    return {result["id"]: _reference_outcome(result) for result in results}
+
+
+def _render_with_velocity(request: bytes) -> bytes:
     classpath_file = BUILD / "classpath.txt"
     started = time.monotonic()
     completed = subprocess.run(
         ["java", "-Xss16m", "-cp", classpath_file.read_text(encoding="utf-8").strip(), "VtlReference"],
-        input=json.dumps(_reference_input(CASES)).encode("ascii"),
+        input=request,
         capture_output=True,
         timeout=300,
         check=False,
     )
     if completed.returncode != 0:
         pytest.fail(f"VtlReference failed ({BUILD_HINT}):\n{completed.stderr.decode(errors='replace')}", pytrace=False)
-    results = json.loads(completed.stdout.decode("utf-8"))
-    assert len(results) == len(CASES), "VtlReference answered a different number of cases"
-    print(f"Velocity rendered {len(results)} cases in {time.monotonic() - started:.1f} s")
-    return {result["id"]: _reference_outcome(result) for result in results}
+    print(f"Velocity rendered the corpus in {time.monotonic() - started:.1f} s")
+    return completed.stdout
 
 
 def _emulator_outcome(case: Case) -> Outcome:
