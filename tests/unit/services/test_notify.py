@@ -3,8 +3,11 @@ the claim for the next chance."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from domain.account import TRIAL_WINDOW, OrgReservation
-from domain.events import LimitReached
+from domain.events import LimitNotice, LimitReached
+from domain.ports import NOTICE_LEASE
 from domain.services import PUBLISH_ATTEMPTS, CreditService, NotifyOutcome
 from tests.fakes import FixedClock, InMemoryCreditStore, RecordingNotifier, no_pauses
 from tests.unit.services.support import (
@@ -116,3 +119,23 @@ def test_the_charge_of_the_last_trial_credit_notifies_for_the_trial_window(
     (event,) = notifier.published
     assert isinstance(event, LimitReached)
     assert (event.plan, event.window, event.used, event.limit) == ("Trial", TRIAL_WINDOW, 10, 10)
+
+
+def test_a_notice_whose_claim_was_taken_over_while_it_was_published_counts_as_sent(
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, notifier: RecordingNotifier
+) -> None:
+    # Given a publish so slow that the claim's lease ran out and another step took the claim over meanwhile
+    def taken_over(notice: LimitNotice) -> None:
+        clock.advance(NOTICE_LEASE + timedelta(seconds=1))
+        assert store.claim_notice(ORG, notice.kind, notice.window, "exec-other", clock.now())
+
+    notifier.before_publish = taken_over
+
+    # When the step publishes LimitReached, Then the step does not fail: the notice went out from here
+    outcome = service.notify(ORG, last_credit(), clock.now(), "exec-1")
+    assert [notice.kind for notice in outcome.sent] == ["LimitReached"]
+    assert outcome.failed == []
+    # and the claim stays the other sender's, for it to confirm
+    claim = store.notice(ORG, "LimitReached", MARCH)
+    assert claim is not None
+    assert claim.claimant == "exec-other"
