@@ -8,6 +8,7 @@ Told the services, it skips that listing and reads the same files (tests/unit/te
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -29,17 +30,20 @@ class _KnownServicesLoader(Loader):  # type: ignore[misc]  # botocore has no typ
         return sorted(SERVICES)
 
 
+@functools.cache
 def data_loader() -> Loader:
-    """botocore's loader, told the services above. It keeps what it has read: sessions given the same one read each
-    data file once."""
+    """botocore's loader, told the services above: one per process, which keeps what it has read, so that every
+    session reads each data file once. A Lambda container is one process, with one session; the emulator runs
+    every function's container in one process, and their sessions share it (each used to read endpoints.json and
+    DynamoDB's model again: about a second of each emulator's start)."""
     return _KnownServicesLoader()
 
 
-def aws_session(loader: Loader | None = None) -> botocore.session.Session:
+def aws_session() -> botocore.session.Session:
     """A botocore session like the one boto3.client uses (region and credentials from the environment), with the
-    loader above (a new one unless given). Clients of one session share what it has loaded (the endpoint data)."""
+    loader above. Clients of one session share what it has loaded (the endpoint data)."""
     session = botocore.session.get_session()
-    session.register_component("data_loader", loader or data_loader())
+    session.register_component("data_loader", data_loader())
     return session
 
 
@@ -63,9 +67,7 @@ class LazyClient:
         return getattr(self._client, name)
 
 
-def container_clients(loader: Loader | None = None) -> tuple[Any, LazyClient]:
-    """A function container's clients, from one session: DynamoDB now, SNS at its first use. Each container of a
-    Lambda function reads botocore's data files itself (a new loader); the emulator, which runs every container in
-    one process, gives them one loader, so that it reads them once rather than once per function."""
-    session = aws_session(loader)
+def container_clients() -> tuple[Any, LazyClient]:
+    """A function container's clients, from one session: DynamoDB now, SNS at its first use."""
+    session = aws_session()
     return client(session, "dynamodb"), LazyClient(session, "sns")

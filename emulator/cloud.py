@@ -231,7 +231,6 @@ class LocalCloud:
         itself, as `bootstrap` would (adapters.clients.container_clients, bound to this mock), so that tests can reach
         the very client a function sends its requests with (`function_client`)."""
         self._function_clients: dict[tuple[str, str], Any] = {}
-        loader = function_clients.data_loader()
         for spec in self.stack.functions.values():
             module_name, _, _ = spec.handler.rpartition(".")
             factory = importlib.import_module(module_name).handler
@@ -239,7 +238,7 @@ class LocalCloud:
             if dependency == "clock":
                 built: Any = self.clock
             else:
-                dynamodb, sns = function_clients.container_clients(loader)
+                dynamodb, sns = function_clients.container_clients()
                 self._function_clients[(spec.logical_id, "dynamodb")] = dynamodb
                 self._function_clients[(spec.logical_id, "sns")] = sns
                 built = function_runtime.bootstrap(dynamodb=dynamodb, sns=sns, clock=self.clock)
