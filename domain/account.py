@@ -281,6 +281,9 @@ class LedgerEntry:
     user_limit: int | None = None
     refunded_at: datetime | None = None
     refund_reason: str | None = None
+    refunded_by: str | None = None
+    """The request that refunded it (the workflow execution's name), so that a retry of that step is not taken
+    for another request's replay."""
 
     @classmethod
     def reserved(
@@ -306,7 +309,9 @@ class LedgerEntry:
         """The entry once the user step counted the user too: the enquiry is charged."""
         return replace(self, state=EntryState.CHARGED, user_used=reservation.used, user_limit=reservation.limit)
 
-    def refunded(self, profile: OrgProfile, now: datetime, reason: str | None) -> LedgerEntry:
+    def refunded(
+        self, profile: OrgProfile, now: datetime, reason: str | None, request_id: str | None = None
+    ) -> LedgerEntry:
         """The entry once its credit is given back: the org's and its user's, in the window it was charged to, while
         that window is open (the calendar month it was charged in, or the trial while it runs: not once the trial
         has ended, nor once the org has moved on to a paid plan). Only a charged enquiry is refunded; a refunded
@@ -326,7 +331,12 @@ class LedgerEntry:
                 f"enquiry {self.enquiry_id} was charged to {self.window}, which is no longer the org's window (it "
                 f"is on {profile.plan} now); its credit cannot be given back"
             )
-        return replace(self, state=EntryState.REFUNDED, refunded_at=now, refund_reason=reason)
+        return replace(self, state=EntryState.REFUNDED, refunded_at=now, refund_reason=reason, refunded_by=request_id)
+
+    def refunded_by_another_request(self, request_id: str | None) -> bool:
+        """A refunded entry asked to be refunded again: by another request (a replay), or by a retry of the very
+        step that refunded it, whose answer was lost (without a request id, always another)."""
+        return request_id is None or self.refunded_by != request_id
 
     @property
     def is_refunded(self) -> bool:

@@ -136,6 +136,7 @@ def entry_from_item(item: Mapping[str, Any] | None) -> LedgerEntry | None:
         user_limit=_optional_int(item.get("userLimit")),
         refunded_at=_time(item.get("refundedAt")),
         refund_reason=item.get("refundReason"),
+        refunded_by=item.get("refundedBy"),
     )
 
 
@@ -165,6 +166,8 @@ def entry_to_item(org_id: str, entry: LedgerEntry) -> Item:
         attributes["refundedAt"] = entry.refunded_at.isoformat()
     if entry.refund_reason is not None:
         attributes["refundReason"] = entry.refund_reason
+    if entry.refunded_by is not None:
+        attributes["refundedBy"] = entry.refunded_by
     return entry_key(org_id, entry.enquiry_id) | _typed(attributes)
 
 

@@ -151,7 +151,11 @@ class Ledger:
             charged,
             EntryState.CHARGED,
             EntryState.REFUNDED,
-            {"refundedAt": refunded.refunded_at.isoformat(), "refundReason": refunded.refund_reason},
+            {
+                "refundedAt": refunded.refunded_at.isoformat(),
+                "refundReason": refunded.refund_reason,
+                "refundedBy": refunded.refunded_by,
+            },
         )
         window = usage_key(org_id, charged.window)
         work.update("window usage", window, _GIVE_ONE_BACK, _ONE_TO_GIVE_BACK, one=1)

@@ -83,8 +83,15 @@ class CreditService:
             top_up_id = default_top_up_id(request_id)
         return top_up(self._deps, org_id, credits, top_up_id, reason, deadline)
 
-    def refund(self, org_id: str, enquiry_id: str, reason: str | None, deadline: float | None = None) -> RefundResult:
-        return refund(self._deps, org_id, enquiry_id, reason, deadline)
+    def refund(
+        self,
+        org_id: str,
+        enquiry_id: str,
+        reason: str | None,
+        deadline: float | None = None,
+        request_id: str | None = None,
+    ) -> RefundResult:
+        return refund(self._deps, org_id, enquiry_id, reason, deadline, request_id)
 
     def balance(self, org_id: str, user_id: str | None) -> Balance:
         return get_balance(self._deps, org_id, user_id)

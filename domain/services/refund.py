@@ -23,7 +23,12 @@ class RefundResult:
 
 
 def refund(
-    deps: Dependencies, org_id: str, enquiry_id: str, reason: str | None, deadline: float | None
+    deps: Dependencies,
+    org_id: str,
+    enquiry_id: str,
+    reason: str | None,
+    deadline: float | None,
+    request_id: str | None = None,
 ) -> RefundResult:
     def decide_refund() -> Callable[[bool], RefundResult]:
         snapshot = deps.store.refund_snapshot(org_id, enquiry_id)
@@ -32,8 +37,9 @@ def refund(
             # Denials are not remembered: an enquiry that was denied has no entry either.
             raise EnquiryNotFound(f"no charge of enquiry {enquiry_id} is recorded for this org")
         if charged.is_refunded:
-            return answered(RefundResult(charged, get_org_balance(deps, org_id), replayed=True))
-        refunded = charged.refunded(snapshot.profile, deps.now(), reason)
+            replayed = charged.refunded_by_another_request(request_id)
+            return answered(RefundResult(charged, get_org_balance(deps, org_id), replayed=replayed))
+        refunded = charged.refunded(snapshot.profile, deps.now(), reason, request_id)
 
         def write_refund(exact: bool) -> RefundResult:
             deps.store.refund(org_id, charged, refunded)

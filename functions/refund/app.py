@@ -17,7 +17,11 @@ from functions.common.observability import count_refund
 def handler(service: CreditService) -> Handler:
     def refund(command: Refund, event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
-            result = service.refund(command.org_id, command.enquiry_id, command.reason, deadline_of(context))
+            # The request's id (the execution's name) comes with the refund: the workflow's retry of this step,
+            # after a write whose answer was lost, is answered as the refund it made, not as a replay.
+            result = service.refund(
+                command.org_id, command.enquiry_id, command.reason, deadline_of(context), request_id=event["requestId"]
+            )
         except DomainError as error:
             if error.http_status is not None:  # a rejection (a transient error is the workflow's to retry)
                 count_refund("REFUSED", error.code)

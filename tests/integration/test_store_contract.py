@@ -464,10 +464,10 @@ def test_a_refund_gives_back_both_credits_and_keeps_the_entry_marked_refunded(st
     assert charged.state is EntryState.CHARGED
 
     # When one is refunded
-    refunded = charged.refunded(profile, NOW, "report failed")
+    refunded = charged.refunded(profile, NOW, "report failed", request_id="request-1")
     store.refund(org_id, charged, refunded)
 
-    # Then one credit of each count is back, and the entry reads back refunded, with when and why
+    # Then one credit of each count is back, and the entry reads back refunded, with when, why and by which request
     assert org_used(store, org_id) == 1
     assert store.user_used(org_id, "user-1", PERIOD) == 1
     assert store.refund_snapshot(org_id, "enq-1").entry == refunded

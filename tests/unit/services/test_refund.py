@@ -130,3 +130,21 @@ def test_a_refunded_enquiry_is_not_charged_again_under_its_id(
     with pytest.raises(EnquiryRefunded):
         charge(service, request(clock, "enq-1", reservation_id="exec-again"))
     assert store.usage(ORG, MARCH).used == 0
+
+
+def test_a_retried_refund_step_is_answered_as_the_refund_it_made_and_another_request_as_a_replay(
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock
+) -> None:
+    # Given a refund by request r-1 whose answer was lost after its write landed
+    a_charged_enquiry(service, clock, on="Basic")
+    first = service.refund(ORG, "enq-1", "report failed", request_id="r-1")
+
+    # When the workflow retries the step of r-1, and another request r-2 refunds the enquiry too
+    retried = service.refund(ORG, "enq-1", "report failed", request_id="r-1")
+    other = service.refund(ORG, "enq-1", "report failed", request_id="r-2")
+
+    # Then r-1 is answered as the refund it made, r-2 as a replay; one credit came back
+    assert (retried.replayed, retried.entry) == (False, first.entry)
+    assert other.replayed
+    assert store.calls["refund"] == 1
+    assert store.usage(ORG, MARCH).used == 0
