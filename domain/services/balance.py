@@ -44,16 +44,20 @@ def balance_of(state: AccountState, profile: OrgProfile, at: datetime) -> Balanc
     )
 
 
-def get_org_balance(deps: Dependencies, org_id: str) -> Balance:
+def _org_balance(deps: Dependencies, org_id: str) -> tuple[datetime, AccountState, Balance]:
+    """Now, the org's account read now, and its balance."""
     now = deps.now()
     state = deps.store.account(org_id, now)
-    return balance_of(state, state.profile, now)
+    return now, state, balance_of(state, state.profile, now)
+
+
+def get_org_balance(deps: Dependencies, org_id: str) -> Balance:
+    """The org's balance alone (no user's: what a refund answers)."""
+    return _org_balance(deps, org_id)[2]
 
 
 def get_balance(deps: Dependencies, org_id: str, user_id: str | None) -> Balance:
-    now = deps.now()
-    state = deps.store.account(org_id, now)
-    balance = balance_of(state, state.profile, now)
+    now, state, balance = _org_balance(deps, org_id)
     if user_id is None:
         return balance
     used = deps.store.user_used(org_id, user_id, balance.period)

@@ -7,13 +7,14 @@ to the workflow's trace, and the X-Ray SDK the Tracer loads would nearly double 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from domain.errors import Conflict, CreditDenied
+from domain.errors import Conflict, CreditDenied, DomainError
 
 logger = Logger()
 
@@ -45,15 +46,24 @@ def count_notification(kind: str, outcome: str) -> None:
     count("Notifications", kind=kind, outcome=outcome)
 
 
+@contextmanager
+def refusals_counted(
+    counter: Callable[[str, str], None], outcome: str, refusals: tuple[type[DomainError], ...]
+) -> Iterator[None]:
+    """Counts each of `refusals` raised in the block as `outcome`, with its code as the reason, and lets it go on."""
+    try:
+        yield
+    except refusals as error:
+        counter(outcome, error.code)
+        raise
+
+
 def denials_counted(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
     """Counts each refusal the wrapped step decides (a credit denied, or a conflicting enquiry)."""
 
     @functools.wraps(handler)
     def wrapper(event: dict[str, Any], context: Any) -> Any:
-        try:
+        with refusals_counted(count_decision, "DENIED", (CreditDenied, Conflict)):
             return handler(event, context)
-        except (CreditDenied, Conflict) as error:
-            count_decision("DENIED", error.code)
-            raise
 
     return wrapper

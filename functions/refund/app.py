@@ -4,28 +4,24 @@ was charged to is open."""
 from typing import Any
 
 from adapters.runtime import bootstrap
-from domain.errors import DomainError
+from domain.errors import Conflict, NotRecorded
 from domain.services import CreditService
 from functions.common.commands import Refund
 from functions.common.deadline import deadline_of
 from functions.common.documents import refund_document
 from functions.common.errors import Handler
 from functions.common.handlers import command_handler
-from functions.common.observability import count_refund
+from functions.common.observability import count_refund, refusals_counted
 
 
 def handler(service: CreditService) -> Handler:
     def refund(command: Refund, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        try:
-            # The request's id (the execution's name) comes with the refund: the workflow's retry of this step,
-            # after a write whose answer was lost, is answered as the refund it made, not as a replay.
+        # The request's id (the execution's name) comes with the refund: the workflow's retry of this step, after a
+        # write whose answer was lost, is answered as the refund it made, not as a replay.
+        with refusals_counted(count_refund, "REFUSED", (NotRecorded, Conflict)):
             result = service.refund(
                 command.org_id, command.enquiry_id, command.reason, deadline_of(context), request_id=event["requestId"]
             )
-        except DomainError as error:
-            if error.http_status is not None:  # a rejection (a transient error is the workflow's to retry)
-                count_refund("REFUSED", error.code)
-            raise
         count_refund("REPLAYED" if result.replayed else "REFUNDED")
         return refund_document(result)
 
