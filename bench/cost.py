@@ -110,7 +110,9 @@ def read_units(size_bytes: int, consistency: Consistency) -> float:
 
 @dataclass(frozen=True)
 class Index:
-    """A global secondary index as the template declares it."""
+    """A secondary index (global or local) as the template declares it. A write to a local index costs as a
+    global index's does ("Local secondary indexes", DynamoDB developer guide, provisioned throughput
+    considerations: the same write units per index entry put, changed or deleted)."""
 
     name: str
     keys: tuple[str, ...]
@@ -127,7 +129,7 @@ class TableShape:
     def of(cls, properties: Mapping[str, Any]) -> TableShape:
         """From the AWS::DynamoDB::Table's properties."""
         indexes = []
-        for index in properties.get("GlobalSecondaryIndexes", []):
+        for index in [*properties.get("GlobalSecondaryIndexes", []), *properties.get("LocalSecondaryIndexes", [])]:
             projection = index.get("Projection", {})
             kind = projection.get("ProjectionType", "KEYS_ONLY")
             projected = None if kind == "ALL" else tuple(projection.get("NonKeyAttributes", []))

@@ -255,6 +255,18 @@ class CreditAccount:
         return replace(self.usage, top_ups=self.usage.top_ups + credits)
 
 
+@dataclass(frozen=True, order=True)
+class ChargePosition:
+    """Where a charge sits in its window's history: by the instant it was charged, then by enquiry id (two charges
+    of one instant keep one order). Newest first is descending order of positions."""
+
+    charged_at: datetime
+    enquiry_id: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "charged_at", require_utc(self.charged_at))
+
+
 class EntryState(StrEnum):
     ORG_RESERVED = "ORG_RESERVED"
     CHARGED = "CHARGED"
@@ -284,6 +296,8 @@ class LedgerEntry:
     refunded_by: str | None = None
     """The request that refunded it (the workflow execution's name), so that a retry of that step is not taken
     for another request's replay."""
+    charged_at: datetime | None = None
+    """When the user step charged it (the entry is only reserved before)."""
 
     @classmethod
     def reserved(
@@ -305,9 +319,25 @@ class LedgerEntry:
             window_ends_at=reservation.window_ends_at,
         )
 
-    def charged(self, reservation: UserReservation) -> LedgerEntry:
-        """The entry once the user step counted the user too: the enquiry is charged."""
-        return replace(self, state=EntryState.CHARGED, user_used=reservation.used, user_limit=reservation.limit)
+    def charged(self, reservation: UserReservation, now: datetime) -> LedgerEntry:
+        """The entry once the user step counted the user too, at `now`: the enquiry is charged."""
+        return replace(
+            self,
+            state=EntryState.CHARGED,
+            user_used=reservation.used,
+            user_limit=reservation.limit,
+            charged_at=require_utc(now),
+        )
+
+    @property
+    def position(self) -> ChargePosition:
+        """Where the charge sits in its window's history (an entry only reserved sits where it was reserved)."""
+        return ChargePosition(self.charged_at or self.recorded_at, self.enquiry_id)
+
+    @property
+    def is_charged(self) -> bool:
+        """Charged (and maybe refunded since): in the ledger's history, unlike a reservation still in flight."""
+        return self.state is not EntryState.ORG_RESERVED
 
     def refunded(
         self, profile: OrgProfile, now: datetime, reason: str | None, request_id: str | None = None

@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.history import DEFAULT_PAGE_LIMIT, PAGE_LIMIT
+
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
@@ -56,3 +58,21 @@ class Refund(Command):
 
 class GetBalance(Command):
     user_id: Identifier | None = Field(default=None, alias="userId")
+
+
+class ListUsage(Command):
+    # What the ledger's listing reads from the query string. The period's form is checked where its meaning is
+    # (domain/history.py: a month or TRIAL), and so is the cursor's (an opaque string some page answered).
+    period: str | None = Field(default=None, max_length=16)
+    user_id: Identifier | None = Field(default=None, alias="userId")
+    # A query string's number is text: strict=False reads "50" as 50 (and nothing that is not a whole number).
+    limit: int = Field(default=DEFAULT_PAGE_LIMIT, ge=1, le=PAGE_LIMIT, strict=False)
+    cursor: str | None = Field(default=None, max_length=1024)
+
+
+class GetUsageEntry(Command):
+    enquiry_id: Identifier = Field(alias="enquiryId")
+
+
+class ListTopUps(Command):
+    period: str | None = Field(default=None, max_length=16)

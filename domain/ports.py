@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from domain.account import LedgerEntry, OrgProfile, OrgReservation, Usage, UserReservation
+from domain.account import ChargePosition, LedgerEntry, OrgProfile, OrgReservation, Usage, UserReservation
 from domain.events import LimitNotice
 
 
@@ -131,11 +131,12 @@ class CreditStore(Protocol):
         org_id: str,
         snapshot: UserSnapshot,
         reservation: UserReservation,
-        entry: LedgerEntry,
+        charged: LedgerEntry,
         exact: bool = True,
     ) -> None:
-        """Count one credit against the user's period and mark the entry charged, atomically (or StaleRead).
-        exact / not exact: as for reserve_org_credit, against the per-user limit (none: no condition)."""
+        """Count one credit against the user's period and record the entry as `charged` (what the reserved entry
+        becomes: LedgerEntry.charged), atomically, if it still is the reservation's and only reserved (or
+        StaleRead). exact / not exact: as for reserve_org_credit, against the per-user limit (none: no condition)."""
         ...
 
     def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
@@ -149,6 +150,22 @@ class CreditStore(Protocol):
     def refund(self, org_id: str, charged: LedgerEntry, refunded: LedgerEntry) -> None:
         """Give back the org's and the user's credit of a charged entry and record it refunded, atomically, if the
         entry is still the charge that was read (else StaleRead: read again; WriteConflict: try again)."""
+        ...
+
+    def find_entry(self, org_id: str, enquiry_id: str) -> LedgerEntry | None:
+        """The enquiry's ledger entry, in any state (None: never charged, or denied, or released)."""
+        ...
+
+    def charges(
+        self, org_id: str, window: str, user_id: str | None, limit: int, after: ChargePosition | None
+    ) -> list[LedgerEntry]:
+        """Up to `limit` entries charged to the window (refunded since or not; no reservation still in flight), of
+        one user or of all, newest first (descending ChargePosition), from just after `after` (None: the newest).
+        Reads what the page holds, not the org's whole history; strongly consistent."""
+        ...
+
+    def top_ups(self, org_id: str, period: str) -> list[TopUpRecord]:
+        """The top-ups recorded for the month, newest first (by recorded_at, then id)."""
         ...
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:

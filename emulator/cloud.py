@@ -207,9 +207,8 @@ class LocalCloud:
     def _create_resources(self) -> None:
         dynamodb = self.client("dynamodb")
         table = self.stack.table
-        indexes = (
-            {"GlobalSecondaryIndexes": table["GlobalSecondaryIndexes"]} if "GlobalSecondaryIndexes" in table else {}
-        )
+        kinds = ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+        indexes = {kind: table[kind] for kind in kinds if kind in table}
         dynamodb.create_table(
             TableName=self.stack.table_name,
             AttributeDefinitions=table["AttributeDefinitions"],

@@ -17,7 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from domain.account import TRIAL_WINDOW, EntryState, LedgerEntry, OrgProfile, OrgReservation, Usage, UserReservation
+from domain.account import (
+    TRIAL_WINDOW,
+    ChargePosition,
+    EntryState,
+    LedgerEntry,
+    OrgProfile,
+    OrgReservation,
+    Usage,
+    UserReservation,
+)
 from domain.events import LimitNotice
 from domain.periods import Period
 from domain.ports import (
@@ -60,7 +69,7 @@ class InMemoryCreditStore:
         self.usages: dict[tuple[str, str], Usage] = {}
         self.user_usages: dict[tuple[str, str, str], int] = {}
         self.entries: dict[tuple[str, str], LedgerEntry] = {}
-        self.top_ups: dict[tuple[str, str], TopUpRecord] = {}
+        self.top_ups_recorded: dict[tuple[str, str], TopUpRecord] = {}
         self.notices: dict[tuple[str, str, str], NoticeClaim] = {}
         self.fences: set[tuple[str, str]] = set()
         self.calls: Counter[str] = Counter()
@@ -135,7 +144,7 @@ class InMemoryCreditStore:
         return self._user_count(org_id, user_id, period)
 
     def find_top_up(self, org_id: str, top_up_id: str) -> TopUpRecord | None:
-        return self.top_ups.get((org_id, top_up_id))
+        return self.top_ups_recorded.get((org_id, top_up_id))
 
     # -- writes ----------------------------------------------------------------------------------------------
 
@@ -165,27 +174,27 @@ class InMemoryCreditStore:
         org_id: str,
         snapshot: UserSnapshot,
         reservation: UserReservation,
-        entry: LedgerEntry,
+        charged: LedgerEntry,
         exact: bool = True,
     ) -> None:
         self._write("reserve_user_credit")
         if self.profile(org_id).version != snapshot.profile_version:
             raise StaleRead("profile")
-        key = (org_id, entry.user_id, reservation.period)
+        key = (org_id, charged.user_id, reservation.period)
         used = self.user_usages.get(key, 0)
         if exact and used != snapshot.used:
             raise StaleRead("user usage")
         if not exact and reservation.limit is not None and used >= reservation.limit:
             raise StaleRead("user usage at the limit")
-        stored = self.entry(org_id, entry.enquiry_id)
+        stored = self.entry(org_id, charged.enquiry_id)
         if (
             stored is None
-            or stored.reservation_id != entry.reservation_id
+            or stored.reservation_id != charged.reservation_id
             or stored.state is not EntryState.ORG_RESERVED
         ):
             raise StaleRead("entry")
         self.user_usages[key] = used + 1
-        self.entries[(org_id, entry.enquiry_id)] = stored.charged(reservation)
+        self.entries[(org_id, charged.enquiry_id)] = charged
 
     def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
         self._write("release")
@@ -221,6 +230,31 @@ class InMemoryCreditStore:
         self.user_usages[user_key] -= 1
         self.entries[(org_id, charged.enquiry_id)] = refunded
 
+    def find_entry(self, org_id: str, enquiry_id: str) -> LedgerEntry | None:
+        self.calls["find_entry"] += 1
+        return self.entry(org_id, enquiry_id)
+
+    def charges(
+        self, org_id: str, window: str, user_id: str | None, limit: int, after: ChargePosition | None
+    ) -> list[LedgerEntry]:
+        self.calls["charges"] += 1
+        found = [
+            entry
+            for (owner, _), entry in self.entries.items()
+            if owner == org_id
+            and entry.is_charged
+            and entry.window == window
+            and user_id in (None, entry.user_id)
+            and (after is None or entry.position < after)
+        ]
+        return sorted(found, key=lambda entry: entry.position, reverse=True)[:limit]
+
+    def top_ups(self, org_id: str, period: str) -> list[TopUpRecord]:
+        self.calls["top_ups"] += 1
+        found = [record for (owner, _), record in self.top_ups_recorded.items() if owner == org_id]
+        found = [record for record in found if record.period == period]
+        return sorted(found, key=lambda record: (record.recorded_at, record.top_up_id), reverse=True)
+
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
         found = [
             AbandonedReservation(org_id, enquiry_id, entry.reservation_id, entry.recorded_at)
@@ -237,13 +271,13 @@ class InMemoryCreditStore:
 
     def record_top_up(self, org_id: str, profile_version: int, top_up: TopUpRecord) -> None:
         self._write("record_top_up")
-        if (org_id, top_up.top_up_id) in self.top_ups:
+        if (org_id, top_up.top_up_id) in self.top_ups_recorded:
             raise TopUpAlreadyRecorded(top_up.top_up_id)
         if self.profile(org_id).version != profile_version:
             raise StaleRead("profile")
         usage = self.usage(org_id, top_up.period)
         self.usages[(org_id, top_up.period)] = replace(usage, top_ups=usage.top_ups + top_up.credits)
-        self.top_ups[(org_id, top_up.top_up_id)] = top_up
+        self.top_ups_recorded[(org_id, top_up.top_up_id)] = top_up
 
     def claim_notice(self, org_id: str, kind: str, window: str, claimant: str, now: datetime) -> bool:
         self.calls["claim_notice"] += 1

@@ -15,17 +15,31 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from domain import errors
-from domain.commands import ChargeCredit, Command, GetBalance, Refund, SetPlan, SetUserLimit, TopUp
+from domain.commands import (
+    ChargeCredit,
+    Command,
+    GetBalance,
+    GetUsageEntry,
+    ListTopUps,
+    ListUsage,
+    Refund,
+    SetPlan,
+    SetUserLimit,
+    TopUp,
+)
 from domain.errors import DomainError, InvalidRequest
+from domain.services import CreditService
 from emulator.template import Stack, StateMachineSpec, load_stack
 from emulator.vtl import GatewayError, HttpRequest
 from functions.common.errors import error_document
 from functions.common.requests import parse_command
+from tests.fakes import FixedClock, InMemoryCreditStore
 from tests.http.support import BAD_IDS
 
 
@@ -51,37 +65,63 @@ class Case:
 # ---- what clients send --------------------------------------------------------------------------------------
 
 ROUTE_COMMANDS: dict[str, tuple[type[Command], tuple[str, ...], bool]] = {
-    "/orgs/{orgId}/plan": (SetPlan, ("orgId",), True),
-    "/orgs/{orgId}/user-limit": (SetUserLimit, ("orgId",), True),
-    "/orgs/{orgId}/usage": (ChargeCredit, ("orgId",), True),
-    "/orgs/{orgId}/top-ups": (TopUp, ("orgId",), True),
-    "/orgs/{orgId}/refunds": (Refund, ("orgId",), True),
-    "/orgs/{orgId}/balance": (GetBalance, ("orgId", "userId"), False),
+    "PUT /orgs/{orgId}/plan": (SetPlan, ("orgId",), True),
+    "PUT /orgs/{orgId}/user-limit": (SetUserLimit, ("orgId",), True),
+    "POST /orgs/{orgId}/usage": (ChargeCredit, ("orgId",), True),
+    "GET /orgs/{orgId}/usage": (ListUsage, ("orgId", "period", "userId", "limit", "cursor"), False),
+    "GET /orgs/{orgId}/usage/{enquiryId}": (GetUsageEntry, ("orgId", "enquiryId"), False),
+    "POST /orgs/{orgId}/top-ups": (TopUp, ("orgId",), True),
+    "GET /orgs/{orgId}/top-ups": (ListTopUps, ("orgId", "period"), False),
+    "POST /orgs/{orgId}/refunds": (Refund, ("orgId",), True),
+    "GET /orgs/{orgId}/balance": (GetBalance, ("orgId", "userId"), False),
 }
-"""How each route's function reads the workflow input (the parse_command call in functions/*/app.py)."""
+"""How each route's function reads the workflow input (the command_handler call in functions/*/app.py), by
+"METHOD path"."""
 
 VALID_BODIES: dict[str, list[Any]] = {
     # The bodies tests/http sends to each route (test_errors.WRITES, the conftest Api helpers, the schema examples).
-    "/orgs/{orgId}/plan": [{"plan": "Lite"}, {"plan": "Basic"}, {"plan": "Trial"}, {"plan": "Platinum"}],
-    "/orgs/{orgId}/user-limit": [{"limit": 3}, {"limit": 25}, {"limit": None}, {"limit": 0}],
-    "/orgs/{orgId}/usage": [
+    "PUT /orgs/{orgId}/plan": [{"plan": "Lite"}, {"plan": "Basic"}, {"plan": "Trial"}, {"plan": "Platinum"}],
+    "PUT /orgs/{orgId}/user-limit": [{"limit": 3}, {"limit": 25}, {"limit": None}, {"limit": 0}],
+    "POST /orgs/{orgId}/usage": [
         {"enquiryId": "enquiry-1", "userId": "user-1"},
         {"enquiryId": "enq-1", "userId": "alice"},
         {"enquiryId": "urn:xapien:enquiry:2026.11_a-b", "userId": "A-z_0.9:x"},
     ],
-    "/orgs/{orgId}/top-ups": [
+    "GET /orgs/{orgId}/usage": [None],
+    "GET /orgs/{orgId}/usage/{enquiryId}": [None],
+    "POST /orgs/{orgId}/top-ups": [
         {"credits": 5, "topUpId": "top-up-1"},
         {"credits": 50, "topUpId": "zendesk-4711", "reason": "uplift"},
         {"credits": 4, "topUpId": "t-1", "reason": "sales demo"},
         {"credits": 5},
     ],
-    "/orgs/{orgId}/refunds": [
+    "GET /orgs/{orgId}/top-ups": [None],
+    "POST /orgs/{orgId}/refunds": [
         {"enquiryId": "enq-1"},
         {"enquiryId": "enq-42", "reason": "report failed to deliver"},
         {"enquiryId": "refunded-1", "reason": None},
     ],
-    "/orgs/{orgId}/balance": [None],
+    "GET /orgs/{orgId}/balance": [None],
 }
+
+LISTING_QUERIES: list[dict[str, str]] = [
+    # What tests/http sends to the listings (and what they refuse): period, limit and cursor
+    {"period": "2026-11"},
+    {"period": "TRIAL", "limit": "100"},
+    {"period": "2026-11", "userId": "alice", "limit": "1"},
+    {"limit": "0"},
+    {"limit": "101"},
+    {"limit": "ten"},
+    {"period": "2026-13"},
+    {"period": "november"},
+    {"cursor": "WyIyMDI2LTExIixudWxsLCIyMDI2LTExLTE0VDEyOjMwOjAwKzAwOjAwIiwiZW5xLTEiXQ"},
+    {"cursor": "not a cursor"},
+    {"cursor": "x" * 1025},
+]
+"""Query strings of the listings (GET usage, GET top-ups); valid and refused alike."""
+
+ENQUIRY_IDS = ["enq-1", "urn:xapien:enquiry:2026.11_a-b", "a" * 129, "enq 1", "enqé"]
+"""Path enquiryIds, URL-decoded as API Gateway hands them over."""
 
 REJECTED_BODIES: list[Any] = [
     # test_errors: missing, mistyped and unknown fields, and JSON that is not an object
@@ -246,6 +286,32 @@ def workflow_outputs() -> dict[str, dict[str, Any]]:
         "balance-trial-user": _balance(user=True, trial=True),
         "balance-no-plan": _balance(user=False, trial=False) | {"plan": None, "planCredits": 0, "limit": 5},
     }
+    item = {
+        "enquiryId": "enq-1",
+        "userId": "alice",
+        "window": "2026-11",
+        "chargedAt": "2026-11-14T12:30:00.123456Z",
+        "state": "CHARGED",
+        "executionName": "5b2f8c1e-0d5a-4b8e-9c61-3f0f1a2b3c4d",
+    }
+    refunded = item | {"state": "REFUNDED", "refundedAt": "2026-11-15T09:00:00Z", "refundReason": "not delivered"}
+    cursor = "WyIyMDI2LTExIixudWxsLCIyMDI2LTExLTE0VDEyOjMwOjAwKzAwOjAwIiwiZW5xLTEiXQ"
+    outputs |= {
+        "usage-page": {"orgId": "acme", "period": "2026-11", "items": [refunded, item], "cursor": cursor},
+        "usage-page-last": {"orgId": "acme", "period": "TRIAL", "items": [item | {"window": "TRIAL"}], "cursor": None},
+        "usage-page-empty": {"orgId": "acme", "period": "2026-11", "items": [], "cursor": None},
+        "usage-entry": {"orgId": "acme"} | item,
+        "usage-entry-refunded": {"orgId": "acme"} | refunded | {"refundReason": None},
+        "top-ups-listed": {
+            "orgId": "acme",
+            "period": "2026-11",
+            "items": [
+                {"topUpId": "zendesk-4711", "credits": 50, "reason": "uplift", "recordedAt": "2026-11-02T10:00:00Z"},
+                {"topUpId": "5b2f8c1e", "credits": 5, "reason": None, "recordedAt": "2026-11-01T00:00:00Z"},
+            ],
+        },
+        "top-ups-none": {"orgId": "acme", "period": "2026-11", "items": []},
+    }
     for name, text in HOSTILE_TEXTS.items():
         outputs[f"top-up-reason-{name}"] = top_up | {"replayed": name == "quotes", "topUp": {"reason": text}}
     return outputs
@@ -294,24 +360,35 @@ def _rejection(error: DomainError) -> tuple[str, str]:
     return type(error).__name__, json.dumps(document)
 
 
+def _queried(command: Command) -> None:
+    """What the listing's service refuses beyond the command's own validation (domain/history.py: the period's
+    form, the cursor), run on an empty store."""
+    service = CreditService(InMemoryCreditStore(), FixedClock(datetime(2026, 11, 14, 12, 30, tzinfo=UTC)))
+    if isinstance(command, ListUsage):
+        service.usage(command.org_id, command.period, command.user_id, command.limit, command.cursor)
+    elif isinstance(command, ListTopUps):
+        service.top_ups(command.org_id, command.period)
+
+
 def _invalid_request_causes(route: str) -> dict[str, tuple[str, str]]:
-    """The InvalidRequest each client body above gets from the route's function (functions/common/requests.py)."""
+    """The InvalidRequest each client request above gets from the route's function (functions/common/requests.py,
+    and the listing's rules in domain/history.py)."""
     model, outside_body, with_body = ROUTE_COMMANDS[route]
     causes: dict[str, tuple[str, str]] = {}
     bodies = request_bodies() if with_body else {}
-    queries: dict[str, str | None] = {"none": None} | {f"id-{n}": bad for n, bad in enumerate(BAD_IDS)}
-    for name, body in bodies.items():
-        event = {"raw": {"orgId": _b64("acme"), "userId": None, "body": _b64(body)}}
+    queries: dict[str, dict[str, str]] = {"none": {}} | {f"id-{n}": {"userId": bad} for n, bad in enumerate(BAD_IDS)}
+    queries |= {f"listing-{n}": query for n, query in enumerate(LISTING_QUERIES)}
+    queries |= {f"enquiry-{n}": {"enquiryId": enquiry_id} for n, enquiry_id in enumerate(ENQUIRY_IDS)}
+    events = {f"invalid-{name}": {"orgId": _b64("acme"), "body": _b64(body)} for name, body in bodies.items()}
+    for name, query in queries.items():
+        events[f"invalid-query-{name}"] = {"orgId": _b64("acme"), "body": ""} | {
+            field: _b64(value) for field, value in query.items()
+        }
+    for name, raw in events.items():
         try:
-            parse_command(model, event, outside_body, with_body)
+            _queried(parse_command(model, {"raw": raw}, outside_body, with_body))
         except InvalidRequest as rejected:
-            causes[f"invalid-{name}"] = _rejection(rejected)
-    for name, user_id in queries.items():
-        event = {"raw": {"orgId": _b64("acme"), "userId": None if user_id is None else _b64(user_id), "body": ""}}
-        try:
-            parse_command(model, event, outside_body, with_body)
-        except InvalidRequest as rejected:
-            causes[f"invalid-query-{name}"] = _rejection(rejected)
+            causes[name] = _rejection(rejected)
     return causes
 
 
@@ -483,11 +560,12 @@ PATH_ORG_IDS = [
 
 
 def _request(route: str, method: str, case_id: str, org_id: str, query: dict[str, str], body: str,
-             headers: dict[str, str] | None = None) -> HttpRequest:  # fmt: skip
+             headers: dict[str, str] | None = None, enquiry_id: str = "enq-1") -> HttpRequest:  # fmt: skip
+    path_params = {"orgId": org_id} | ({"enquiryId": enquiry_id} if "{enquiryId}" in route else {})
     return HttpRequest(
         method=method,
-        path=route.replace("{orgId}", org_id),
-        path_params={"orgId": org_id},
+        path=route.replace("{orgId}", org_id).replace("{enquiryId}", enquiry_id),
+        path_params=path_params,
         query=query,
         headers={"Content-Type": "application/json", "User-Agent": "vtl-corpus"} | (headers or {}),
         body=body,
@@ -514,7 +592,7 @@ def _request_cases(stack: Stack) -> Iterator[Case]:
                 case_id = f"{name} body={body_name} query={'&'.join(query)}"
                 request = _request(route.path, route.method, case_id, "acme", query, body)
                 yield Case(case_id, "request", name, template, request, body)
-        default_body = next(iter(VALID_BODIES[route.path])) or ""
+        default_body = next(iter(VALID_BODIES[f"{route.method} {route.path}"])) or ""
         body_text = "" if default_body == "" else json.dumps(default_body)
         for number, org_id in enumerate(PATH_ORG_IDS[1:]):
             case_id = f"{name} org=path-{number}"
@@ -527,6 +605,14 @@ def _request_cases(stack: Stack) -> Iterator[Case]:
         for number, extra in enumerate([{"period": "2026-11"}, {"userId": "user-1", "x": "'\"\\"}, {"UserId": "caps"}]):
             case_id = f"{name} query=extra-{number}"
             request = _request(route.path, route.method, case_id, "acme", extra, body_text)
+            yield Case(case_id, "request", name, template, request, body_text)
+        for number, query in enumerate(LISTING_QUERIES):
+            case_id = f"{name} query=listing-{number}"
+            request = _request(route.path, route.method, case_id, "acme", query, body_text)
+            yield Case(case_id, "request", name, template, request, body_text)
+        for number, enquiry_id in enumerate(ENQUIRY_IDS if "{enquiryId}" in route.path else []):
+            case_id = f"{name} enquiry=path-{number}"
+            request = _request(route.path, route.method, case_id, "acme", {}, body_text, enquiry_id=enquiry_id)
             yield Case(case_id, "request", name, template, request, body_text)
         case_id = f"{name} headers=hostile"
         headers = {
@@ -545,7 +631,7 @@ def _response_cases(stack: Stack) -> Iterator[Case]:
             template = response["responseTemplates"]["application/json"]
             name = f"{route.method} {route.path} response {pattern}"
             if pattern == "default":
-                bodies = execution_results(route.path, workflow)
+                bodies = execution_results(f"{route.method} {route.path}", workflow)
             elif pattern.startswith("4"):
                 bodies = start_refusals()
             else:

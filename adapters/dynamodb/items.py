@@ -8,15 +8,19 @@ from typing import Any
 
 from adapters.dynamodb.attributes import deserialize, serialize
 from adapters.dynamodb.keys import (
+    HISTORY_SK,
     PK,
     SK,
+    USER_HISTORY_SK,
     Item,
+    charge_history_key,
     entry_key,
     entry_of,
     fence_key,
     notice_key,
     profile_key,
     reserved_shard,
+    top_up_history_key,
     top_up_key,
     user_limit_key,
 )
@@ -137,6 +141,7 @@ def entry_from_item(item: Mapping[str, Any] | None) -> LedgerEntry | None:
         refunded_at=_time(item.get("refundedAt")),
         refund_reason=item.get("refundReason"),
         refunded_by=item.get("refundedBy"),
+        charged_at=_time(item.get("chargedAt")),
     )
 
 
@@ -168,7 +173,19 @@ def entry_to_item(org_id: str, entry: LedgerEntry) -> Item:
         attributes["refundReason"] = entry.refund_reason
     if entry.refunded_by is not None:
         attributes["refundedBy"] = entry.refunded_by
-    return entry_key(org_id, entry.enquiry_id) | _typed(attributes)
+    return entry_key(org_id, entry.enquiry_id) | _typed(attributes | charge_attributes(entry))
+
+
+def charge_attributes(entry: LedgerEntry) -> dict[str, Any]:
+    """What a charged entry has that a reserved one has not: when it was charged, and its places in the org's
+    and in its user's history (HistoryIndex, UserHistoryIndex)."""
+    if entry.charged_at is None:
+        return {}
+    return {
+        "chargedAt": entry.charged_at.isoformat(),
+        HISTORY_SK: charge_history_key(entry.window, None, entry.position),
+        USER_HISTORY_SK: charge_history_key(entry.window, entry.user_id, entry.position),
+    }
 
 
 def abandoned_from_item(item: Mapping[str, Any]) -> AbandonedReservation:
@@ -206,6 +223,7 @@ def top_up_to_item(org_id: str, top_up: TopUpRecord) -> Item:
             "period": top_up.period,
             "recordedAt": top_up.recorded_at.isoformat(),
             "reason": top_up.reason,
+            HISTORY_SK: top_up_history_key(top_up.period, top_up.recorded_at, top_up.top_up_id),
         }
     )
 

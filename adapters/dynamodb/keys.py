@@ -7,8 +7,9 @@ Every item of an org has pk = ORG#<orgId>, so one org's items sit in one partiti
   USER#<userId>#<period>       used
   ENQUIRY#<enquiryId>          the ledger entry of a charge (reserved, charged or refunded); while only reserved it is
                                also in the sparse index ReservedIndex (reservedShard, reservedAt), where the
-                               sweep finds reservations their workflow abandoned
-  TOPUP#<topUpId>              a recorded top-up (idempotency of top-ups)
+                               sweep finds reservations their workflow abandoned; once charged, in the local
+                               indexes HistoryIndex and UserHistoryIndex (below)
+  TOPUP#<topUpId>              a recorded top-up (idempotency of top-ups), also in HistoryIndex
   FENCE#<reservationId>        a released reservation: its late write (a step that outlived its workflow) fails
   NOTICE#<kind>#<window>       a notification claimed (PENDING) or sent (SENT): once per org and window
 """
@@ -16,7 +17,10 @@ Every item of an org has pk = ORG#<orgId>, so one org's items sit in one partiti
 from __future__ import annotations
 
 import zlib
+from datetime import UTC, datetime
 from typing import Any
+
+from domain.account import ChargePosition
 
 PK = "pk"
 SK = "sk"
@@ -75,6 +79,46 @@ def _key(org_id: str, sort_key: str) -> Item:
 def entry_of(pk: str, sk: str) -> tuple[str, str]:
     """The org and enquiry ids of a ledger entry's key (as read back, plain strings)."""
     return pk.removeprefix(_ORG), sk.removeprefix(_ENQUIRY)
+
+
+# -- the org's history, read back in time order ------------------------------------------------------------
+# Two local secondary indexes (same partition, the org's; another sort key), sparse: an item is in one only while
+# it has that index's attribute. A Query of a local index may be strongly consistent, unlike a global index's
+# ("Both tables and LSIs provide two read consistency options ... All reads from GSIs and streams are eventually
+# consistent": "DynamoDB read consistency", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+# HowItWorks.ReadConsistency.html), so a page of the ledger shows every charge and refund already answered.
+#   HistoryIndex      historySk     = CHARGE#<window>#<chargedAt>#<enquiryId>   a charged (or refunded) entry
+#                                   = TOPUP#<period>#<recordedAt>#<topUpId>     a top-up
+#   UserHistoryIndex  userHistorySk = CHARGE#<userId>#<window>#<chargedAt>#<enquiryId>
+# '#' is in no id (domain/commands.py ID_PATTERN), so a prefix up to a '#' names one window (and one user) only.
+
+HISTORY_INDEX = "HistoryIndex"
+HISTORY_SK = "historySk"
+USER_HISTORY_INDEX = "UserHistoryIndex"
+USER_HISTORY_SK = "userHistorySk"
+
+
+def _stamp(instant: datetime) -> str:
+    """An instant as text whose order is the instants' order (fixed width, UTC, microseconds)."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def charges_prefix(window: str, user_id: str | None = None) -> str:
+    """The start shared by the history keys of the window's charges (of one user's, when `user_id` is given)."""
+    return f"CHARGE#{window}#" if user_id is None else f"CHARGE#{user_id}#{window}#"
+
+
+def charge_history_key(window: str, user_id: str | None, position: ChargePosition) -> str:
+    """A charge's key in HistoryIndex (user_id None) or in UserHistoryIndex."""
+    return f"{charges_prefix(window, user_id)}{_stamp(position.charged_at)}#{position.enquiry_id}"
+
+
+def top_ups_prefix(period: str) -> str:
+    return f"TOPUP#{period}#"
+
+
+def top_up_history_key(period: str, recorded_at: datetime, top_up_id: str) -> str:
+    return f"{top_ups_prefix(period)}{_stamp(recorded_at)}#{top_up_id}"
 
 
 RESERVED_INDEX = "ReservedIndex"

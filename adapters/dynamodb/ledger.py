@@ -12,6 +12,7 @@ from adapters.dynamodb.items import (
     USAGE_TYPE,
     USER_USAGE_TYPE,
     abandoned_from_item,
+    charge_attributes,
     entry_from_item,
     entry_to_item,
     fence_to_item,
@@ -122,20 +123,20 @@ class Ledger:
         return max(used_from_item(self._table.get(window)), reservation.used)
 
     def reserve_user_credit(
-        self, org_id: str, snapshot: UserSnapshot, reservation: UserReservation, entry: LedgerEntry, exact: bool
+        self, org_id: str, snapshot: UserSnapshot, reservation: UserReservation, charged: LedgerEntry, exact: bool
     ) -> None:
         move = _count_move(snapshot.used, reservation.limit, exact)
         work = self._table.transaction("user reservation")
         check_user_limit_version(work, org_id, snapshot.profile_version)
-        user_usage = user_usage_key(org_id, entry.user_id, reservation.period)
+        user_usage = user_usage_key(org_id, charged.user_id, reservation.period)
         work.update("user usage", user_usage, move.update, move.condition, _TYPE, type=USER_USAGE_TYPE, **move.values)
         _move_entry(
             work,
             org_id,
-            entry,
+            charged,
             EntryState.ORG_RESERVED,
             EntryState.CHARGED,
-            {"userUsed": reservation.used, "userLimit": reservation.limit},
+            {"userUsed": reservation.used, "userLimit": reservation.limit} | charge_attributes(charged),
             remove=("reservedShard", "reservedAt"),
         )
         work.commit()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from adapters.dynamodb.history import History
 from adapters.dynamodb.items import (
     entry_from_item,
     profile_from_item,
@@ -18,7 +19,7 @@ from adapters.dynamodb.ledger import Ledger
 from adapters.dynamodb.notices import Notices
 from adapters.dynamodb.profiles import Profiles
 from adapters.dynamodb.table import Table
-from domain.account import TRIAL_WINDOW, LedgerEntry, OrgProfile, OrgReservation, UserReservation
+from domain.account import TRIAL_WINDOW, ChargePosition, LedgerEntry, OrgProfile, OrgReservation, UserReservation
 from domain.periods import Period
 from domain.ports import (
     AbandonedReservation,
@@ -38,6 +39,7 @@ class DynamoCreditStore:
         self._profiles = Profiles(self._table)
         self._ledger = Ledger(self._table)
         self._notices = Notices(self._table)
+        self._history = History(self._table)
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -91,6 +93,17 @@ class DynamoCreditStore:
     def find_top_up(self, org_id: str, top_up_id: str) -> TopUpRecord | None:
         return top_up_from_item(self._table.get(top_up_key(org_id, top_up_id)))
 
+    def find_entry(self, org_id: str, enquiry_id: str) -> LedgerEntry | None:
+        return entry_from_item(self._table.get(entry_key(org_id, enquiry_id)))
+
+    def charges(
+        self, org_id: str, window: str, user_id: str | None, limit: int, after: ChargePosition | None
+    ) -> list[LedgerEntry]:
+        return self._history.charges(org_id, window, user_id, limit, after)
+
+    def top_ups(self, org_id: str, period: str) -> list[TopUpRecord]:
+        return self._history.top_ups(org_id, period)
+
     # -- writes --------------------------------------------------------------------------------------------
 
     def reserve_org_credit(
@@ -99,9 +112,14 @@ class DynamoCreditStore:
         return self._ledger.reserve_org_credit(snapshot, reservation, entry, exact)
 
     def reserve_user_credit(
-        self, org_id: str, snapshot: UserSnapshot, reservation: UserReservation, entry: LedgerEntry, exact: bool = True
+        self,
+        org_id: str,
+        snapshot: UserSnapshot,
+        reservation: UserReservation,
+        charged: LedgerEntry,
+        exact: bool = True,
     ) -> None:
-        self._ledger.reserve_user_credit(org_id, snapshot, reservation, entry, exact)
+        self._ledger.reserve_user_credit(org_id, snapshot, reservation, charged, exact)
 
     def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
         return self._ledger.release(org_id, enquiry_id, reservation_id, now)

@@ -5,6 +5,7 @@ again: retrying.py). CreditService is what the functions call."""
 from domain.services.balance import Balance
 from domain.services.charge import ABANDONED_AFTER, ChargeRequest
 from domain.services.credit_service import CreditService
+from domain.services.history import TopUps, UsagePage
 from domain.services.notify import PUBLISH_ATTEMPTS, NotifyOutcome
 from domain.services.refund import RefundResult
 from domain.services.reserve_org_credit import OrgCreditReserved
@@ -20,4 +21,6 @@ __all__ = [
     "OrgCreditReserved",
     "RefundResult",
     "TopUpResult",
+    "TopUps",
+    "UsagePage",
 ]

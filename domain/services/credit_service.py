@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.account import OrgReservation, UserReservation
+from domain.account import LedgerEntry, OrgReservation, UserReservation
 from domain.ports import AbandonedReservation, Clock, CreditStore, Notifier, UserSnapshot
 from domain.retry import Retry
 from domain.services.balance import Balance, get_balance
 from domain.services.charge import ChargeRequest
 from domain.services.dependencies import Dependencies
+from domain.services.history import TopUps, UsagePage, get_usage_entry, list_top_ups, list_usage
 from domain.services.notify import NotifyOutcome, notify, notify_denial
 from domain.services.refund import RefundResult, refund
 from domain.services.release_org_credit import release_org_credit
@@ -95,3 +96,12 @@ class CreditService:
 
     def balance(self, org_id: str, user_id: str | None) -> Balance:
         return get_balance(self._deps, org_id, user_id)
+
+    def usage(self, org_id: str, period: str | None, user_id: str | None, limit: int, cursor: str | None) -> UsagePage:
+        return list_usage(self._deps, org_id, period, user_id, limit, cursor)
+
+    def usage_entry(self, org_id: str, enquiry_id: str) -> LedgerEntry:
+        return get_usage_entry(self._deps, org_id, enquiry_id)
+
+    def top_ups(self, org_id: str, period: str | None) -> TopUps:
+        return list_top_ups(self._deps, org_id, period)

@@ -37,7 +37,8 @@ def reserve_user_credit(
         reservation = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, period)
 
         def write_user_reservation(exact: bool) -> UserReservation:
-            deps.store.reserve_user_credit(request.org_id, snapshot, reservation, entry, exact=exact)
+            charged = entry.charged(reservation, deps.now())
+            deps.store.reserve_user_credit(request.org_id, snapshot, reservation, charged, exact=exact)
             return reservation
 
         return write_user_reservation

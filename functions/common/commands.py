@@ -40,3 +40,21 @@ class Refund(Command):
 @dataclass(frozen=True, kw_only=True)
 class GetBalance(Command):
     user_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListUsage(Command):
+    period: str | None = None
+    user_id: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GetUsageEntry(Command):
+    enquiry_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListTopUps(Command):
+    period: str | None = None

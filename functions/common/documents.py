@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.account import OrgReservation, UserReservation
+from domain.account import LedgerEntry, OrgReservation, UserReservation
 from domain.ports import UserSnapshot
-from domain.services import Balance, ChargeRequest, RefundResult, TopUpResult
+from domain.services import Balance, ChargeRequest, RefundResult, TopUpResult, TopUps, UsagePage
 
 
 def iso(instant: datetime | None) -> str | None:
@@ -60,6 +60,51 @@ def refund_document(result: RefundResult) -> dict[str, Any]:
             "refundedAt": iso(entry.refunded_at),
             "reason": entry.refund_reason,
         },
+    }
+
+
+def ledger_item_document(entry: LedgerEntry) -> dict[str, Any]:
+    """A charge as the ledger lists it; executionName: the use-credit execution that charged it (its name is API
+    Gateway's request id of the request that charged it)."""
+    document: dict[str, Any] = {
+        "enquiryId": entry.enquiry_id,
+        "userId": entry.user_id,
+        "window": entry.window,
+        "chargedAt": iso(entry.position.charged_at),
+        "state": entry.state.value,
+        "executionName": entry.reservation_id,
+    }
+    if entry.is_refunded:
+        document |= {"refundedAt": iso(entry.refunded_at), "refundReason": entry.refund_reason}
+    return document
+
+
+def usage_page_document(page: UsagePage) -> dict[str, Any]:
+    return {
+        "orgId": page.org_id,
+        "period": page.window,
+        "items": [ledger_item_document(entry) for entry in page.entries],
+        "cursor": page.cursor,
+    }
+
+
+def usage_entry_document(org_id: str, entry: LedgerEntry) -> dict[str, Any]:
+    return {"orgId": org_id} | ledger_item_document(entry)
+
+
+def top_ups_document(top_ups: TopUps) -> dict[str, Any]:
+    return {
+        "orgId": top_ups.org_id,
+        "period": top_ups.period,
+        "items": [
+            {
+                "topUpId": record.top_up_id,
+                "credits": record.credits,
+                "reason": record.reason,
+                "recordedAt": iso(record.recorded_at),
+            }
+            for record in top_ups.records
+        ],
     }
 
 

@@ -43,15 +43,21 @@ def reserve_org(
     return entry
 
 
-def reserve_user(store: CreditStore, org_id: str, entry: LedgerEntry) -> None:
+def reserve_user(store: CreditStore, org_id: str, entry: LedgerEntry, at: datetime = NOW) -> LedgerEntry:
+    """The user step: the entry charged at `at`, as stored."""
     snapshot = store.user_snapshot(org_id, entry.user_id, entry.period, entry.enquiry_id)
     reservation = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, entry.period)
-    store.reserve_user_credit(org_id, snapshot, reservation, entry)
+    charged = entry.charged(reservation, at)
+    store.reserve_user_credit(org_id, snapshot, reservation, charged)
+    return charged
 
 
-def charge(store: CreditStore, org_id: str, enquiry_id: str, user_id: str = "user-1") -> LedgerEntry:
-    entry = reserve_org(store, org_id, enquiry_id, user_id)
-    reserve_user(store, org_id, entry)
+def charge(
+    store: CreditStore, org_id: str, enquiry_id: str, user_id: str = "user-1", at: datetime = NOW
+) -> LedgerEntry:
+    """The enquiry reserved and charged at `at`; answers the entry as the org step recorded it (reserved)."""
+    entry = reserve_org(store, org_id, enquiry_id, user_id, at=at)
+    reserve_user(store, org_id, entry, at)
     return entry
 
 

@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from adapters.dynamodb import DynamoCreditStore
-from adapters.dynamodb.keys import PK, RESERVED_INDEX, SK, reserved_shard
+from adapters.dynamodb.keys import (
+    HISTORY_INDEX,
+    HISTORY_SK,
+    PK,
+    RESERVED_INDEX,
+    SK,
+    USER_HISTORY_INDEX,
+    USER_HISTORY_SK,
+    reserved_shard,
+)
 from domain.ports import TopUpRecord
 from emulator.cloud import LocalCloud
 from emulator.template import load_stack
@@ -35,7 +44,22 @@ def test_the_table_in_template_yaml_is_keyed_as_the_adapter_expects() -> None:
     assert index["IndexName"] == RESERVED_INDEX
     assert index_keys == {"HASH": "reservedShard", "RANGE": "reservedAt"}
     assert "reservationId" in index["Projection"]["NonKeyAttributes"]
-    assert attribute_types == {PK: "S", SK: "S", "reservedShard": "S", "reservedAt": "S"}
+    local = {
+        index["IndexName"]: ({key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}, index["Projection"])
+        for index in table["LocalSecondaryIndexes"]
+    }
+    assert local == {
+        HISTORY_INDEX: ({"HASH": PK, "RANGE": HISTORY_SK}, {"ProjectionType": "ALL"}),
+        USER_HISTORY_INDEX: ({"HASH": PK, "RANGE": USER_HISTORY_SK}, {"ProjectionType": "ALL"}),
+    }
+    assert attribute_types == {
+        PK: "S",
+        SK: "S",
+        "reservedShard": "S",
+        "reservedAt": "S",
+        HISTORY_SK: "S",
+        USER_HISTORY_SK: "S",
+    }
 
 
 def test_the_emulated_table_has_the_key_schema_of_the_template(cloud: LocalCloud) -> None:
@@ -84,3 +108,10 @@ def test_an_orgs_items_sit_in_its_partition_under_one_sort_key_each(
     # and only the reserved entry is in the sweep's index, on the org's shard
     assert items["ENQUIRY#enq-2"]["reservedShard"] == {"S": reserved_shard(org_id)}
     assert "reservedShard" not in items["ENQUIRY#enq-1"]
+    # and only the charged entry and the top-up are in the history indexes, at the instants they were made
+    stamp = NOW.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert items["ENQUIRY#enq-1"][HISTORY_SK] == {"S": f"CHARGE#{PERIOD}#{stamp}#enq-1"}
+    assert items["ENQUIRY#enq-1"][USER_HISTORY_SK] == {"S": f"CHARGE#alice#{PERIOD}#{stamp}#enq-1"}
+    assert items["TOPUP#z-1"][HISTORY_SK] == {"S": f"TOPUP#{PERIOD}#{stamp}#z-1"}
+    in_history = {key for key, item in items.items() if HISTORY_SK in item or USER_HISTORY_SK in item}
+    assert in_history == {"ENQUIRY#enq-1", "TOPUP#z-1"}

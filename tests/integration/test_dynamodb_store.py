@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from domain.account import CreditAccount
 from domain.services import ChargeRequest, CreditService
 from emulator.cloud import LocalCloud
 from tests.fakes import FixedClock, no_pauses
-from tests.integration.stores import NOW, org_on_basic, reserve_org, reserved_entry
+from tests.integration.stores import NOW, charge, org_on_basic, reserve_org, reserved_entry
 
 
 class CountingClient:
@@ -24,13 +25,18 @@ class CountingClient:
     def __init__(self, client: Any) -> None:
         self._client = client
         self.requests: Counter[str] = Counter()
+        self.queries: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        """Each Query's arguments and answer."""
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         operation = getattr(self._client, name)
 
         def counted(**kwargs: Any) -> Any:
             self.requests[name] += 1
-            return operation(**kwargs)
+            answer = operation(**kwargs)
+            if name == "query":
+                self.queries.append((kwargs, answer))
+            return answer
 
         return counted
 
@@ -77,3 +83,31 @@ def test_a_reservation_that_is_not_exact_reads_the_count_it_reached(
     store.reserve_org_credit(snapshot, reservation, entry, exact=False)
 
     assert client.requests == Counter({"transact_write_items": 1, "get_item": 1})
+
+
+def test_a_page_of_the_ledger_reads_the_page_not_the_orgs_history(
+    store: DynamoCreditStore, client: CountingClient, org_id: str
+) -> None:
+    # Given an org with 30 charges this month, 10 of them bob's, and 20 last month
+    org_on_basic(store, org_id)
+    last_month = NOW - timedelta(days=31)
+    for number in range(20):
+        charge(store, org_id, f"old-{number}", at=last_month + timedelta(minutes=number))
+    for number in range(30):
+        charge(store, org_id, f"enq-{number}", "bob" if number % 3 else "alice", at=NOW + timedelta(minutes=number))
+    service = CreditService(store, FixedClock(NOW + timedelta(hours=1)), retry=no_pauses())
+    client.queries.clear()
+
+    # When two pages of 5 are read, and one of alice's
+    first = service.usage(org_id, None, None, 5, None)
+    service.usage(org_id, None, None, 5, first.cursor)
+    service.usage(org_id, None, "alice", 5, None)
+
+    # Then each was one strongly consistent Query of an index that read 6 items: the page and one to know there is more
+    assert [(asked["IndexName"], answer["ScannedCount"], answer["Count"]) for asked, answer in client.queries] == [
+        ("HistoryIndex", 6, 6),
+        ("HistoryIndex", 6, 6),
+        ("UserHistoryIndex", 6, 6),
+    ]
+    assert all(asked["ConsistentRead"] and asked["Limit"] == 6 for asked, _ in client.queries)
+    assert client.requests["scan"] == 0

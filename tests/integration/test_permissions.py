@@ -207,6 +207,13 @@ def tour_the_staff_commands_and_the_saga_failures(cloud: LocalCloud, workflows: 
     for _ in range(2):
         workflows.succeeded("RefundStateMachine", org_id, {"enquiryId": "b-2"})
 
+    # The books read back: the ledger a page at a time (the org's, then a user's), an enquiry, the month's top-ups
+    first = workflows.succeeded("ListUsageStateMachine", org_id, params={"limit": "1"})
+    workflows.succeeded("ListUsageStateMachine", org_id, params={"limit": "1", "cursor": first["cursor"]})
+    workflows.succeeded("ListUsageStateMachine", org_id, user_id="user-1")
+    assert workflows.succeeded("GetUsageEntryStateMachine", org_id, params={"enquiryId": "b-2"})["state"] == "REFUNDED"
+    assert len(workflows.succeeded("ListTopUpsStateMachine", org_id)["items"]) == 1
+
     # The org step fails before anything landed: the compensation fences a reservation that never was
     failing = inject(cloud, Fault("ReserveOrgCreditFunction", lambda: RuntimeError("the step broke"), first_call_only))
     broken = workflows.use(org_id, "b-4", "user-2")

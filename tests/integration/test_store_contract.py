@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.dynamodb import DynamoCreditStore
-from domain.account import CreditAccount, EntryState, OrgProfile, PerUserLimit, UserReservation
+from domain.account import CreditAccount, EntryState, LedgerEntry, OrgProfile, PerUserLimit, UserReservation
 from domain.periods import Period
 from domain.ports import (
     NOTICE_LEASE,
@@ -347,7 +347,7 @@ def test_a_user_reservation_decided_on_a_count_that_has_since_moved_is_stale_and
 
     # When the first writes what it decided, asking for the exact count it read or only for the limit
     with pytest.raises(StaleRead):
-        store.reserve_user_credit(org_id, snapshot, reservation, late, exact=exact)
+        store.reserve_user_credit(org_id, snapshot, reservation, late.charged(reservation, NOW), exact=exact)
 
     # Then the user is counted once and the late enquiry is still only reserved
     assert store.user_used(org_id, "user-1", PERIOD) == 1
@@ -365,7 +365,7 @@ def test_charging_the_user_again_for_an_enquiry_already_charged_is_refused(store
     snapshot = store.user_snapshot(org_id, "user-1", PERIOD, "enq-1")
     again = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, PERIOD)
     with pytest.raises(StaleRead):
-        store.reserve_user_credit(org_id, snapshot, again, entry)
+        store.reserve_user_credit(org_id, snapshot, again, entry.charged(again, NOW))
 
     # Then the user is counted once
     assert store.user_used(org_id, "user-1", PERIOD) == 1
@@ -382,7 +382,7 @@ def test_a_user_reservation_decided_before_the_per_user_limit_changed_is_stale(s
 
     # When it writes, Then it must read again, and the user is not counted
     with pytest.raises(StaleRead):
-        store.reserve_user_credit(org_id, snapshot, reservation, entry)
+        store.reserve_user_credit(org_id, snapshot, reservation, entry.charged(reservation, NOW))
     assert store.user_used(org_id, "user-1", PERIOD) == 0
 
 
@@ -449,7 +449,7 @@ def test_a_release_by_another_request_leaves_the_enquiry_charged(store: CreditSt
     assert released is False
     assert org_used(store, org_id) == 1
     assert store.user_used(org_id, "user-1", PERIOD) == 1
-    assert entry_of(store, org_id, "enq-1") == entry.charged(UserReservation(PERIOD, 1, None))
+    assert entry_of(store, org_id, "enq-1") == entry.charged(UserReservation(PERIOD, 1, None), NOW)
 
 
 def test_a_refund_gives_back_both_credits_and_keeps_the_entry_marked_refunded(store: CreditStore, org_id: str) -> None:
@@ -682,3 +682,121 @@ def test_withdrawing_a_notice_nobody_claimed_is_harmless(store: CreditStore, org
     store.withdraw_notice(org_id, REACHED, PERIOD, "exec-1")
 
     assert store.claim_notice(org_id, REACHED, PERIOD, "exec-2", NOW) is True
+
+
+# -- the org's history: charges and top-ups read back in time order ------------------------------------------
+
+
+def _listed(entries: list[LedgerEntry]) -> list[str]:
+    return [entry.enquiry_id for entry in entries]
+
+
+def test_a_windows_charges_are_listed_newest_first_page_after_page(store: CreditStore, org_id: str) -> None:
+    # Given seven charges of the month, two of them in the same instant
+    org_on_basic(store, org_id)
+    for minute, enquiry_id in enumerate(["enq-a", "enq-b", "enq-c", "enq-d", "enq-e"]):
+        charge(store, org_id, enquiry_id, at=NOW + timedelta(minutes=minute))
+    charge(store, org_id, "enq-f1", at=NOW + timedelta(minutes=9))
+    charge(store, org_id, "enq-f2", at=NOW + timedelta(minutes=9))
+
+    # When they are read three at a time, each page starting after the last entry of the one before
+    pages: list[list[str]] = []
+    after = None
+    while True:
+        page = store.charges(org_id, PERIOD, None, 3, after)
+        if not page:
+            break
+        pages.append(_listed(page))
+        after = page[-1].position
+
+    # Then each is listed once, the newest first (an instant's charges by enquiry id, descending)
+    assert pages == [["enq-f2", "enq-f1", "enq-e"], ["enq-d", "enq-c", "enq-b"], ["enq-a"]]
+
+
+def test_the_history_lists_charges_and_refunds_of_its_window_only(store: CreditStore, org_id: str) -> None:
+    # Given a charge, a refunded charge and a reservation still in flight this month, and a charge of another org
+    org_on_basic(store, org_id)
+    charge(store, org_id, "enq-charged", at=NOW)
+    refunded = reserve_user(store, org_id, reserve_org(store, org_id, "enq-refunded"), NOW + timedelta(seconds=1))
+    store.refund(org_id, refunded, refunded.refunded(store.refund_snapshot(org_id, "enq-refunded").profile, NOW, "x"))
+    reserve_org(store, org_id, "enq-in-flight")
+    org_on_basic(store, f"{org_id}-other")
+    charge(store, f"{org_id}-other", "enq-other")
+
+    # When the month's history is read
+    listed = store.charges(org_id, PERIOD, None, 10, None)
+
+    # Then it holds the charge and the refund (as refunded), nothing else; and no other window holds them
+    assert [(entry.enquiry_id, entry.state) for entry in listed] == [
+        ("enq-refunded", EntryState.REFUNDED),
+        ("enq-charged", EntryState.CHARGED),
+    ]
+    assert listed[1].charged_at == NOW
+    assert store.charges(org_id, Period.containing(NOW).next().key, None, 10, None) == []
+    assert store.charges(org_id, "TRIAL", None, 10, None) == []
+
+
+def test_one_users_charges_are_listed_apart(store: CreditStore, org_id: str) -> None:
+    # Given charges of two users, interleaved in time
+    org_on_basic(store, org_id)
+    for second, (enquiry_id, user_id) in enumerate([("a1", "alice"), ("b1", "bob"), ("a2", "alice"), ("b2", "bob")]):
+        charge(store, org_id, enquiry_id, user_id, at=NOW + timedelta(seconds=second))
+
+    # When alice's are read a page of one at a time
+    first = store.charges(org_id, PERIOD, "alice", 1, None)
+    second = store.charges(org_id, PERIOD, "alice", 1, first[-1].position)
+
+    # Then they are hers only, newest first
+    assert (_listed(first), _listed(second)) == (["a2"], ["a1"])
+    assert store.charges(org_id, PERIOD, "alice", 1, second[-1].position) == []
+    assert _listed(store.charges(org_id, PERIOD, "bob", 10, None)) == ["b2", "b1"]
+
+
+def test_charges_made_while_a_client_pages_do_not_move_its_next_page(store: CreditStore, org_id: str) -> None:
+    # Given a first page of two read out of four charges
+    org_on_basic(store, org_id)
+    for second in range(4):
+        charge(store, org_id, f"enq-{second}", at=NOW + timedelta(seconds=second))
+    first = store.charges(org_id, PERIOD, None, 2, None)
+
+    # When two more are charged before the next page is read
+    charge(store, org_id, "enq-new-1", at=NOW + timedelta(seconds=10))
+    charge(store, org_id, "enq-new-2", at=NOW + timedelta(seconds=11))
+    rest = store.charges(org_id, PERIOD, None, 10, first[-1].position)
+
+    # Then the next page goes on where the first stopped: no entry twice, none skipped
+    assert (_listed(first), _listed(rest)) == (["enq-3", "enq-2"], ["enq-1", "enq-0"])
+
+
+def test_an_enquirys_entry_is_found_in_any_state(store: CreditStore, org_id: str) -> None:
+    org_on_basic(store, org_id)
+    charge(store, org_id, "enq-charged")
+    reserve_org(store, org_id, "enq-in-flight")
+
+    charged = store.find_entry(org_id, "enq-charged")
+    in_flight = store.find_entry(org_id, "enq-in-flight")
+
+    assert charged is not None
+    assert (charged.state, charged.charged_at) == (EntryState.CHARGED, NOW)
+    assert in_flight is not None
+    assert (in_flight.state, in_flight.charged_at) == (EntryState.ORG_RESERVED, None)
+    assert store.find_entry(org_id, "enq-never") is None
+
+
+def test_a_months_top_ups_are_listed_newest_first(store: CreditStore, org_id: str) -> None:
+    # Given three top-ups this month (two in one instant) and one of another month
+    profile = org_on_basic(store, org_id)
+    later = Period.containing(NOW).next()
+    records = [
+        TopUpRecord("t-1", 10, PERIOD, "first", NOW),
+        TopUpRecord("t-3", 30, PERIOD, None, NOW + timedelta(hours=1)),
+        TopUpRecord("t-2", 20, PERIOD, "same instant", NOW + timedelta(hours=1)),
+        TopUpRecord("t-next", 5, later.key, None, later.starts_at),
+    ]
+    for record in records:
+        store.record_top_up(org_id, profile.version, record)
+
+    # When the month's are read, Then they come newest first, each whole; the other month's apart
+    assert store.top_ups(org_id, PERIOD) == [records[1], records[2], records[0]]
+    assert store.top_ups(org_id, later.key) == [records[3]]
+    assert store.top_ups(org_id, later.next().key) == []

@@ -16,13 +16,20 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def execution_input(org_id: str, body: dict[str, Any] | None = None, user_id: str | None = None) -> str:
-    """The execution input API Gateway's request template builds (see template.yaml)."""
+def execution_input(
+    org_id: str,
+    body: dict[str, Any] | None = None,
+    user_id: str | None = None,
+    params: dict[str, str] | None = None,
+) -> str:
+    """The execution input API Gateway's request template builds (api/source/start-execution.vtl); `params`: the
+    request's other path and query parameters (enquiryId, period, limit, cursor)."""
     raw = {
         "orgId": b64(org_id),
         "userId": None if user_id is None else b64(user_id),
         "body": "" if body is None else b64(json.dumps(body)),
     }
+    raw |= {name: b64(value) for name, value in (params or {}).items()}
     return json.dumps({"raw": raw})
 
 
@@ -33,15 +40,25 @@ class Workflows:
     cloud: LocalCloud
 
     def run(
-        self, machine: str, org_id: str, body: dict[str, Any] | None = None, user_id: str | None = None
+        self,
+        machine: str,
+        org_id: str,
+        body: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        params: dict[str, str] | None = None,
     ) -> ExecutionResult:
         arn = self.cloud.stack.state_machines[machine].arn
-        return self.cloud.start_sync_execution(arn, execution_input(org_id, body, user_id))
+        return self.cloud.start_sync_execution(arn, execution_input(org_id, body, user_id, params))
 
     def succeeded(
-        self, machine: str, org_id: str, body: dict[str, Any] | None = None, user_id: str | None = None
+        self,
+        machine: str,
+        org_id: str,
+        body: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        result = self.run(machine, org_id, body, user_id)
+        result = self.run(machine, org_id, body, user_id, params)
         assert result.status == "SUCCEEDED", result
         output: dict[str, Any] = json.loads(result.output or "")
         return output

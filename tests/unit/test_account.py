@@ -418,7 +418,7 @@ def test_setting_the_same_per_user_limit_changes_nothing() -> None:
 def ledger_entry(state: EntryState, user_id: str = "user-1") -> LedgerEntry:
     reservation = OrgReservation("2024-03", "2024-03", "Basic", 1, 100, MARCH_STARTS, APRIL_STARTS)
     entry = LedgerEntry.reserved("enq-1", user_id, reservation, "exec-1", recorded_at=MARCH_10)
-    return entry.charged(UserReservation("2024-03", 1, None)) if state is EntryState.CHARGED else entry
+    return entry.charged(UserReservation("2024-03", 1, None), MARCH_10) if state is EntryState.CHARGED else entry
 
 
 def test_a_replay_by_the_same_user_of_a_charged_enquiry_is_accepted() -> None:
@@ -456,7 +456,7 @@ def charged_on_trial(at: datetime = MARCH_10) -> tuple[OrgProfile, LedgerEntry]:
     profile = profile_on("Trial", at=at)
     reservation = account(profile, at=at).reserve(at)
     entry = LedgerEntry.reserved("enq-1", "user-1", reservation, "exec-1", recorded_at=at)
-    return profile, entry.charged(UserReservation("2024-03", 1, None))
+    return profile, entry.charged(UserReservation("2024-03", 1, None), at)
 
 
 def test_a_charge_is_refunded_in_its_month_until_the_last_instant_of_it() -> None:

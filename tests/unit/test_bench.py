@@ -356,7 +356,11 @@ def test_the_table_shape_is_read_from_the_template():
     shape = TableShape.of(load_stack().table)
 
     assert shape.keys == ("pk", "sk")
-    assert shape.indexes == (Index("ReservedIndex", ("reservedShard", "reservedAt"), ("reservationId",)),)
+    assert shape.indexes == (
+        Index("ReservedIndex", ("reservedShard", "reservedAt"), ("reservationId",)),
+        Index("HistoryIndex", ("pk", "historySk"), None),
+        Index("UserHistoryIndex", ("pk", "userHistorySk"), None),
+    )
 
 
 def test_lambda_duration_is_rounded_up_to_the_next_millisecond():
