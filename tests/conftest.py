@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPConnection
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -73,6 +74,10 @@ class Reply:
     body: Any
 
 
+def _query(parameters: dict[str, str | int]) -> str:
+    return f"?{urlencode(parameters)}" if parameters else ""
+
+
 class Api:
     """A small HTTP client for the emulator (a fresh connection per call, like independent clients)."""
 
@@ -120,6 +125,16 @@ class Api:
     def balance(self, org_id: str, user_id: str | None = None) -> Reply:
         query = "" if user_id is None else f"?userId={user_id}"
         return self.call("GET", f"/orgs/{org_id}/balance{query}")
+
+    def usage(self, org_id: str, **query: str | int) -> Reply:
+        """GET the ledger: query is period, userId, limit, cursor."""
+        return self.call("GET", f"/orgs/{org_id}/usage{_query(query)}")
+
+    def usage_entry(self, org_id: str, enquiry_id: str) -> Reply:
+        return self.call("GET", f"/orgs/{org_id}/usage/{quote(enquiry_id, safe='')}")
+
+    def top_ups(self, org_id: str, period: str | None = None) -> Reply:
+        return self.call("GET", f"/orgs/{org_id}/top-ups{_query({} if period is None else {'period': period})}")
 
     def freeze_clock(self, now: str) -> Reply:
         return self.call("PUT", "/_local/clock", {"now": now})

@@ -243,6 +243,9 @@ def test_ids_of_1_to_128_allowed_characters_are_accepted(api, org_on_basic, good
 ROUTES = {
     **{route: (method, resource) for route, (method, resource, _) in WRITES.items()},
     "balance": ("GET", "balance"),
+    "ledger": ("GET", "usage"),
+    "ledger-entry": ("GET", "usage/refundable-1"),
+    "top-ups-listed": ("GET", "top-ups"),
 }
 
 
@@ -339,11 +342,13 @@ def test_an_unknown_route_is_refused_as_api_gateway_refuses_it(api, org_id, path
         ("DELETE", "plan"),
         ("GET", "user-limit"),
         ("PATCH", "user-limit"),
-        ("GET", "usage"),
         ("PUT", "usage"),
         ("DELETE", "usage"),
-        ("GET", "top-ups"),
+        ("POST", "usage/refundable-1"),
+        ("DELETE", "usage/refundable-1"),
         ("PUT", "top-ups"),
+        ("DELETE", "top-ups"),
+        ("GET", "refunds"),
         ("POST", "balance"),
         ("DELETE", "balance"),
     ],
@@ -434,12 +439,21 @@ def test_a_failing_staff_command_answers_503_without_internals_and_changes_nothi
     assert state(api, org_on_basic) == before
 
 
-def test_a_failing_balance_read_answers_503_without_internals(api, cloud, org_on_basic):
-    # Given the function behind the balance fails unexpectedly
-    cloud.invocation_hooks.append(failing("GetBalanceFunction"))
+@pytest.mark.parametrize(
+    ("function_name", "path"),
+    [
+        ("GetBalanceFunction", "balance"),
+        ("ListUsageFunction", "usage"),
+        ("GetUsageEntryFunction", "usage/refundable-1"),
+        ("ListTopUpsFunction", "top-ups"),
+    ],
+)
+def test_a_failing_read_answers_503_without_internals(api, cloud, org_on_basic, function_name, path):
+    # Given the function behind the read fails unexpectedly
+    cloud.invocation_hooks.append(failing(function_name))
 
-    # When the balance is read
-    reply = api.balance(org_on_basic)
+    # When it is read
+    reply = api.call("GET", f"/orgs/{org_on_basic}/{path}")
 
     # Then the client is told to retry and sees nothing of the failure
     assert_rejected(reply, 503, "SERVICE_UNAVAILABLE")
