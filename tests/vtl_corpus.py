@@ -624,6 +624,14 @@ def _request_cases(stack: Stack) -> Iterator[Case]:
         yield Case(case_id, "request", name, template, request, body_text)
 
 
+CANONICAL_ROUTE = ("/orgs/{orgId}/usage", "POST")
+
+
+def _reads_the_request(template: str) -> bool:
+    """Whether a template reads anything of the request but its id ($context.requestId is the case's own)."""
+    return re.search(r"\$!?\{?(context\.(?!responseOverride|requestId)|input\.params)", template) is not None
+
+
 def _response_cases(stack: Stack) -> Iterator[Case]:
     for route in stack.routes:
         workflow = _workflow(stack, route.integration)
@@ -638,7 +646,10 @@ def _response_cases(stack: Stack) -> Iterator[Case]:
                 bodies = SERVER_ERRORS
             for body_name, body in bodies.items():
                 case_id = f"{name} body={body_name}"
-                request = _request(route.path, route.method, case_id, "acme", {}, "{}")
+                # A template that reads nothing of the request renders alike for every route: one request for all
+                # lets corpus() keep one case of each body, not one per route.
+                path, method = (route.path, route.method) if _reads_the_request(template) else CANONICAL_ROUTE
+                request = _request(path, method, case_id, "acme", {}, "{}")
                 yield Case(case_id, "response", name, template, request, body)
 
 
