@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -35,6 +36,7 @@ from adapters import clients as function_clients
 from adapters import runtime as function_runtime
 from adapters.clock import SettableClock
 from emulator import dynamodb, interpreter, patches
+from emulator.executions import Execution, ExecutionJournal, kept_from_environment
 from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
 from emulator.workers import pool
 
@@ -64,6 +66,12 @@ TIMEOUT_ERRORS = ("Sandbox.Timedout", "Lambda.Unknown")
 """How a function that outlives its Timeout reaches Step Functions: both are seen on AWS. Lambda's own error type
 is Sandbox.Timedout; Step Functions reports unhandled errors that carry no error type, function timeouts among
 them, as Lambda.Unknown (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html)."""
+
+
+def _utc(instant: Any) -> datetime:
+    """moto's start and stop dates (datetimes, naive ones being UTC) as aware UTC datetimes."""
+    when: datetime = instant if isinstance(instant, datetime) else datetime.fromtimestamp(float(instant), UTC)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 class ExecutionInputTooLarge(Exception):
@@ -160,6 +168,9 @@ class LocalCloud:
         self._running: dict[str, int] = {}
         self._executions_running = 0
         self._running_changed = threading.Condition()
+        self.executions = ExecutionJournal(kept_from_environment())
+        """The last executions, for /_local/executions (EMULATOR_EXECUTIONS_KEPT of them)."""
+        self._machine_ids = {spec.arn: spec.logical_id for spec in self.stack.state_machines.values()}
         self.isolation = dynamodb.isolation
         """DynamoDB's transaction isolation: `isolation.transaction_seconds` is each transaction's time in flight."""
 
@@ -391,6 +402,14 @@ class LocalCloud:
         except BaseException:
             self._count_execution(-1)
             raise
+        journaled = Execution(
+            execution.name,
+            self._machine_ids.get(state_machine_arn, state_machine_arn),
+            execution.exec_arn,
+            _utc(execution.start_date),
+            history=lambda: execution.to_history_output()["events"],
+        )
+        self.executions.started(journaled)
         finished = interpreter.finished(execution.exec_worker)
         finished.add_done_callback(lambda _: self._count_execution(-1))
         done, _ = wait([finished], timeout)
@@ -398,13 +417,22 @@ class LocalCloud:
             raise IntegrationTimeout(execution.exec_arn)
         described = execution.to_describe_output()
         self._forget(state_machine_arn, execution)
-        return ExecutionResult(
+        result = ExecutionResult(
             execution.exec_arn,
             str(getattr(described["status"], "value", described["status"])),
             described.get("output"),
             described.get("error"),
             described.get("cause"),
         )
+        journaled.status, journaled.output, journaled.error, journaled.cause = (
+            result.status,
+            result.output,
+            result.error,
+            result.cause,
+        )
+        stopped = described.get("stopDate")
+        journaled.stopped_at = _utc(stopped) if stopped is not None else datetime.now(UTC)
+        return result
 
     def _forget(self, state_machine_arn: str, execution: Any) -> None:
         """Keep the last executions only: moto keeps every one, which a long-running emulator cannot afford."""

@@ -6,8 +6,10 @@ Also serves the emulator-only endpoints under /_local (never deployed).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -17,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from emulator.cloud import ExecutionInputTooLarge, IntegrationTimeout, LocalCloud
+from emulator.executions import Answered
 from emulator.template import REGION, Route
 from emulator.vtl import (
     GatewayError,
@@ -43,6 +46,35 @@ class Response:
 
     def text(self) -> str:
         return self.body if isinstance(self.body, str) else json.dumps(self.body)
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+@dataclass(frozen=True)
+class RequestIds:
+    """API Gateway's two ids of a request. `request_id` ($context.requestId, the x-amzn-RequestId header) is the
+    client's when it sends an x-amzn-RequestId header in the form of a UUID: "Clients can override the value in the
+    x-amzn-RequestId header with a value in the format of a universally unique identifier (UUID)". `extended`
+    ($context.extendedRequestId, the x-amz-apigw-id header) is "a unique ID that API Gateway generates ... An API
+    caller can't provide or override this request ID" ("Set up CloudWatch logging for REST APIs in API Gateway",
+    API Gateway developer guide). Its form here is the one API Gateway's have: 16 characters of URL-safe base64,
+    the last an "=" (e.g. "LIxCyGd7SK4FjEg=")."""
+
+    request_id: str
+    extended: str
+
+    @classmethod
+    def of(cls, headers: dict[str, str]) -> RequestIds:
+        # A value not in the form of a UUID is not taken (API Gateway replaces it in its access log; what its
+        # templates see then is not documented: README, "Differences from AWS").
+        asked = (_header(headers, "X-Amzn-RequestId") or "").strip()
+        request_id = asked if _UUID.fullmatch(asked) else str(uuid.uuid4())
+        return cls(request_id, base64.urlsafe_b64encode(os.urandom(11)).decode("ascii"))
+
+    def headers(self) -> dict[str, str]:
+        """What API Gateway sends with every answer."""
+        return {"x-amzn-RequestId": self.request_id, "x-amz-apigw-id": self.extended}
 
 
 def error(status: int, code: str, message: str) -> Response:
@@ -115,6 +147,44 @@ def _iam_refusal(headers: dict[str, str]) -> str | None:
     return None
 
 
+def _execution_name(request_text: str) -> str | None:
+    """The name the request template gave the execution it starts."""
+    try:
+        name = json.loads(request_text).get("name")
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
+
+
+def _answered(http: HttpRequest, ids: RequestIds, response: Response) -> Answered:
+    """What the executions list shows of a request: its ids, the org, enquiry and user it named (path, query or
+    body), and what it was answered."""
+    try:
+        body = json.loads(http.body or "null")
+    except ValueError:
+        body = None
+    fields = body if isinstance(body, dict) else {}
+    code = None
+    if response.status >= 400:
+        try:
+            answer = json.loads(response.text())
+        except ValueError:
+            answer = None
+        code = answer.get("code") if isinstance(answer, dict) else None
+
+    def text(value: Any) -> str | None:
+        return value if isinstance(value, str) else None
+
+    return Answered(
+        request_id=ids.request_id,
+        http_status=response.status,
+        code=text(code),
+        org_id=text(http.path_params.get("orgId")),
+        enquiry_id=text(http.path_params.get("enquiryId") or fields.get("enquiryId")),
+        user_id=text(http.query.get("userId") or fields.get("userId")),
+    )
+
+
 class Gateway:
     def __init__(self, cloud: LocalCloud, stage: str = "local", routes: list[Route] | None = None) -> None:
         self.cloud = cloud
@@ -124,20 +194,23 @@ class Gateway:
 
     def handle(self, request: IncomingRequest) -> Response:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        ids = RequestIds.of(request.headers)
         try:
-            response = self._dispatch(request, request_id)
+            response = self._dispatch(request, ids)
         except Exception:
-            log.exception("request failed", extra={"requestId": request_id})
+            log.exception("request failed", extra={"requestId": ids.request_id})
             response = error(500, "INTERNAL_ERROR", "the emulator failed to handle the request")
+        response.headers.update(ids.headers())
+        if isinstance(response.body, dict) and "code" in response.body:
+            response.body.setdefault("requestId", ids.request_id)  # the emulator's own errors (405, its 500)
         elapsed = (time.perf_counter() - started) * 1000
         log.info(
-            "%s %s -> %d %s (%.1f ms, request %s)",
-            request.method, request.path, response.status, response.note, elapsed, request_id,
+            "%s %s -> %d %s (%.1f ms, request %s, %s)",
+            request.method, request.path, response.status, response.note, elapsed, ids.request_id, ids.extended,
         )  # fmt: skip
         return response
 
-    def _dispatch(self, request: IncomingRequest, request_id: str) -> Response:
+    def _dispatch(self, request: IncomingRequest, ids: RequestIds) -> Response:
         if request.path.startswith("/_local/"):
             return self._local(request)
         allowed: list[str] = []
@@ -150,36 +223,41 @@ class Gateway:
                 continue
             refusal = _iam_refusal(request.headers) if route.authorization == "AWS_IAM" else None
             if refusal is not None:
-                return self._gateway_response(refusal, 403, request, request_id, route.path)
-            return self._integrate(route.integration, route.path, request, request_id, params.groupdict())
+                return self._gateway_response(refusal, 403, request, ids, route.path)
+            return self._integrate(route.integration, route.path, request, ids, params.groupdict())
         if allowed:
             # API Gateway answers MISSING_AUTHENTICATION_TOKEN here too; the emulator says which methods exist.
             return error(405, "METHOD_NOT_ALLOWED", f"{request.path} accepts {', '.join(sorted(allowed))}")
-        return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", 403, request, request_id, request.path)
+        return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", 403, request, ids, request.path)
 
     def _integrate(
         self,
         integration: dict[str, Any],
         resource_path: str,
         request: IncomingRequest,
-        request_id: str,
+        ids: RequestIds,
         path_params: dict[str, str],
     ) -> Response:
         content_type = (_header(request.headers, "Content-Type") or "application/json").split(";")[0].strip()
         templates = integration.get("requestTemplates", {})
         if content_type.lower() not in templates:
             # passthroughBehavior "never": API Gateway refuses content types without a template
-            return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", 415, request, request_id, resource_path)
-        http = self._http_request(request, request_id, resource_path, path_params)
+            return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", 415, request, ids, resource_path)
+        http = self._http_request(request, ids, resource_path, path_params)
         rendered = render_request_template(templates[content_type.lower()], http)
+        execution_name = _execution_name(rendered.text)
         try:
             integration_status, integration_body = self._start_sync_execution(rendered.text.strip())
         except IntegrationTimeout:
-            return self._gateway_response("INTEGRATION_TIMEOUT", 504, request, request_id, resource_path)
-        return self._integration_response(integration, http, integration_status, integration_body)
+            response = self._gateway_response("INTEGRATION_TIMEOUT", 504, request, ids, resource_path)
+        else:
+            response = self._integration_response(integration, http, integration_status, integration_body)
+        if execution_name is not None:
+            self.cloud.executions.answered(execution_name, _answered(http, ids, response))
+        return response
 
     def _http_request(
-        self, request: IncomingRequest, request_id: str, resource_path: str, path_params: dict[str, str]
+        self, request: IncomingRequest, ids: RequestIds, resource_path: str, path_params: dict[str, str]
     ) -> HttpRequest:
         """The request as a mapping template sees it."""
         return HttpRequest(
@@ -189,13 +267,14 @@ class Gateway:
             query=request.query,
             headers=request.headers,
             body=request.body,
-            request_id=request_id,
+            request_id=ids.request_id,
             resource_path=resource_path,
             stage=self.stage,
+            extended_request_id=ids.extended,
         )
 
     def _gateway_response(
-        self, kind: str, default_status: int, request: IncomingRequest, request_id: str, resource_path: str
+        self, kind: str, default_status: int, request: IncomingRequest, ids: RequestIds, resource_path: str
     ) -> Response:
         """What API Gateway itself answers, from the API document's x-amazon-apigateway-gateway-responses: the
         response of that type, else DEFAULT_4XX / DEFAULT_5XX, its body template rendered with $context.error."""
@@ -207,7 +286,7 @@ class Gateway:
         message = _GATEWAY_MESSAGES.get(kind, kind)
         if template is None:  # API Gateway's own body
             return Response(status, {"message": message}, note=kind)
-        http = self._http_request(request, request_id, resource_path, {})
+        http = self._http_request(request, ids, resource_path, {})
         rendered = render_gateway_response_template(template, http, GatewayError(kind, message))
         text = rendered.text.strip()
         status = rendered.status_override or status
@@ -268,11 +347,36 @@ class Gateway:
                 return error(405, "METHOD_NOT_ALLOWED", "/_local/invoke/<function> accepts POST")
             response = self.cloud.invoke(name)
             return Response(200, response, note=f"invoked {name}")
+        if request.path == "/_local/executions" or request.path.startswith("/_local/executions/"):
+            if request.method != "GET":
+                return error(405, "METHOD_NOT_ALLOWED", "/_local/executions accepts GET")
+            return self._executions(request)
         if request.path == "/_local/notifications":
             if request.method != "GET":
                 return error(405, "METHOD_NOT_ALLOWED", "/_local/notifications accepts GET")
             return Response(200, self.cloud.notifications())
         return error(404, "NOT_FOUND", f"no local endpoint {request.path}")
+
+    def _executions(self, request: IncomingRequest) -> Response:
+        """The last executions, newest first (?orgId=&stateMachine=&status=&limit=), or one with its steps, by its
+        name or by the x-amzn-RequestId of the request it answered."""
+        journal = self.cloud.executions
+        name = unquote(request.path.removeprefix("/_local/executions").strip("/"))
+        if name:
+            found = journal.find(name)
+            if found is None:
+                return error(404, "NOT_FOUND", f"no execution {name} among the last {journal.kept}")
+            return Response(200, found.details(), note=f"execution {found.name}")
+        limit_text = request.query.get("limit", "50")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= journal.kept:
+            return error(400, "INVALID_FIELD", f"limit must be a whole number from 1 to {journal.kept}")
+        listed = journal.newest_first(
+            org_id=request.query.get("orgId"),
+            state_machine=request.query.get("stateMachine"),
+            status=request.query.get("status"),
+            limit=int(limit_text),
+        )
+        return Response(200, {"executions": [execution.summary() for execution in listed], "kept": journal.kept})
 
     def _freeze_clock(self, body: str) -> Response:
         try:

@@ -35,6 +35,9 @@ class HttpRequest:
     request_id: str
     resource_path: str
     stage: str = "local"
+    extended_request_id: str = ""
+    """$context.extendedRequestId: API Gateway's own id of the request, which a client cannot set (request_id
+    can be the client's); the request id when not given."""
 
 
 @dataclass(frozen=True)
@@ -348,7 +351,7 @@ def context_variables(request: HttpRequest, error: GatewayError | None = None) -
             identity["userAgent"] = JavaString(value)
     context: dict[str, Any] = {
         "requestId": JavaString(request.request_id),
-        "extendedRequestId": JavaString(request.request_id),
+        "extendedRequestId": JavaString(request.extended_request_id or request.request_id),
         "httpMethod": JavaString(request.method.upper()),
         "resourcePath": JavaString(request.resource_path),
         "path": JavaString(f"/{request.stage}{request.path}"),  # as on execute-api: stage included

@@ -8,7 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -72,6 +72,8 @@ def org_id() -> str:
 class Reply:
     status: int
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    """The answer's headers, by lower-case name."""
 
 
 def _query(parameters: dict[str, str | int]) -> str:
@@ -99,7 +101,7 @@ class Api:
             document = json.loads(text)
         except ValueError:
             document = text
-        return Reply(response.status, document)
+        return Reply(response.status, document, {name.lower(): value for name, value in response.getheaders()})
 
     def set_plan(self, org_id: str, plan: str) -> Reply:
         return self.call("PUT", f"/orgs/{org_id}/plan", {"plan": plan})

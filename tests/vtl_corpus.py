@@ -571,6 +571,8 @@ def _request(route: str, method: str, case_id: str, org_id: str, query: dict[str
         body=body,
         request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, case_id)),
         resource_path=route,
+        # API Gateway's own id, in its form: 16 characters of URL-safe base64 ending in "=" (emulator/gateway.py)
+        extended_request_id=base64.urlsafe_b64encode(uuid.uuid5(uuid.NAMESPACE_DNS, case_id).bytes[:11]).decode(),
     )
 
 

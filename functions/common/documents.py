@@ -64,8 +64,8 @@ def refund_document(result: RefundResult) -> dict[str, Any]:
 
 
 def ledger_item_document(entry: LedgerEntry) -> dict[str, Any]:
-    """A charge as the ledger lists it; executionName: the use-credit execution that charged it (its name is API
-    Gateway's request id of the request that charged it)."""
+    """A charge as the ledger lists it; executionName: the use-credit execution that charged it (named after API
+    Gateway's extended request id of the request that charged it, the x-amz-apigw-id header)."""
     document: dict[str, Any] = {
         "enquiryId": entry.enquiry_id,
         "userId": entry.user_id,
