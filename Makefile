@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY = 0
 # (each test worker, each emulator) compiled moto, botocore and the tests again, about half of collecting the tests.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test static lint typecheck unit tests-parallel tests-exclusive template judges checkov generate build deploy bench clean
+.PHONY: run test static lint typecheck unit tests-parallel tests-exclusive template judges checkov generate events build deploy bench clean
 
 # Judges we did not write (README "Checked by other engines"):
 # - Apache Velocity 1.7, the engine behind API Gateway's mapping templates, renders every template in
@@ -99,6 +99,9 @@ checkov: $(CHECKOV_VENV)/.installed  ## checkov on template.yaml: no failed chec
 # (README "Code layout"); make test only checks that the committed files are as written (tests/unit/test_generated.py).
 generate: $(VENV)/.installed  ## rewrite api/openapi.yaml and the one-task statemachines/*.asl.json from their sources
 	$(PY) -m generate
+
+events: $(VENV)/.installed  ## rewrite events/ (the sample events for sam local invoke) from a scenario on the emulator
+	$(PY) -m tests.integration.sample_events
 
 template: $(TOOLS)/.installed  ## cfn-lint and sam validate --lint, warnings included
 	$(TOOLS)/bin/cfn-lint template.yaml

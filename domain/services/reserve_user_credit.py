@@ -32,8 +32,10 @@ def reserve_user_credit(
         if entry is None or not entry.is_mine(request.reservation_id):
             raise WriteContended("the org reservation of this enquiry is gone; retry the request")
         done = entry.user_reservation
-        if entry.state is EntryState.CHARGED and done is not None:
-            return answered(replace(done, repeated=True))  # this step ran before and its write committed
+        if entry.state is not EntryState.ORG_RESERVED and done is not None:
+            # This step ran before and its write committed (the charge may have been refunded since: a late
+            # repeat of the step must not count the user again, nor wait for a write that cannot land)
+            return answered(replace(done, repeated=True))
         reservation = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, period)
 
         def write_user_reservation(exact: bool) -> UserReservation:

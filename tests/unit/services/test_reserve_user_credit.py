@@ -47,6 +47,22 @@ def test_a_repeated_user_step_without_a_hint_reads_back_its_own_charge(
     assert store.user_used(ORG, ALICE, MARCH) == 1
 
 
+def test_a_user_step_repeated_after_its_charge_was_refunded_counts_nothing_and_does_not_wait(
+    service: CreditService, store: InMemoryCreditStore, clock: FixedClock, pauses: list[float]
+) -> None:
+    # Given alice's charged enquiry, refunded since
+    charge_request, reserved, first = a_charged_enquiry(service, clock, on="Basic")
+    service.refund(ORG, "enq-1", "not delivered")
+    paused_before = len(pauses)
+
+    # When its user step runs again late (a duplicate invocation), Then it answers what it did once it has read the
+    # entry (its hint is stale: one write refused, one pause), without waiting out its deadline
+    assert service.reserve_user_credit(charge_request, reserved.user_hint) == first
+    assert len(pauses) - paused_before <= 1
+    assert store.user_used(ORG, ALICE, MARCH) == 0
+    assert store.entry(ORG, "enq-1").state is EntryState.REFUNDED
+
+
 def test_a_user_step_whose_org_reservation_is_gone_is_contended_and_counts_nothing(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
