@@ -17,6 +17,7 @@ from tests.integration.sample_events import EVENTS, ROOT, written
 
 pytestmark = pytest.mark.slow
 
+
 @cache
 def _checked() -> dict[str, Any]:
     """The scenario run again in an emulator of its own (a process of its own: the org ids are the files')."""
