@@ -5,6 +5,7 @@ TOOLS := .venv/tools
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 3000
+AWS_PORT ?= 4566
 # The emulator serves the stack as a sandbox (ApiAuth=NONE) unless told otherwise: `make run API_AUTH=AWS_IAM`
 # refuses unsigned requests as the default stack on AWS does.
 API_AUTH ?= NONE
@@ -38,7 +39,7 @@ $(TOOLS)/.installed: requirements-tools.txt
 	touch $@
 
 run: $(VENV)/.installed  ## serve the REST API on http://$(HOST):$(PORT) (emulator, in-memory)
-	EMULATOR_API_AUTH=$(API_AUTH) $(PY) -m emulator --host $(HOST) --port $(PORT)
+	EMULATOR_API_AUTH=$(API_AUTH) $(PY) -m emulator --host $(HOST) --port $(PORT) --aws-port $(AWS_PORT)
 
 # The static checks run beside the first phase of the tests (below), on the core that phase leaves free while its
 # tests wait; then the bursts. Each target's output comes out whole, when it ends (--output-sync).

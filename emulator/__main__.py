@@ -1,4 +1,5 @@
-"""`python -m emulator --host 127.0.0.1 --port 3000`: the service on this machine (what `make run` starts)."""
+"""`python -m emulator --host 127.0.0.1 --port 3000 --aws-port 4566`: the service on this machine (what `make run`
+starts), and the emulated account's AWS APIs beside it."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import threading
 
 from emulator.cloud import LocalCloud
 from emulator.server import configure_logging, serve
+from emulator.template import REGION
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the credit service locally.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument(
+        "--aws-port", type=int, default=4566, help="the emulated account's AWS APIs (DynamoDB, Step Functions, SNS)"
+    )
     arguments = parser.parse_args()
     configure_logging()
     with LocalCloud() as cloud:
@@ -31,6 +36,11 @@ def main() -> None:
             logging.getLogger("emulator").info(
                 "ApiAuth=NONE (a sandbox stack): no signature needed here; the default stack on AWS requires SigV4"
             )
+        aws = cloud.aws_endpoint(arguments.host, arguments.aws_port)
+        logging.getLogger("emulator").info(
+            "the emulated account's AWS APIs on http://%s:%d (aws --endpoint-url http://%s:%d --region %s ...)",
+            arguments.host, arguments.aws_port, arguments.host, arguments.aws_port, REGION,
+        )  # fmt: skip
         stop = threading.Event()
         threading.Thread(target=cloud.run_schedules, args=(stop,), name="schedules", daemon=True).start()
         try:
@@ -40,6 +50,7 @@ def main() -> None:
         finally:
             stop.set()
             server.server_close()
+            aws.stop()
 
 
 if __name__ == "__main__":

@@ -440,6 +440,18 @@ class LocalCloud:
         if len(machine.executions) > 200:
             del machine.executions[:100]
 
+    def aws_endpoint(self, host: str, port: int) -> Any:
+        """The emulated account's AWS APIs over HTTP on host:port (port 0: any free one), for the AWS CLI and SDKs
+        (`--endpoint-url`): moto's server, started in this process, answers from the same in-memory backends the
+        emulator runs on, so it reads and writes the table, executions and topic the API uses. Answers the
+        started ThreadedMotoServer (get_host_and_port, stop)."""
+        from moto.server import ThreadedMotoServer  # the server's Flask is only needed here
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS request in the service's log
+        server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        server.start()
+        return server
+
     def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
         events = self.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
         return list(events)

@@ -1,0 +1,96 @@
+"""What `make run` starts (python -m emulator): the REST API, and beside it the emulated account's AWS APIs, which
+read the same in-memory state: the table the API writes, the executions that answered, the alerts topic."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.conftest import Api
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[tuple[Api, str]]:
+    """The emulator as make run starts it, on free ports of 127.0.0.1: a client of its API, and its AWS endpoint."""
+    port, aws_port = _free_port(), _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--aws-port", str(aws_port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    api = Api("127.0.0.1", port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if api.call("GET", "/_local/clock").status == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the emulator did not start within 60 s"
+            time.sleep(0.2)
+        yield api, f"http://127.0.0.1:{aws_port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _client(service: str, endpoint: str):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="eu-west-2",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def test_the_aws_endpoint_reads_what_the_api_wrote(running, org_id):
+    api, endpoint = running
+    # Given a charge made through the API
+    assert api.set_plan(org_id, "Basic").status == 200
+    charged = api.use(org_id, "enq-1", "alice")
+    assert charged.status == 201, charged.body
+
+    # When the table, the executions and the topics are read through the AWS endpoint, as the AWS CLI reads them
+    dynamodb = _client("dynamodb", endpoint)
+    (table,) = dynamodb.list_tables()["TableNames"]
+    items = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :org",
+        ExpressionAttributeValues={":org": {"S": f"ORG#{org_id}"}},
+    )["Items"]
+    stepfunctions = _client("stepfunctions", endpoint)
+    (use_credit,) = [
+        machine["stateMachineArn"]
+        for machine in stepfunctions.list_state_machines()["stateMachines"]
+        if machine["name"] == "UseCreditStateMachine"
+    ]
+    names = [execution["name"] for execution in stepfunctions.list_executions(stateMachineArn=use_credit)["executions"]]
+    topics = [topic["TopicArn"] for topic in _client("sns", endpoint).list_topics()["Topics"]]
+
+    # Then they are the ones the API used: the enquiry's ledger entry, the execution that charged it, the topic
+    entry = next(item for item in items if item["sk"]["S"] == "ENQUIRY#enq-1")
+    assert (entry["state"]["S"], entry["userId"]["S"]) == ("CHARGED", "alice")
+    assert charged.headers["x-amz-apigw-id"].rstrip("=") in names
+    assert [topic.rsplit(":", 1)[1] for topic in topics] == ["AlertsTopic"]
