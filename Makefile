@@ -16,7 +16,7 @@ export SAM_CLI_TELEMETRY = 0
 # (each test worker, each emulator) compiled moto, botocore and the tests again, about half of collecting the tests.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test static lint typecheck unit tests-parallel tests-exclusive template judges checkov generate events build deploy bench clean
+.PHONY: run test static lint typecheck unit tests-parallel tests-exclusive template judges checkov generate events browser build deploy bench clean
 
 # Judges we did not write (README "Checked by other engines"):
 # - Apache Velocity 1.7, the engine behind API Gateway's mapping templates, renders every template in
@@ -69,11 +69,23 @@ TEST_WORKERS ?= 6
 
 unit: tests-parallel tests-exclusive  ## pytest alone
 
-tests-parallel: $(VENV)/.installed $(VTL_REFERENCE) $(ASL_VALIDATOR)
+tests-parallel: $(VENV)/.installed $(VTL_REFERENCE) $(ASL_VALIDATOR) browser
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not exclusive"
 
 tests-exclusive: $(VENV)/.installed
 	$(PY) -m pytest -m exclusive
+
+# The console's tests drive a real Chromium (tests/browser/browser.py): Debian's chromium and chromium-driver, installed
+# here with apt-get where they are missing; elsewhere a local Chrome, named by CHROME_BINARY and CHROMEDRIVER.
+browser:  ## the browser the console's tests drive
+	@if [ -n "$$CHROME_BINARY" ] || { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then \
+		echo "browser: $${CHROME_BINARY:-$$(command -v chromium)}"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver; \
+	else \
+		echo "no chromium here: install Chrome and set CHROME_BINARY and CHROMEDRIVER" >&2; exit 1; \
+	fi
 
 judges: $(VTL_REFERENCE) $(ASL_VALIDATOR) checkov  ## install the engines the tests judge with; run checkov
 

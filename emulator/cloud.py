@@ -171,6 +171,7 @@ class LocalCloud:
         self.executions = ExecutionJournal(kept_from_environment())
         """The last executions, for /_local/executions (EMULATOR_EXECUTIONS_KEPT of them)."""
         self._machine_ids = {spec.arn: spec.logical_id for spec in self.stack.state_machines.values()}
+        self._definitions = {spec.arn: spec.definition for spec in self.stack.state_machines.values()}
         self.isolation = dynamodb.isolation
         """DynamoDB's transaction isolation: `isolation.transaction_seconds` is each transaction's time in flight."""
 
@@ -408,6 +409,7 @@ class LocalCloud:
             execution.exec_arn,
             _utc(execution.start_date),
             history=lambda: execution.to_history_output()["events"],
+            definition=self._definitions.get(state_machine_arn, "{}"),
         )
         self.executions.started(journaled)
         finished = interpreter.finished(execution.exec_worker)

@@ -32,6 +32,8 @@ class Answered:
     http_status: int
     code: str | None
     """The error document's code, when the answer was an error."""
+    body: Any
+    """What the client was answered (the JSON document, or the text when it is not JSON)."""
     org_id: str | None
     enquiry_id: str | None
     user_id: str | None
@@ -52,6 +54,8 @@ class Execution:
     answered: Answered | None = None
     history: Callable[[], Iterable[Mapping[str, Any]]] = field(default=lambda: [], repr=False)
     """The interpreter's history events of the execution, read when asked for."""
+    definition: str = field(default="{}", repr=False)
+    """The state machine's definition (ASL, its substitutions made) the execution ran."""
 
     @property
     def duration_ms(self) -> float | None:
@@ -82,6 +86,8 @@ class Execution:
             "error": self.error,
             "cause": self.cause,
             "output": self.output,
+            "answer": None if self.answered is None else self.answered.body,
+            "definition": json.loads(self.definition),
             "steps": steps(self.history()),
         }
 

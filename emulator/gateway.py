@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -164,13 +165,11 @@ def _answered(http: HttpRequest, ids: RequestIds, response: Response) -> Answere
     except ValueError:
         body = None
     fields = body if isinstance(body, dict) else {}
-    code = None
-    if response.status >= 400:
-        try:
-            answer = json.loads(response.text())
-        except ValueError:
-            answer = None
-        code = answer.get("code") if isinstance(answer, dict) else None
+    try:
+        answer: Any = json.loads(response.text())
+    except ValueError:
+        answer = response.text()
+    code = answer.get("code") if response.status >= 400 and isinstance(answer, dict) else None
 
     def text(value: Any) -> str | None:
         return value if isinstance(value, str) else None
@@ -179,10 +178,24 @@ def _answered(http: HttpRequest, ids: RequestIds, response: Response) -> Answere
         request_id=ids.request_id,
         http_status=response.status,
         code=text(code),
+        body=answer,
         org_id=text(http.path_params.get("orgId")),
         enquiry_id=text(http.path_params.get("enquiryId") or fields.get("enquiryId")),
         user_id=text(http.query.get("userId") or fields.get("userId")),
     )
+
+
+CONSOLE = Path(__file__).resolve().parent / "console"
+"""The local console's page: static files kept in the repository, served as they are."""
+_CONSOLE_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript"}
+
+
+def _console_file(name: str) -> Response:
+    path = CONSOLE / name
+    if "/" in name or path.suffix not in _CONSOLE_TYPES or not path.is_file():
+        return error(404, "NOT_FOUND", f"no console file {name}")
+    content_type = _CONSOLE_TYPES[path.suffix]
+    return Response(200, path.read_text(encoding="utf-8"), {"Content-Type": content_type}, note="console")
 
 
 class Gateway:
@@ -351,6 +364,8 @@ class Gateway:
             if request.method != "GET":
                 return error(405, "METHOD_NOT_ALLOWED", "/_local/executions accepts GET")
             return self._executions(request)
+        if request.path == "/_local/console" or request.path.startswith("/_local/console/"):
+            return _console_file(request.path.removeprefix("/_local/console").strip("/") or "index.html")
         if request.path == "/_local/notifications":
             if request.method != "GET":
                 return error(405, "METHOD_NOT_ALLOWED", "/_local/notifications accepts GET")

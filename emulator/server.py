@@ -60,9 +60,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, response: Response) -> None:
         payload = response.text().encode("utf-8")
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json")
+        headers = {"Content-Type": "application/json"} | response.headers  # the console's files say their own
         self.send_header("Content-Length", str(len(payload)))
-        for name, value in response.headers.items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)

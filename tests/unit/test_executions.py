@@ -12,7 +12,9 @@ T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 
 def _execution(number: int, org_id: str = "acme", status: str = "SUCCEEDED") -> Execution:
     execution = Execution(f"run-{number}", "UseCreditStateMachine", f"arn:run-{number}", T0, status=status)
-    execution.answered = Answered(f"request-{number}", 201, None, org_id, f"enq-{number}", "alice")
+    execution.answered = Answered(
+        f"request-{number}", 201, None, {"charged": True}, org_id=org_id, enquiry_id=f"enq-{number}", user_id="alice"
+    )
     return execution
 
 
