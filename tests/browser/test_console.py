@@ -98,12 +98,7 @@ def test_a_charge_is_shown_with_the_path_it_took(browser, api, org_id):
 
 def test_a_user_limit_denial_is_shown_with_its_compensation(browser, api, org_id):
     # Given a user at the per-user limit, denied
-    http.freeze_clock(api, http.MID_NOVEMBER)
-    http.set_plan(api, org_id, "Basic")
-    http.set_user_limit(api, org_id, 1)
-    assert api.use(org_id, "enq-1", "alice").status == 201
-    denied = api.use(org_id, "enq-2", "alice")
-    http.assert_rejected(denied, 402, "USER_LIMIT_REACHED")
+    denied = http.denied_for_the_user_limit(api, org_id)
 
     # When the console shows it
     states = _open(browser, api, denied.headers["x-amz-apigw-id"].rstrip("="))

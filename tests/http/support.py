@@ -122,3 +122,15 @@ def settled_balance(api: Api, cloud: LocalCloud, org_id: str, at_most_seconds: f
     included: a test sees what they finally did."""
     assert cloud.wait_until_idle(at_most_seconds), f"executions still running after {at_most_seconds} s"
     return balance(api, org_id)
+
+
+def denied_for_the_user_limit(api: Api, org_id: str) -> Reply:
+    """alice at the org's per-user limit of 1 (Basic, mid-November), denied her second enquiry (enq-2): the answer,
+    whose execution went through the compensation."""
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+    set_user_limit(api, org_id, 1)
+    assert api.use(org_id, "enq-1", "alice").status == 201
+    denied = api.use(org_id, "enq-2", "alice")
+    assert_rejected(denied, 402, "USER_LIMIT_REACHED")
+    return denied

@@ -7,15 +7,10 @@ from tests.http import support as http
 
 
 def test_the_steps_of_a_user_limit_denial_show_its_compensation(api, org_id):
-    # Given a user at the org's per-user limit of 1
-    http.freeze_clock(api, http.MID_NOVEMBER)
-    http.set_plan(api, org_id, "Basic")
-    http.set_user_limit(api, org_id, 1)
-    assert api.use(org_id, "enq-1", "alice").status == 201
+    # Given a user at the org's per-user limit of 1, denied another enquiry
+    denied = http.denied_for_the_user_limit(api, org_id)
 
-    # When she runs another, and the execution that answered is looked up by the request id of the answer
-    denied = api.use(org_id, "enq-2", "alice")
-    http.assert_rejected(denied, 402, "USER_LIMIT_REACHED")
+    # When the execution that answered is looked up by the request id of the answer
     reply = api.call("GET", f"/_local/executions/{denied.headers['x-amzn-requestid']}")
 
     # Then it shows the saga's steps in order: the user's reservation failed, was caught, and the org's released
