@@ -36,6 +36,9 @@ def main() -> None:
             logging.getLogger("emulator").info(
                 "ApiAuth=NONE (a sandbox stack): no signature needed here; the default stack on AWS requires SigV4"
             )
+        logging.getLogger("emulator").info(
+            "the executions and their steps: http://%s:%d/_local/console", arguments.host, arguments.port
+        )
         aws = cloud.aws_endpoint(arguments.host, arguments.aws_port)
         logging.getLogger("emulator").info(
             "the emulated account's AWS APIs on http://%s:%d (aws --endpoint-url http://%s:%d --region %s ...)",
