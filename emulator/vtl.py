@@ -65,13 +65,34 @@ def render_response_template(template: str, request: HttpRequest, integration_bo
     return _render(template, request, integration_body)
 
 
+_SUBSTITUTED = re.compile(r"\$(?:\{(?P<braced>[A-Za-z][\w.]*)\}|(?P<bare>[A-Za-z](?:[\w.]*\w)?))")
+_DIRECTIVE = re.compile(r"#(?:set|if|elseif|else|end|foreach|macro|parse|include|define|evaluate|stop|break)\b|##|#\*")
+
+
 def render_gateway_response_template(template: str, request: HttpRequest, error: GatewayError) -> Rendered:
     """Render a gateway response's body template, which sees $context.error.
 
-    API Gateway only substitutes variables in these ("a non-VTL mapping template"); for a template without
-    directives, as this project's are, that is what rendering it as VTL gives.
+    "A GatewayResponse mapping template isn't processed by the Velocity Template Language (VTL) engine": it
+    supports "only simple variable substitution" (API Gateway developer guide, x-amazon-apigateway-gateway-
+    responses.responseTemplates). So only $context variables are put in here; a directive, a method call or any
+    other reference ($util, $input) is refused, as it would reach the client as written on AWS.
     """
-    return _render(template, request, "", error)
+    if _DIRECTIVE.search(template):
+        raise TemplateError("a gateway response template is not VTL: it may not hold directives")
+    context = context_variables(request, error)
+
+    def value(match: re.Match[str]) -> str:
+        path = (match.group("braced") or match.group("bare")).split(".")
+        node: Any = context
+        if path[0] != "context":
+            raise TemplateError(f"a gateway response template substitutes $context variables only, not ${path[0]}")
+        for part in path[1:]:
+            if not isinstance(node, dict) or part not in node:
+                raise TemplateError(f"no $context variable {'.'.join(path)} here")
+            node = node[part]
+        return str(node)
+
+    return Rendered(_SUBSTITUTED.sub(value, template), None, {})
 
 
 _JAVA_TRIM = "".join(chr(c) for c in range(0x21))  # String.trim() strips every char <= U+0020

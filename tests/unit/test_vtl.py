@@ -499,3 +499,32 @@ def test_a_gateway_response_sees_the_error_message_quoted() -> None:
     rendered = render_gateway_response_template(template, _request(), error)
 
     assert json.loads(rendered.text) == {"message": "Missing Authentication Token", "type": "DEFAULT_4XX"}
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '{"requestId": "$util.escapeJavaScript($context.requestId)"}',
+        "{\"requestId\": \"$context.requestId.replace('-', '')\"}",
+        '#set($x = 1){"x": $x}',
+        '{"body": $input.body}',
+        '{"n": "$context.nope"}',
+        "#if(true){}#end",
+    ],
+    ids=["util", "method", "set", "input", "unknown-variable", "if"],
+)
+def test_a_gateway_response_template_is_substitution_only(template: str) -> None:
+    # "A GatewayResponse mapping template isn't processed by the Velocity Template Language (VTL) engine": what
+    # only VTL would make of it reaches the client as written on AWS, so the emulator refuses it
+    with pytest.raises(TemplateError):
+        render_gateway_response_template(template, _request(), GatewayError("DEFAULT_4XX", "Forbidden"))
+
+
+def test_a_gateway_response_template_substitutes_its_context_variables() -> None:
+    template = '{"requestId": "$context.requestId", "path": "${context.resourcePath}", "id": "$context.requestId-x"}'
+
+    rendered = render_gateway_response_template(template, _request(), GatewayError("DEFAULT_4XX", "Forbidden"))
+
+    document = json.loads(rendered.text)
+    assert document["path"] == _request().resource_path
+    assert document["id"] == f"{document['requestId']}-x"
