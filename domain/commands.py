@@ -12,8 +12,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.history import DEFAULT_PAGE_LIMIT, PAGE_LIMIT
+from domain.ids import ID_PATTERN
 
-ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 MAX_TOP_UP = 100_000

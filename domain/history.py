@@ -11,6 +11,7 @@ from datetime import datetime
 
 from domain.account import TRIAL_WINDOW, ChargePosition
 from domain.errors import InvalidRequest
+from domain.ids import is_id
 from domain.periods import Period
 
 PAGE_LIMIT = 100
@@ -47,38 +48,45 @@ def _month(period: str, message: str) -> str:
 
 @dataclass(frozen=True)
 class LedgerCursor:
-    """Where the next page of one listing starts: after `position`, in the window and for the user (or for all
+    """Where the next page of one listing starts: after `position`, in the org's window, for the user (or for all
     users) the listing asked for. Clients see it as an opaque string (`encode`)."""
 
+    org_id: str
     window: str
     user_id: str | None
     position: ChargePosition
 
     def encode(self) -> str:
-        text = json.dumps(
-            [self.window, self.user_id, self.position.charged_at.isoformat(), self.position.enquiry_id],
-            separators=(",", ":"),
-        )
+        fields = [
+            self.org_id,
+            self.window,
+            self.user_id,
+            self.position.charged_at.isoformat(),
+            self.position.enquiry_id,
+        ]
+        text = json.dumps(fields, separators=(",", ":"))
         return base64.urlsafe_b64encode(text.encode()).decode("ascii").rstrip("=")
 
     @classmethod
-    def from_text(cls, text: str, window: str, user_id: str | None) -> LedgerCursor:
-        """The cursor a page of this listing (window and user) answered; INVALID_CURSOR for anything else: a
+    def from_text(cls, text: str, org_id: str, window: str, user_id: str | None) -> LedgerCursor:
+        """The cursor a page of this listing (org, window and user) answered; INVALID_CURSOR for anything else: a
         mangled string, or a cursor of another listing (it would start that listing's page at a place of another)."""
         try:
             fields = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
-            read_window, read_user, charged_at, enquiry_id = fields
-            if not isinstance(enquiry_id, str):
-                raise TypeError("an enquiry id is text")
-            cursor = cls(read_window, read_user, ChargePosition(datetime.fromisoformat(charged_at), enquiry_id))
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            read_org, read_window, read_user, charged_at, enquiry_id = fields
+            if not is_id(enquiry_id):
+                raise TypeError("an enquiry id is an id")
+            cursor = cls(
+                read_org, read_window, read_user, ChargePosition(datetime.fromisoformat(charged_at), enquiry_id)
+            )
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError):
             raise InvalidRequest(
                 "INVALID_CURSOR", "cursor is not one a page of this listing answered; list again without it", "cursor"
             ) from None
-        if (cursor.window, cursor.user_id) != (window, user_id):
+        if (cursor.org_id, cursor.window, cursor.user_id) != (org_id, window, user_id):
             raise InvalidRequest(
                 "INVALID_CURSOR",
-                "cursor belongs to another listing (another period or user); list again without it",
+                "cursor belongs to another listing (another org, period or user); list again without it",
                 "cursor",
             )
         return cursor

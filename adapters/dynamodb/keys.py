@@ -90,7 +90,7 @@ def entry_of(pk: str, sk: str) -> tuple[str, str]:
 #   HistoryIndex      historySk     = CHARGE#<window>#<chargedAt>#<enquiryId>   a charged (or refunded) entry
 #                                   = TOPUP#<period>#<recordedAt>#<topUpId>     a top-up
 #   UserHistoryIndex  userHistorySk = CHARGE#<userId>#<window>#<chargedAt>#<enquiryId>
-# '#' is in no id (domain/commands.py ID_PATTERN), so a prefix up to a '#' names one window (and one user) only.
+# '#' is in no id (domain/ids.py ID_PATTERN), so a prefix up to a '#' names one window (and one user) only.
 
 HISTORY_INDEX = "HistoryIndex"
 HISTORY_SK = "historySk"

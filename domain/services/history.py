@@ -41,11 +41,11 @@ def list_usage(
     if not 1 <= limit <= PAGE_LIMIT:
         raise ValueError(f"a page holds 1 to {PAGE_LIMIT} entries, not {limit}")  # the command bounds it
     window = charges_window(period, deps.now())
-    after = None if cursor is None else LedgerCursor.from_text(cursor, window, user_id).position
+    after = None if cursor is None else LedgerCursor.from_text(cursor, org_id, window, user_id).position
     # One more than the page: whether it exists says whether there is a next page, without a last, empty one.
     found = deps.store.charges(org_id, window, user_id, limit + 1, after)
     entries = tuple(found[:limit])
-    following = LedgerCursor(window, user_id, entries[-1].position).encode() if len(found) > limit else None
+    following = LedgerCursor(org_id, window, user_id, entries[-1].position).encode() if len(found) > limit else None
     return UsagePage(org_id, window, user_id, entries, following)
 
 

@@ -192,6 +192,7 @@ def test_a_cursor_of_another_listing_is_refused(api, org_id):
 
     http.assert_rejected(api.usage(org_id, period="2026-11", userId="user-1", cursor=cursor), 400, "INVALID_CURSOR")
     http.assert_rejected(api.usage(org_id, period="2026-10", cursor=cursor), 400, "INVALID_CURSOR")
+    http.assert_rejected(api.usage(f"{org_id}-other", period="2026-11", cursor=cursor), 400, "INVALID_CURSOR")
 
 
 def test_a_months_top_ups_are_listed_newest_first(api, org_id):

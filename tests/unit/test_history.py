@@ -44,9 +44,9 @@ def test_top_ups_are_listed_by_month_only() -> None:
 
 @pytest.mark.parametrize("user_id", [None, "alice"])
 def test_a_cursor_reads_back_the_position_it_was_made_from(user_id: str | None) -> None:
-    text = LedgerCursor("2026-12", user_id, POSITION).encode()
+    text = LedgerCursor("acme", "2026-12", user_id, POSITION).encode()
 
-    assert LedgerCursor.from_text(text, "2026-12", user_id).position == POSITION
+    assert LedgerCursor.from_text(text, "acme", "2026-12", user_id).position == POSITION
     assert text.isascii()
     assert set(text) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -59,15 +59,15 @@ def test_positions_order_by_instant_then_by_enquiry() -> None:
 
 
 @pytest.mark.parametrize(
-    ("window", "user_id"),
-    [("2026-11", None), ("TRIAL", None), ("2026-12", "alice")],
-    ids=["another month", "the trial", "one user's"],
+    ("org_id", "window", "user_id"),
+    [("acme", "2026-11", None), ("acme", "TRIAL", None), ("acme", "2026-12", "alice"), ("other", "2026-12", None)],
+    ids=["another month", "the trial", "one user's", "another org's"],
 )
-def test_a_cursor_of_another_listing_is_refused(window: str, user_id: str | None) -> None:
-    text = LedgerCursor("2026-12", None, POSITION).encode()
+def test_a_cursor_of_another_listing_is_refused(org_id: str, window: str, user_id: str | None) -> None:
+    text = LedgerCursor("acme", "2026-12", None, POSITION).encode()
 
     with pytest.raises(InvalidRequest) as refused:
-        LedgerCursor.from_text(text, window, user_id)
+        LedgerCursor.from_text(text, org_id, window, user_id)
 
     assert refused.value.code == "INVALID_CURSOR"
     assert "another listing" in refused.value.message
@@ -86,11 +86,15 @@ def _encoded(raw: bytes) -> str:
         _encoded(b"\xff\xfe"),
         _encoded(b"not json"),
         _encoded(b'{"window": "2026-12"}'),
-        _encoded(b'["2026-12", null, "2026-12-02T10:00:00+00:00"]'),
-        _encoded(b'["2026-12", null, "yesterday", "enq-1"]'),
-        _encoded(b'["2026-12", null, "2026-12-02T10:00:00", "enq-1"]'),
-        _encoded(b'["2026-12", null, 12, "enq-1"]'),
-        _encoded(b'["2026-12", null, "2026-12-02T10:00:00+00:00", 7]'),
+        _encoded(b'["acme", "2026-12", null, "2026-12-02T10:00:00+00:00"]'),
+        _encoded(b'["acme", "2026-12", null, "yesterday", "enq-1"]'),
+        _encoded(b'["acme", "2026-12", null, "2026-12-02T10:00:00", "enq-1"]'),
+        _encoded(b'["acme", "2026-12", null, 12, "enq-1"]'),
+        _encoded(b'["acme", "2026-12", null, "2026-12-02T10:00:00+00:00", 7]'),
+        _encoded(b'["acme", "2026-12", null, "9999-12-31T23:59:59-01:00", "enq-1"]'),
+        _encoded(b'["acme", "2026-12", null, "2026-12-02T10:00:00+00:00", "enq 1"]'),
+        _encoded(b'["acme", "2026-12", null, "2026-12-02T10:00:00+00:00", "\\ud800"]'),
+        _encoded(('["acme", "2026-12", null, "2026-12-02T10:00:00+00:00", "' + "e" * 129 + '"]').encode()),
     ],
     ids=[
         "words",
@@ -104,10 +108,14 @@ def _encoded(raw: bytes) -> str:
         "a naive instant",
         "a number for an instant",
         "a number for an enquiry",
+        "an instant past the last",
+        "an enquiry id with a space",
+        "a lone surrogate",
+        "an enquiry id too long",
     ],
 )
 def test_a_mangled_cursor_is_refused(text: str) -> None:
     with pytest.raises(InvalidRequest) as refused:
-        LedgerCursor.from_text(text, "2026-12", None)
+        LedgerCursor.from_text(text, "acme", "2026-12", None)
 
     assert (refused.value.code, refused.value.field) == ("INVALID_CURSOR", "cursor")
