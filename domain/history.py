@@ -14,6 +14,10 @@ from domain.errors import InvalidRequest
 from domain.ids import is_id
 from domain.periods import Period
 
+TOP_UPS_LISTED = 200
+"""The most top-ups a listing of a month holds, the newest: every answer of a workflow must fit Step Functions'
+256 KiB (a top-up with a 500-character reason is about 650 bytes of JSON), and a month has a few."""
+
 PAGE_LIMIT = 100
 """The most entries one page of the ledger holds."""
 DEFAULT_PAGE_LIMIT = 50

@@ -164,8 +164,8 @@ class CreditStore(Protocol):
         Reads what the page holds, not the org's whole history; strongly consistent."""
         ...
 
-    def top_ups(self, org_id: str, period: str) -> list[TopUpRecord]:
-        """The top-ups recorded for the month, newest first (by recorded_at, then id)."""
+    def top_ups(self, org_id: str, period: str, limit: int) -> list[TopUpRecord]:
+        """Up to `limit` of the top-ups recorded for the month, newest first (by recorded_at, then id)."""
         ...
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:

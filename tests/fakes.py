@@ -249,11 +249,11 @@ class InMemoryCreditStore:
         ]
         return sorted(found, key=lambda entry: entry.position, reverse=True)[:limit]
 
-    def top_ups(self, org_id: str, period: str) -> list[TopUpRecord]:
+    def top_ups(self, org_id: str, period: str, limit: int) -> list[TopUpRecord]:
         self.calls["top_ups"] += 1
         found = [record for (owner, _), record in self.top_ups_recorded.items() if owner == org_id]
         found = [record for record in found if record.period == period]
-        return sorted(found, key=lambda record: (record.recorded_at, record.top_up_id), reverse=True)
+        return sorted(found, key=lambda record: (record.recorded_at, record.top_up_id), reverse=True)[:limit]
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
         found = [

@@ -309,8 +309,9 @@ def workflow_outputs() -> dict[str, dict[str, Any]]:
                 {"topUpId": "zendesk-4711", "credits": 50, "reason": "uplift", "recordedAt": "2026-11-02T10:00:00Z"},
                 {"topUpId": "5b2f8c1e", "credits": 5, "reason": None, "recordedAt": "2026-11-01T00:00:00Z"},
             ],
+            "truncated": False,
         },
-        "top-ups-none": {"orgId": "acme", "period": "2026-11", "items": []},
+        "top-ups-none": {"orgId": "acme", "period": "2026-11", "items": [], "truncated": True},
     }
     for name, text in HOSTILE_TEXTS.items():
         outputs[f"top-up-reason-{name}"] = top_up | {"replayed": name == "quotes", "topUp": {"reason": text}}

@@ -23,9 +23,6 @@ from adapters.dynamodb.table import Table
 from domain.account import ChargePosition, LedgerEntry
 from domain.ports import TopUpRecord
 
-TOP_UPS_READ = 10_000
-"""More top-ups than any month has (each is a staff decision): a month's are all listed, in one response."""
-
 
 class History:
     def __init__(self, table: Table) -> None:
@@ -50,10 +47,10 @@ class History:
         entries = [entry_from_item(item) for item in found[:limit]]
         return [entry for entry in entries if entry is not None]
 
-    def top_ups(self, org_id: str, period: str) -> list[TopUpRecord]:
-        arguments = {"IndexName": HISTORY_INDEX}
-        found = self._newest_first(org_id, HISTORY_SK, top_ups_prefix(period), TOP_UPS_READ, arguments)
-        records = [top_up_from_item(item) for item in found]
+    def top_ups(self, org_id: str, period: str, limit: int) -> list[TopUpRecord]:
+        top_ups_arguments: dict[str, Any] = {"IndexName": HISTORY_INDEX, "Limit": limit}
+        found = self._newest_first(org_id, HISTORY_SK, top_ups_prefix(period), limit, top_ups_arguments)
+        records = [top_up_from_item(item) for item in found[:limit]]
         return [record for record in records if record is not None]
 
     def _newest_first(

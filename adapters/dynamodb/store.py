@@ -101,8 +101,8 @@ class DynamoCreditStore:
     ) -> list[LedgerEntry]:
         return self._history.charges(org_id, window, user_id, limit, after)
 
-    def top_ups(self, org_id: str, period: str) -> list[TopUpRecord]:
-        return self._history.top_ups(org_id, period)
+    def top_ups(self, org_id: str, period: str, limit: int) -> list[TopUpRecord]:
+        return self._history.top_ups(org_id, period, limit)
 
     # -- writes --------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from domain.account import LedgerEntry
 from domain.errors import EnquiryNotFound
-from domain.history import PAGE_LIMIT, LedgerCursor, charges_window, top_ups_month
+from domain.history import PAGE_LIMIT, TOP_UPS_LISTED, LedgerCursor, charges_window, top_ups_month
 from domain.ports import TopUpRecord
 from domain.services.dependencies import Dependencies
 
@@ -30,6 +30,8 @@ class TopUps:
     period: str
     records: tuple[TopUpRecord, ...]
     """Newest first."""
+    truncated: bool
+    """The month has more (older) top-ups than a listing holds (TOP_UPS_LISTED)."""
 
 
 def list_usage(
@@ -60,4 +62,5 @@ def get_usage_entry(deps: Dependencies, org_id: str, enquiry_id: str) -> LedgerE
 
 def list_top_ups(deps: Dependencies, org_id: str, period: str | None) -> TopUps:
     month = top_ups_month(period, deps.now())
-    return TopUps(org_id, month, tuple(deps.store.top_ups(org_id, month)))
+    found = deps.store.top_ups(org_id, month, TOP_UPS_LISTED + 1)
+    return TopUps(org_id, month, tuple(found[:TOP_UPS_LISTED]), truncated=len(found) > TOP_UPS_LISTED)

@@ -105,6 +105,7 @@ def top_ups_document(top_ups: TopUps) -> dict[str, Any]:
             }
             for record in top_ups.records
         ],
+        "truncated": top_ups.truncated,
     }
 
 

@@ -210,7 +210,7 @@ def test_a_months_top_ups_are_listed_newest_first(api, org_id):
 
     # Then they are November's, newest first
     assert reply.status == 200, reply.body
-    assert (reply.body["orgId"], reply.body["period"]) == (org_id, "2026-11")
+    assert (reply.body["orgId"], reply.body["period"], reply.body["truncated"]) == (org_id, "2026-11", False)
     assert [(item["credits"], item["recordedAt"]) for item in reply.body["items"]] == [
         (5, "2026-11-11T12:00:00Z"),
         (50, "2026-11-10T12:00:00Z"),

@@ -797,6 +797,7 @@ def test_a_months_top_ups_are_listed_newest_first(store: CreditStore, org_id: st
         store.record_top_up(org_id, profile.version, record)
 
     # When the month's are read, Then they come newest first, each whole; the other month's apart
-    assert store.top_ups(org_id, PERIOD) == [records[1], records[2], records[0]]
-    assert store.top_ups(org_id, later.key) == [records[3]]
-    assert store.top_ups(org_id, later.next().key) == []
+    assert store.top_ups(org_id, PERIOD, 10) == [records[1], records[2], records[0]]
+    assert store.top_ups(org_id, PERIOD, 2) == [records[1], records[2]]
+    assert store.top_ups(org_id, later.key, 10) == [records[3]]
+    assert store.top_ups(org_id, later.next().key, 10) == []

@@ -8,6 +8,7 @@ import pytest
 
 from domain.account import EntryState
 from domain.errors import EnquiryNotFound, InvalidRequest
+from domain.history import TOP_UPS_LISTED
 from domain.services import CreditService
 from tests.fakes import FixedClock
 from tests.unit.services.support import (
@@ -143,3 +144,19 @@ def test_a_months_top_ups_are_listed_newest_first(service: CreditService, clock:
         ("t-1", 10, "first"),
     ]
     assert service.top_ups(ORG, "2024-04").records == ()
+
+
+def test_a_month_with_more_top_ups_than_a_listing_holds_lists_the_newest_and_says_so(
+    service: CreditService, clock: FixedClock
+) -> None:
+    an_org_on(service, "Basic")
+    for number in range(TOP_UPS_LISTED + 1):
+        clock.advance(timedelta(seconds=1))
+        service.top_up(ORG, 1, f"t-{number:03d}", None)
+
+    top_ups = service.top_ups(ORG, MARCH)
+
+    assert top_ups.truncated is True
+    assert len(top_ups.records) == TOP_UPS_LISTED
+    assert (top_ups.records[0].top_up_id, top_ups.records[-1].top_up_id) == (f"t-{TOP_UPS_LISTED:03d}", "t-001")
+    assert service.top_ups(ORG, "2024-04").truncated is False
