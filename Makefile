@@ -81,8 +81,9 @@ browser:  ## the browser the console's tests drive
 	@if [ -n "$$CHROME_BINARY" ] || { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then \
 		echo "browser: $${CHROME_BINARY:-$$(command -v chromium)}"; \
 	elif command -v apt-get >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			chromium chromium-driver; \
+		root=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$root apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$root apt-get install -y -qq \
+			--no-install-recommends chromium chromium-driver; \
 	else \
 		echo "no chromium here: install Chrome and set CHROME_BINARY and CHROMEDRIVER" >&2; exit 1; \
 	fi

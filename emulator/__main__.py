@@ -39,7 +39,11 @@ def main() -> None:
         logging.getLogger("emulator").info(
             "the executions and their steps: http://%s:%d/_local/console", arguments.host, arguments.port
         )
-        aws = cloud.aws_endpoint(arguments.host, arguments.aws_port)
+        try:
+            aws = cloud.aws_endpoint(arguments.host, arguments.aws_port)
+        except OSError as taken:
+            server.server_close()
+            raise SystemExit(f"{taken}; choose another port: make run AWS_PORT=<port>") from None
         logging.getLogger("emulator").info(
             "the emulated account's AWS APIs on http://%s:%d (aws --endpoint-url http://%s:%d --region %s ...)",
             arguments.host, arguments.aws_port, arguments.host, arguments.aws_port, REGION,

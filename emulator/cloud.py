@@ -15,6 +15,7 @@ import inspect
 import json
 import logging
 import os
+import socket
 import sys
 import threading
 import time
@@ -72,6 +73,18 @@ def _utc(instant: Any) -> datetime:
     """moto's start and stop dates (datetimes, naive ones being UTC) as aware UTC datetimes."""
     when: datetime = instant if isinstance(instant, datetime) else datetime.fromtimestamp(float(instant), UTC)
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _settle(journaled: Execution, described: Any) -> None:
+    """Record in the journal how an execution ended, from what DescribeExecution says of it."""
+    journaled.status = str(getattr(described["status"], "value", described["status"]))
+    journaled.output, journaled.error, journaled.cause = (
+        described.get("output"),
+        described.get("error"),
+        described.get("cause"),
+    )
+    stopped = described.get("stopDate")
+    journaled.stopped_at = _utc(stopped) if stopped is not None else datetime.now(UTC)
 
 
 class ExecutionInputTooLarge(Exception):
@@ -413,28 +426,17 @@ class LocalCloud:
         )
         self.executions.started(journaled)
         finished = interpreter.finished(execution.exec_worker)
+        # The journal learns how the execution ended when it ends, also after API Gateway stopped waiting (a 504);
+        # before the execution stops counting as running, so that whoever waited for it to end sees it ended
+        finished.add_done_callback(lambda _: _settle(journaled, execution.to_describe_output()))
         finished.add_done_callback(lambda _: self._count_execution(-1))
         done, _ = wait([finished], timeout)
         if not done:
             raise IntegrationTimeout(execution.exec_arn)
         described = execution.to_describe_output()
         self._forget(state_machine_arn, execution)
-        result = ExecutionResult(
-            execution.exec_arn,
-            str(getattr(described["status"], "value", described["status"])),
-            described.get("output"),
-            described.get("error"),
-            described.get("cause"),
-        )
-        journaled.status, journaled.output, journaled.error, journaled.cause = (
-            result.status,
-            result.output,
-            result.error,
-            result.cause,
-        )
-        stopped = described.get("stopDate")
-        journaled.stopped_at = _utc(stopped) if stopped is not None else datetime.now(UTC)
-        return result
+        _settle(journaled, described)
+        return ExecutionResult(journaled.arn, journaled.status, journaled.output, journaled.error, journaled.cause)
 
     def _forget(self, state_machine_arn: str, execution: Any) -> None:
         """Keep the last executions only: moto keeps every one, which a long-running emulator cannot afford."""
@@ -449,6 +451,14 @@ class LocalCloud:
         started ThreadedMotoServer (get_host_and_port, stop)."""
         from moto.server import ThreadedMotoServer  # the server's Flask is only needed here
 
+        # moto's server binds in a thread of its own and start() waits for it without a timeout: a port already
+        # taken would hang the start, so it is tried here first
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as taken:
+                raise OSError(f"the AWS endpoint cannot listen on {host}:{port}: {taken.strerror}") from None
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS request in the service's log
         server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         server.start()

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from emulator.cloud import LocalCloud
-from emulator.gateway import MAX_BODY_BYTES, Gateway, IncomingRequest, Response, error
+from emulator.gateway import MAX_BODY_BYTES, Gateway, IncomingRequest, RequestIds, Response, error
 from emulator.template import Route
 
 
@@ -58,6 +58,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(self.server.gateway.handle(request))
 
     def _reply(self, response: Response) -> None:
+        if "x-amzn-RequestId" not in response.headers:
+            # Refused before the gateway saw it (a body too large, a malformed request): ids all the same
+            ids = RequestIds.of({})
+            response.headers.update(ids.headers())
+            if isinstance(response.body, dict) and "code" in response.body:
+                response.body.setdefault("requestId", ids.request_id)
         payload = response.text().encode("utf-8")
         self.send_response(response.status)
         headers = {"Content-Type": "application/json"} | response.headers  # the console's files say their own

@@ -5,9 +5,11 @@ client can choose: executions of one name would share a reservation (README, "De
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 
 import pytest
 
@@ -108,3 +110,21 @@ def test_requests_that_share_a_clients_request_id_are_still_charged_once(api, cl
     assert names <= set(_execution_names(cloud, "UseCreditStateMachine"))
     assert http.balance(api, org_id, "alice")["used"] == 1
     assert http.balance(api, org_id, "alice")["user"]["used"] == 1
+
+
+def test_an_answer_refused_before_the_gateway_carries_request_ids_too(api, org_id):
+    # A body that is not UTF-8 is refused by the HTTP server itself, before any route is matched
+    connection = HTTPConnection(api.host, api.port, timeout=30)
+    try:
+        connection.request(
+            "POST", f"/orgs/{org_id}/usage", body=b"\xff\xfe", headers={"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        document = json.loads(response.read())
+    finally:
+        connection.close()
+
+    assert response.status == 400
+    assert UUID.fullmatch(response.getheader("x-amzn-RequestId") or "")
+    assert EXTENDED_ID.fullmatch(response.getheader("x-amz-apigw-id") or "")
+    assert document["requestId"] == response.getheader("x-amzn-RequestId")

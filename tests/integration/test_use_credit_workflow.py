@@ -470,14 +470,21 @@ def test_an_execution_the_gateway_stopped_waiting_for_keeps_the_emulator_busy_un
     cloud.invocation_hooks.append(Stall("ValidateFunction", 0.5, always))
 
     # When the gateway stops waiting for a charge after 0.1 s
+    name = f"stopped-waiting-{org_id}"
     with pytest.raises(IntegrationTimeout):
         cloud.start_sync_execution(
             cloud.stack.state_machines["UseCreditStateMachine"].arn,
             execution_input(org_id, {"enquiryId": "enq-1", "userId": "user-1"}),
+            name=name,
             timeout=0.1,
         )
 
     # Then the emulator is busy while the execution goes on, and idle once it has charged the enquiry
+    journaled = cloud.executions.find(name)
+    assert journaled is not None
+    assert journaled.status == "RUNNING"
     assert not cloud.wait_until_idle(0.05)
     assert cloud.wait_until_idle(10)
     assert workflows.balance(org_id)["used"] == 1
+    # and its journal entry (/_local/executions) says how it ended
+    assert (journaled.status, journaled.duration_ms is not None) == ("SUCCEEDED", True)
