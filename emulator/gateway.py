@@ -44,6 +44,9 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     note: str = ""
     """What the log line says of the decision."""
+    document: Any = None
+    """A mapped answer (body text) as its client reads it: the JSON it holds, or the text when it is not JSON (for
+    the log line's note and the executions journal: parsed once)."""
 
     def text(self) -> str:
         return self.body if isinstance(self.body, str) else json.dumps(self.body)
@@ -98,11 +101,16 @@ def _header(headers: dict[str, str], name: str) -> str | None:
     return None
 
 
-def _decision_note(status: int, text: str) -> str:
+def _mapped(status: int, text: str, headers: dict[str, str]) -> Response:
+    """An answer a mapping template rendered, parsed once for what the log and the journal say of it."""
     try:
-        document = json.loads(text)
+        document: Any = json.loads(text)
     except ValueError:
-        return ""
+        document = text
+    return Response(status, text, headers, note=_decision_note(document), document=document)
+
+
+def _decision_note(document: Any) -> str:
     if not isinstance(document, dict):
         return ""
     if "code" in document:
@@ -148,13 +156,15 @@ def _iam_refusal(headers: dict[str, str]) -> str | None:
     return None
 
 
-def _execution_name(request_text: str) -> str | None:
-    """The name the request template gave the execution it starts."""
+def _start_call(request_text: str) -> dict[str, Any] | None:
+    """The StartSyncExecution call the request template wrote (None when it is not a JSON object whose input is
+    JSON text, which Step Functions refuses as InvalidExecutionInput)."""
     try:
-        name = json.loads(request_text).get("name")
-    except (ValueError, AttributeError):
+        call = json.loads(request_text)
+        json.loads(call["input"])
+    except (ValueError, KeyError, TypeError):
         return None
-    return name if isinstance(name, str) else None
+    return call if isinstance(call, dict) else None
 
 
 def _answered(http: HttpRequest, ids: RequestIds, response: Response) -> Answered:
@@ -165,10 +175,7 @@ def _answered(http: HttpRequest, ids: RequestIds, response: Response) -> Answere
     except ValueError:
         body = None
     fields = body if isinstance(body, dict) else {}
-    try:
-        answer: Any = json.loads(response.text())
-    except ValueError:
-        answer = response.text()
+    answer = response.document if response.document is not None else response.body
     code = answer.get("code") if response.status >= 400 and isinstance(answer, dict) else None
 
     def text(value: Any) -> str | None:
@@ -258,14 +265,15 @@ class Gateway:
             return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", 415, request, ids, resource_path)
         http = self._http_request(request, ids, resource_path, path_params)
         rendered = render_request_template(templates[content_type.lower()], http)
-        execution_name = _execution_name(rendered.text)
+        call = _start_call(rendered.text)
+        execution_name = None if call is None else call.get("name")
         try:
-            integration_status, integration_body = self._start_sync_execution(rendered.text.strip())
+            integration_status, integration_body = self._start_sync_execution(call)
         except IntegrationTimeout:
             response = self._gateway_response("INTEGRATION_TIMEOUT", 504, request, ids, resource_path)
         else:
             response = self._integration_response(integration, http, integration_status, integration_body)
-        if execution_name is not None:
+        if isinstance(execution_name, str):
             self.cloud.executions.answered(execution_name, _answered(http, ids, response))
         return response
 
@@ -303,14 +311,11 @@ class Gateway:
         rendered = render_gateway_response_template(template, http, GatewayError(kind, message))
         text = rendered.text.strip()
         status = rendered.status_override or status
-        return Response(status, text, rendered.header_overrides, note=_decision_note(status, text))
+        return _mapped(status, text, rendered.header_overrides)
 
-    def _start_sync_execution(self, request_text: str) -> tuple[int, str]:
+    def _start_sync_execution(self, call: dict[str, Any] | None) -> tuple[int, str]:
         """The Step Functions API call API Gateway makes: (HTTP status, response body)."""
-        try:
-            call = json.loads(request_text)
-            json.loads(call["input"])
-        except (ValueError, KeyError, TypeError):
+        if call is None:
             return 400, json.dumps({"__type": "InvalidExecutionInput", "message": "the input is not valid JSON"})
         try:
             result = self.cloud.start_sync_execution(call["stateMachineArn"], call["input"], call.get("name"))
@@ -337,7 +342,7 @@ class Gateway:
             return error(500, "INTERNAL_ERROR", "the response could not be mapped")
         text = rendered.text.strip()
         final_status = rendered.status_override or default_status
-        return Response(final_status, text, rendered.header_overrides, note=_decision_note(final_status, text))
+        return _mapped(final_status, text, rendered.header_overrides)
 
     # -- emulator-only endpoints ----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from adapters.dynamodb.keys import (
     PK,
     USER_HISTORY_INDEX,
     USER_HISTORY_SK,
+    Item,
     charge_history_key,
     charges_prefix,
     entry_key,
@@ -31,37 +32,38 @@ class History:
     def charges(
         self, org_id: str, window: str, user_id: str | None, limit: int, after: ChargePosition | None
     ) -> list[LedgerEntry]:
+        sort_key = HISTORY_SK if user_id is None else USER_HISTORY_SK
+        # Where the page before stopped: the index's key of its last entry (the entry's table key with it). A
+        # position fixed when the charge was made, so a page starts after it whatever was charged meanwhile.
+        start = None
+        if after is not None:
+            start = entry_key(org_id, after.enquiry_id) | {sort_key: {"S": charge_history_key(window, user_id, after)}}
+        prefix = charges_prefix(window, user_id)
         # Each index named where it is queried: tests/unit/test_template.py reads which a role must allow.
         if user_id is None:
-            arguments: dict[str, Any] = {"IndexName": HISTORY_INDEX, "Limit": limit}
-            sort_key = HISTORY_SK
+            found = self._newest_first(org_id, sort_key, prefix, limit, start, IndexName=HISTORY_INDEX)
         else:
-            arguments = {"IndexName": USER_HISTORY_INDEX, "Limit": limit}
-            sort_key = USER_HISTORY_SK
-        if after is not None:
-            # Where the page before stopped: the index's key of its last entry (the entry's table key with it). A
-            # position fixed when the charge was made, so a page starts after it whatever was charged meanwhile.
-            start = entry_key(org_id, after.enquiry_id) | {sort_key: {"S": charge_history_key(window, user_id, after)}}
-            arguments["ExclusiveStartKey"] = start
-        found = self._newest_first(org_id, sort_key, charges_prefix(window, user_id), limit, arguments)
-        entries = [entry_from_item(item) for item in found[:limit]]
-        return [entry for entry in entries if entry is not None]
+            found = self._newest_first(org_id, sort_key, prefix, limit, start, IndexName=USER_HISTORY_INDEX)
+        return [entry for entry in map(entry_from_item, found) if entry is not None]
 
     def top_ups(self, org_id: str, period: str, limit: int) -> list[TopUpRecord]:
-        top_ups_arguments: dict[str, Any] = {"IndexName": HISTORY_INDEX, "Limit": limit}
-        found = self._newest_first(org_id, HISTORY_SK, top_ups_prefix(period), limit, top_ups_arguments)
-        records = [top_up_from_item(item) for item in found[:limit]]
-        return [record for record in records if record is not None]
+        found = self._newest_first(org_id, HISTORY_SK, top_ups_prefix(period), limit, None, IndexName=HISTORY_INDEX)
+        return [record for record in map(top_up_from_item, found) if record is not None]
 
     def _newest_first(
-        self, org_id: str, sort_key: str, prefix: str, limit: int, arguments: dict[str, Any]
+        self, org_id: str, sort_key: str, prefix: str, limit: int, start: Item | None, **index: str
     ) -> list[dict[str, Any]]:
-        return self._table.query(
+        """Up to `limit` items of the org's partition in an index (`IndexName`), whose key there starts with
+        `prefix`, newest first, from just after `start`: strongly consistent, each request asking for `limit`."""
+        found = self._table.query(
             limit,
             KeyConditionExpression=f"{PK} = :org AND begins_with(#sk, :prefix)",
             ExpressionAttributeNames={"#sk": sort_key},
             ExpressionAttributeValues=values(org=org_key(org_id), prefix=prefix),
             ScanIndexForward=False,
             ConsistentRead=True,
-            **arguments,
+            Limit=limit,
+            **index,
+            **({} if start is None else {"ExclusiveStartKey": start}),
         )
+        return found[:limit]  # a page short of the 1 MB cap is followed by another, which may overshoot
