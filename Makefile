@@ -69,7 +69,7 @@ TEST_WORKERS ?= 6
 
 unit: tests-parallel tests-exclusive  ## pytest alone
 
-tests-parallel: $(VENV)/.installed $(VTL_REFERENCE) $(ASL_VALIDATOR) browser
+tests-parallel: $(VENV)/.installed $(TOOLS)/.installed $(VTL_REFERENCE) $(ASL_VALIDATOR) browser
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not exclusive"
 
 tests-exclusive: $(VENV)/.installed
