@@ -50,11 +50,13 @@ def document() -> dict[str, Any]:
     """The deployed document: api/source/openapi.yaml with its shared parts written into every operation."""
     source: dict[str, Any] = _load(SOURCE / "openapi.yaml")
     security = source.pop("security")
+    source.pop("x-callers")  # template.yaml's caller policies (generate/callers.py)
     common_responses = source.pop("x-common-responses")
     parameters = source["components"].pop("parameters")
     for methods in source["paths"].values():
         for operation in methods.values():
             workflow = operation.pop("x-workflow")
+            operation.pop("x-callers")
             operation["parameters"] = [_parameter(parameter, parameters) for parameter in operation["parameters"]]
             own = operation["responses"]
             operation["responses"] = own | {

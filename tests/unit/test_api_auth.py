@@ -67,46 +67,74 @@ def test_a_parameter_the_template_does_not_declare_is_refused() -> None:
 
 # -- who may call what: the two caller policies the stack creates -------------------------------------------------
 
-SAMPLE_PATHS = {"{orgId}": "acme"}
 ARN_PREFIX = re.compile(r"^arn:aws:execute-api:[a-z0-9-]+:\d{12}:CreditApi/v1/")
+SOURCE = TEMPLATE_PATH.parent / "api" / "source" / "openapi.yaml"
+
+
+def _requests(path: str) -> set[str]:
+    """Concrete paths of a route: each parameter an id, or a word of another route (an enquiry id "balance"), the
+    values a wildcard of another route's grant could reach across a '/'."""
+    words = {"acme"} | {word for route in load_stack().routes for word in route.path.split("/") if "{" not in word}
+    found = {path}
+    while any("{" in request for request in found):
+        found = {re.sub(r"\{[^}]+\}", word, request, count=1) for request in found for word in words if word}
+    return found
 
 
 def _invocable_routes(policy: str) -> set[tuple[str, str]]:
-    """The routes a request to which the policy allows, judged like IAM: * matches any characters, '/' included."""
+    """The routes some request to which the policy allows, judged like IAM: * matches any characters, '/' included."""
     template = load_yaml(TEMPLATE_PATH)
     statements = Resolver(template).resolve(template["Resources"][policy]["Properties"]["PolicyDocument"])["Statement"]
     allowed: set[tuple[str, str]] = set()
     for route in load_stack().routes:
-        concrete = route.path.replace("{orgId}", SAMPLE_PATHS["{orgId}"])
-        request = f"{route.method}{concrete}"
-        for statement in statements:
-            assert statement["Effect"] == "Allow"
-            assert statement["Action"] == "execute-api:Invoke"
-            for resource in statement["Resource"]:
-                assert ARN_PREFIX.match(resource), resource
-                if fnmatch.fnmatchcase(request, ARN_PREFIX.sub("", resource)):
-                    allowed.add((route.method, route.path))
+        for request in (f"{route.method}{concrete}" for concrete in _requests(route.path)):
+            for statement in statements:
+                assert statement["Effect"] == "Allow"
+                assert statement["Action"] == "execute-api:Invoke"
+                for resource in statement["Resource"]:
+                    assert ARN_PREFIX.match(resource), resource
+                    if fnmatch.fnmatchcase(request, ARN_PREFIX.sub("", resource)):
+                        allowed.add((route.method, route.path))
     return allowed
 
 
-def test_staff_tools_may_set_plans_and_limits_top_up_and_read_balances_but_not_charge() -> None:
-    # When a staff tool's role has the staff policy
-    # Then it may call every staff route and read balances, and it cannot use a credit
-    assert _invocable_routes("StaffApiAccessPolicy") == {
-        ("PUT", "/orgs/{orgId}/plan"),
-        ("PUT", "/orgs/{orgId}/user-limit"),
-        ("POST", "/orgs/{orgId}/top-ups"),
-        ("GET", "/orgs/{orgId}/balance"),
+def _meant_for(caller: str) -> set[tuple[str, str]]:
+    """The routes the API's source grants the caller (api/source/openapi.yaml, each operation's x-callers)."""
+    paths = load_yaml(SOURCE)["paths"]
+    return {
+        (method.upper(), path)
+        for path, methods in paths.items()
+        for method, operation in methods.items()
+        if caller in operation["x-callers"]
     }
 
 
-def test_the_report_runner_may_only_use_credits_and_read_balances() -> None:
+@pytest.mark.parametrize("caller", sorted(load_yaml(SOURCE)["x-callers"]))
+def test_each_caller_policy_allows_exactly_the_routes_granted_to_its_caller(caller: str) -> None:
+    # When a role has the caller's policy
+    # Then a request to each route granted to it is allowed, and no request to any other route (whatever its ids)
+    assert _meant_for(caller)
+    assert _invocable_routes(f"{caller}ApiAccessPolicy") == _meant_for(caller)
+
+
+def test_every_route_is_granted_to_some_caller() -> None:
+    # Given every route of the stack, and what the two policies allow
+    granted = _invocable_routes("StaffApiAccessPolicy") | _invocable_routes("ReportRunnerApiAccessPolicy")
+
+    # Then no route is left to nobody (a route added without x-callers would answer everyone 403)
+    assert {(route.method, route.path) for route in load_stack().routes} == granted
+
+
+def test_staff_tools_may_do_everything_but_charge() -> None:
+    assert ("POST", "/orgs/{orgId}/usage") not in _invocable_routes("StaffApiAccessPolicy")
+    assert ("POST", "/orgs/{orgId}/refunds") in _invocable_routes("StaffApiAccessPolicy")
+
+
+def test_the_report_runner_changes_credit_only_by_charging() -> None:
     # When the report runner's role has its policy
-    # Then it may charge and read balances, nothing else
-    assert _invocable_routes("ReportRunnerApiAccessPolicy") == {
-        ("POST", "/orgs/{orgId}/usage"),
-        ("GET", "/orgs/{orgId}/balance"),
-    }
+    # Then it may charge and read, but not set a plan or a limit, top up or refund
+    writes = {(method, path) for method, path in _invocable_routes("ReportRunnerApiAccessPolicy") if method != "GET"}
+    assert writes == {("POST", "/orgs/{orgId}/usage")}
 
 
 def test_the_caller_policies_exist_only_on_a_stack_that_requires_iam() -> None:
