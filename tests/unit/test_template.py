@@ -411,20 +411,65 @@ def test_every_state_machine_is_express(machine: str) -> None:
     assert STACK.state_machines[machine].workflow_type == "EXPRESS"
 
 
+def _reads() -> set[str]:
+    """The state machines GET routes start: they read and decide nothing."""
+    arns = {spec.arn: name for name, spec in STACK.state_machines.items()}
+    return {arns[_started_machine(route)] for route in STACK.routes if route.method == "GET"}
+
+
+def _kept_as_the_parameter_says(group: str) -> None:
+    assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup"
+    assert _properties(group)["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert RESOURCES[group].get("DeletionPolicy", "Delete") == "Delete", f"{group} would outlive the stack"
+
+
 @pytest.mark.parametrize("machine", STATE_MACHINES)
-def test_every_state_machine_logs_every_step_with_its_data_to_a_log_group_of_the_stack(machine: str) -> None:
+def test_every_state_machine_logs_to_a_log_group_of_the_stack_kept_as_the_parameter_says(machine: str) -> None:
     logging = _properties(machine)["Logging"]
 
-    assert logging["Level"] == "ALL"
+    # A workflow that decides logs every step with its data (the Step Functions console shows an Express
+    # execution from its logs); a read logs only its failures.
+    assert logging["Level"] == ("ERROR" if machine in _reads() else "ALL")
     assert logging["IncludeExecutionData"] is True
     groups = [
         destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0] for destination in logging["Destinations"]
     ]
-    assert groups, f"{machine} logs nowhere"
-    for group in groups:
-        assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup"
-        # Step Functions' vended-logs prefix keeps CloudWatch's resource policy from growing with each machine.
-        assert _properties(group)["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
+    assert len(groups) == 1, f"{machine} logs to {groups}"
+    _kept_as_the_parameter_says(groups[0])
+    # Step Functions' vended-logs prefix keeps CloudWatch's resource policy from growing with each machine.
+    assert _properties(groups[0])["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
+
+
+def test_the_decisions_are_logged_in_full_and_the_reads_are_the_four_get_routes() -> None:
+    assert _reads() == {
+        "GetBalanceStateMachine",
+        "ListUsageStateMachine",
+        "GetUsageEntryStateMachine",
+        "ListTopUpsStateMachine",
+    }
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_logs_to_a_log_group_of_the_stack_kept_as_the_parameter_says(function: str) -> None:
+    # Without LoggingConfig Lambda creates /aws/lambda/<name> at the first invocation: kept for ever, and left
+    # behind when the stack is deleted.
+    group = _properties(function)["LoggingConfig"]["LogGroup"]["Ref"]
+    _kept_as_the_parameter_says(group)
+    assert _properties(group)["LogGroupName"] == {
+        "Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{function.removesuffix('Function')}"
+    }
+
+
+def test_every_log_group_of_the_stack_expires_and_no_two_functions_or_workflows_share_one() -> None:
+    groups = [name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::Logs::LogGroup"]
+    used = [_properties(function)["LoggingConfig"]["LogGroup"]["Ref"] for function in FUNCTIONS] + [
+        _properties(machine)["Logging"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+        for machine in STATE_MACHINES
+    ]
+
+    assert all("RetentionInDays" in _properties(group) for group in groups)
+    assert len(used) == len(set(used))
+    assert set(groups) == {*used, "ApiAccessLogs"}
 
 
 @pytest.mark.parametrize("machine", STATE_MACHINES)
