@@ -64,14 +64,25 @@ def test_the_execution_itself_times_out_before_api_gateway(path: Path) -> None:
     assert definition["TimeoutSeconds"] < API_GATEWAY_TIMEOUT_SECONDS
 
 
-def test_a_function_times_out_no_later_than_the_task_that_waits_for_it() -> None:
-    # Otherwise a task would give up on an invocation still running, and the worst case above would not hold.
+INVOCATION_SECONDS = 1
+"""What a task gives an invocation beyond its function's Timeout: a cold start's Init, which Lambda does not count
+against the Timeout ("The Init phase is limited to 10 seconds", "The function's timeout setting limits the duration
+of the entire Invoke phase": Lambda execution environment lifecycle), but which the task's TimeoutSeconds does
+count, from LambdaFunctionStarted. This stack's cold inits measure under half a second (README, Benchmark)."""
+
+
+def test_every_task_waits_for_its_function_exactly_its_timeout_and_a_cold_start() -> None:
+    # A task that gave up sooner would retry an invocation still running (two attempts of one step at once); one that
+    # waited longer would only add to the worst case above.
     stack = load_stack()
     by_arn = {spec.arn: spec for spec in stack.functions.values()}
-    too_slow = []
+    disagree = {}
     for machine in stack.state_machines.values():
         for name, state in json.loads(machine.definition)["States"].items():
-            if state["Type"] == "Task" and by_arn[state["Resource"]].timeout_seconds > state["TimeoutSeconds"]:
-                too_slow.append(f"{machine.logical_id}.{name}")
+            if state["Type"] != "Task":
+                continue
+            function = by_arn[state["Resource"]]
+            if state["TimeoutSeconds"] != function.timeout_seconds + INVOCATION_SECONDS:
+                disagree[f"{machine.logical_id}.{name}"] = (state["TimeoutSeconds"], function.timeout_seconds)
 
-    assert too_slow == []
+    assert disagree == {}, "task TimeoutSeconds, function Timeout"
