@@ -139,9 +139,11 @@ class Resolver:
         kind = self.resources[name]["Type"]
         if kind == "AWS::Serverless::StateMachine":
             return StateMachineSpec(name, "", "").arn
+        if kind == "AWS::DynamoDB::Table" and "TableName" in self.resources[name].get("Properties", {}):
+            return str(self.resolve(self.resources[name]["Properties"]["TableName"]))  # the name the template gives
         if kind == "AWS::SNS::Topic":
             return f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT_ID}:{name}"
-        return name  # tables, functions, log groups, roles: their physical name is the logical id here
+        return name  # functions, log groups, roles (and a table with no TableName): named by the logical id here
 
     def get_att(self, name: str, attribute: str) -> str:
         kind = self.resources[name]["Type"]
@@ -277,7 +279,7 @@ def load_stack(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = N
                 definition = definition.replace("${" + key + "}", str(value))
             state_machines[name] = StateMachineSpec(name, definition, props.get("Type", "STANDARD"))
         elif kind == "AWS::DynamoDB::Table":
-            table, table_name = resolver.resolve(props), name
+            table, table_name = resolver.resolve(props), resolver.ref(name)
         elif kind == "AWS::SNS::Topic":
             topic_name = name
         elif kind == "AWS::Serverless::Api":

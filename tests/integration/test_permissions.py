@@ -31,11 +31,15 @@ from functions.common.documents import charge_request_document
 from tests.integration.workflows import Fault, Workflows, first_call_only, inject, outcome
 from tests.unit.test_template import (
     FUNCTIONS,
+    STACK,
+    TABLE_ID,
     TRANSACTION_ITEM_ACTIONS,
     Grant,
     _table_and_topic_grants,
     role_grants,
 )
+
+TABLE_NAME = STACK.table_name
 
 pytestmark = pytest.mark.timed  # faults injected into steps with timeouts: mostly waiting (tests/conftest.py)
 
@@ -45,22 +49,27 @@ LATER = MARCH_25 + timedelta(minutes=10)
 """Past the five minutes after which a reservation neither charged nor released counts as abandoned."""
 
 
+def _table(name: str) -> str:
+    """A table's logical id, from the name a request gives it (the stack's TableName)."""
+    return TABLE_ID if name == TABLE_NAME else name
+
+
 def needed_grants(service: str, operation: str, params: dict[str, Any]) -> set[Grant]:
-    """The IAM actions one request needs, on the resources it names (logical ids: the emulator names the table and
-    the topic after them). A TransactWriteItems needs the action of each of its items."""
+    """The IAM actions one request needs, on the resources it names (logical ids: the emulator names the topic after
+    its logical id, the table as TableName says). A TransactWriteItems needs the action of each of its items."""
     if service == "dynamodb" and operation == "TransactWriteItems":
         return {
-            (TRANSACTION_ITEM_ACTIONS[kind], action[kind]["TableName"])
+            (TRANSACTION_ITEM_ACTIONS[kind], _table(action[kind]["TableName"]))
             for action in params["TransactItems"]
             for kind in action
         }
     if service == "dynamodb" and operation == "TransactGetItems":
-        return {("dynamodb:GetItem", action["Get"]["TableName"]) for action in params["TransactItems"]}
+        return {("dynamodb:GetItem", _table(action["Get"]["TableName"])) for action in params["TransactItems"]}
     if service == "dynamodb" and operation in ("BatchGetItem", "BatchWriteItem"):
-        return {(f"dynamodb:{operation}", table) for table in params["RequestItems"]}
+        return {(f"dynamodb:{operation}", _table(table)) for table in params["RequestItems"]}
     if service == "dynamodb":
         index = f"/index/{params['IndexName']}" if "IndexName" in params else ""
-        return {(f"dynamodb:{operation}", params["TableName"] + index)}
+        return {(f"dynamodb:{operation}", _table(params["TableName"]) + index)}
     if service == "sns" and "TopicArn" in params:
         return {(f"sns:{operation}", str(params["TopicArn"]).rsplit(":", 1)[-1])}
     return {(f"{service}:{operation}", "(unmapped)")}  # refused below unless the role somehow grants it

@@ -22,6 +22,7 @@ STACK: Stack = load_stack()
 TEMPLATE: dict[str, Any] = load_yaml(TEMPLATE_PATH)
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 STATE_MACHINES = sorted(STACK.state_machines)
+TABLE_ID = next(name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::DynamoDB::Table")
 FUNCTIONS = sorted(STACK.functions)
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 STATE_MACHINE_ARN = re.compile(r'"stateMachineArn":\s*"([^"]+)"')
@@ -298,11 +299,11 @@ def _store_method_grants(method: str) -> frozenset[Grant]:
         if client != "_db":
             continue
         if operation == "transact_write_items":
-            grants |= {(TRANSACTION_ITEM_ACTIONS[kind], STACK.table_name) for kind in uses.item_kinds}
+            grants |= {(TRANSACTION_ITEM_ACTIONS[kind], TABLE_ID) for kind in uses.item_kinds}
         elif operation == "query" and uses.indexes:
-            grants |= {("dynamodb:Query", f"{STACK.table_name}/index/{index}") for index in uses.indexes}
+            grants |= {("dynamodb:Query", f"{TABLE_ID}/index/{index}") for index in uses.indexes}
         else:
-            grants.add((_action("dynamodb", operation), STACK.table_name))
+            grants.add((_action("dynamodb", operation), TABLE_ID))
     return frozenset(grants)
 
 
@@ -766,3 +767,16 @@ def test_every_checkov_suppression_names_one_check_and_says_why_it_does_not_appl
     for name, skip in skips:
         assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
         assert len(skip.get("comment", "").split()) >= 8, (name, skip)
+
+
+def test_the_table_cannot_be_replaced_or_deleted_by_an_update() -> None:
+    # Given the table as the template declares it
+    table = RESOURCES[TABLE_ID]
+
+    # Then it has a name of its own, so CloudFormation refuses an update that would replace it (a custom-named
+    # resource cannot be replaced) rather than starting the service on an empty table; nobody can delete it while
+    # deletion protection is on; and the stack's own deletion or a replacement would retain it
+    assert table["Properties"]["TableName"] == {"Ref": "AWS::StackName"}
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert STACK.table_name == "credits-local"  # the emulator names it as the template does
