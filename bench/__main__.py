@@ -24,11 +24,20 @@ from bench.cost import (
     branch_states,
     dynamodb_units,
     express_billed_mb,
+    lambda_billed_ms,
     lambda_settings,
     line_items,
     total_per_million,
 )
 from bench.counting import DynamoDBRequests, describe, per_decision
+from bench.logs import (
+    FunctionOutput,
+    LogBytes,
+    events_and_bytes,
+    execution_records,
+    express_execution_arn,
+    platform_lines,
+)
 from bench.prices import PRICES, Price, PriceList
 from bench.report import format_table, machine, number, verdict
 from bench.scenarios import RequestCount, RequestCounts, Run
@@ -86,17 +95,20 @@ def measure(settings: Settings) -> Results:
         try:
             client.freeze_clock(scenarios.STEADY_AT)
             _progress(f"sequential latency ({settings.warmup} warm-up + {settings.sequential} decisions)")
-            invocations, executions = Invocations(), Executions()
-            with invocations.installed(cloud), executions.installed(cloud):
+            invocations, executions, output = Invocations(), Executions(), FunctionOutput()
+            environment = next(iter(stack.functions.values())).environment
+            with invocations.installed(cloud), executions.installed(cloud), output.installed(environment):
 
                 def start_timing() -> None:
                     invocations.take()
                     executions.take()
+                    output.take()
 
                 sequential = scenarios.sequential(
                     client, "bench-latency", settings.warmup, settings.sequential, on_start=start_timing
                 )
-                invoked, executed = invocations.take(), executions.take()
+                invoked, executed, printed = invocations.take(), executions.take(), output.take()
+            logs = log_bytes(cloud, sequential.decisions, invoked, printed)
 
             per_thread = settings.burst // THREADS
             requests = DynamoDBRequests()
@@ -121,12 +133,45 @@ def measure(settings: Settings) -> Results:
             client.close()
             server.shutdown()
             server.server_close()
-    usage = decision_usage(stack, sequential.decisions, invoked, executed, counted.happy_path)
+    usage = decision_usage(stack, sequential.decisions, invoked, executed, counted.happy_path, logs)
     return Results(settings, sequential, spread, contended, contended_requests, counted, cold, usage)
 
 
+def log_bytes(cloud: LocalCloud, decisions: int, invoked: list[Timed], printed: list[str]) -> LogBytes:
+    """What the sequential decisions would have sent to CloudWatch Logs: their use-credit executions' events at the
+    workflow's logging level, and the functions' own lines with the runtime's (bench/logs.py)."""
+    template = load_yaml(TEMPLATE_PATH)
+    functions = lambda_settings(template)
+    journaled = cloud.executions.newest_first(state_machine="UseCreditStateMachine", limit=decisions)
+    if len(journaled) != decisions:
+        raise BenchError(
+            f"the emulator kept {len(journaled)} of the {decisions} executions: raise EMULATOR_EXECUTIONS_KEPT"
+        )
+    logging = template["Resources"]["UseCreditStateMachine"]["Properties"]["Logging"]
+    records = [
+        record
+        for execution in journaled
+        for record in execution_records(
+            express_execution_arn(cloud.stack.state_machines[execution.state_machine].arn, execution.name),
+            execution.history(),
+            logging["Level"],
+            bool(logging.get("IncludeExecutionData")),
+        )
+    ]
+    runtime = [
+        line
+        for timed in invoked
+        for line in platform_lines(
+            timed.seconds * 1000, lambda_billed_ms(timed.seconds), functions[timed.name].memory_mb
+        )
+    ]
+    workflow_events, workflow_bytes = events_and_bytes(records)
+    function_events, function_bytes = events_and_bytes([*printed, *runtime])
+    return LogBytes(workflow_events, workflow_bytes, function_events, function_bytes, decisions)
+
+
 def decision_usage(
-    stack: Stack, decisions: int, invoked: list[Timed], executed: list[Timed], counted: RequestCount
+    stack: Stack, decisions: int, invoked: list[Timed], executed: list[Timed], counted: RequestCount, logs: LogBytes
 ) -> DecisionUsage:
     """What the happy-path decisions used: each invocation at its function's memory from the template, each
     execution at the memory its definition and input are billed for, and the DynamoDB units counted."""
@@ -153,6 +198,8 @@ def decision_usage(
         invocation_decisions=decisions,
         dynamodb=dynamodb_units(counted.carried),
         dynamodb_decisions=counted.decisions,
+        logs=logs,
+        log_retention_months=int(load_yaml(TEMPLATE_PATH)["Parameters"]["LogRetentionDays"]["Default"]) / 30,
     )
 
 
@@ -233,6 +280,8 @@ def _price(price: Price) -> str:
     region = "" if price.for_deployed_region else f" ({price.region})"
     if price.unit == "GB-second":
         return f"{_usd(price.usd)} per GB-s{region}"
+    if price.unit in ("GB", "GB-month"):
+        return f"{_usd(price.usd)} per {price.unit}{region}"
     return f"{_usd(round(price.usd * 1_000_000, 6))} per million{region}"
 
 
@@ -255,7 +304,10 @@ def render_cost(results: Results, prices: PriceList) -> str:
         "machine's Python and moto, not Lambda's Graviton or DynamoDB over the network). DynamoDB units: the "
         f"{happy.decisions} happy-path decisions counted, each item sized from the emulated table before and after "
         "its write.",
-        "Not priced: CloudWatch Logs (the workflows log ALL), X-Ray, data transfer, Lambda's cold-start INIT.",
+        f"CloudWatch Logs: the {usage.logs.decisions} sequential decisions' log events as AWS would write them "
+        "(bench/logs.py): each execution's history at the workflow's level, and each function's lines at the "
+        "template's log level with Lambda's START, END and REPORT lines; 26 bytes added per event.",
+        "Not priced: X-Ray, data transfer, Lambda's cold-start INIT.",
     ]
     if usage.dynamodb.unpriced_requests:
         unpriced = usage.dynamodb.unpriced_requests

@@ -20,6 +20,9 @@ The rules and where each is stated:
 - Express Workflows: duration rounded up to the next 100 ms; memory billed in 64 MB chunks, estimated as
   50 MB + the definition's size + the execution data's size times the Map or Parallel steps
   (https://aws.amazon.com/step-functions/pricing/, pricing examples 3 and 4).
+- CloudWatch Logs: ingestion per GB (2^30 bytes) of log events as bench/logs.py sizes them, the workflows' at the
+  vended-logs rate; storage per GB-month for as long as the log groups keep them (LogRetentionDays), priced on the
+  bytes ingested although CloudWatch stores them compressed: an upper bound.
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from bench.logs import LogBytes
 from bench.prices import Price, PriceList
 
 KB = 1024
 MB = 1024 * KB
+GB = 1024 * MB
 WRITE_UNIT_BYTES = KB
 READ_UNIT_BYTES = 4 * KB
 EXPRESS_BASE_MEMORY_BYTES = 50 * MB
@@ -356,6 +361,9 @@ class DecisionUsage:
     invocation_decisions: int
     dynamodb: DynamoDBUnits
     dynamodb_decisions: int
+    logs: LogBytes
+    log_retention_months: float
+    """How long the log groups keep what they are sent (LogRetentionDays / 30)."""
 
 
 @dataclass(frozen=True)
@@ -407,6 +415,21 @@ def line_items(usage: DecisionUsage, prices: PriceList) -> list[LineItem]:
         ("RRU, transactional reads", units.transactional_read, prices.dynamodb_read_unit),
     ]
     items += [LineItem("DynamoDB on-demand", unit, quantity, price) for unit, quantity, price in dynamodb if quantity]
+    logs = usage.logs
+    workflow_gb = logs.workflow_bytes / GB / logs.decisions
+    function_gb = logs.function_bytes / GB / logs.decisions
+    events = f"{logs.workflow_events / logs.decisions:.0f} events, {logs.workflow_bytes / logs.decisions / KB:.1f} KB"
+    lines = f"{logs.function_events / logs.decisions:.0f} lines, {logs.function_bytes / logs.decisions / KB:.1f} KB"
+    items += [
+        LineItem("CloudWatch Logs", f"GB ingested, workflows ({events})", workflow_gb, prices.logs_vended_gb),
+        LineItem("CloudWatch Logs", f"GB ingested, functions ({lines})", function_gb, prices.logs_standard_gb),
+        LineItem(
+            "CloudWatch Logs",
+            f"GB-month stored ({usage.log_retention_months:g} months, uncompressed)",
+            (workflow_gb + function_gb) * usage.log_retention_months,
+            prices.logs_stored_gb_month,
+        ),
+    ]
     return items
 
 

@@ -43,6 +43,9 @@ class PriceList:
     lambda_arm_gb_second: Price
     dynamodb_write_unit: Price
     dynamodb_read_unit: Price
+    logs_vended_gb: Price
+    logs_standard_gb: Price
+    logs_stored_gb_month: Price
 
     def prices(self) -> list[Price]:
         return [
@@ -53,6 +56,9 @@ class PriceList:
             self.lambda_arm_gb_second,
             self.dynamodb_write_unit,
             self.dynamodb_read_unit,
+            self.logs_vended_gb,
+            self.logs_standard_gb,
+            self.logs_stored_gb_month,
         ]
 
 
@@ -109,4 +115,11 @@ PRICES = PriceList(
         "https://aws.amazon.com/dynamodb/pricing/on-demand/ (via airbyte.com/data-engineering-resources/"
         "dynamodb-pricing)",
     ),
+    # CloudWatch Logs, US East, first tiers: Step Functions' logs are vended logs ("you will be billed at the vended
+    # logs rate", Step Functions' "Logging in CloudWatch Logs"), $0.50 per GB for the first 10 TB; a function's log
+    # is standard ingestion, $0.50 per GB; archived storage $0.03 per GB-month. AWS's page renders its table
+    # client-side; the figures as hykell.com's and c3x.dev's CloudWatch pricing guides quote them.
+    logs_vended_gb=Price(0.50, "GB", "us-east-1", "https://aws.amazon.com/cloudwatch/pricing/"),
+    logs_standard_gb=Price(0.50, "GB", "us-east-1", "https://aws.amazon.com/cloudwatch/pricing/"),
+    logs_stored_gb_month=Price(0.03, "GB-month", "us-east-1", "https://aws.amazon.com/cloudwatch/pricing/"),
 )

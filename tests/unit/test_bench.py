@@ -40,6 +40,7 @@ from bench.cost import (
     write_units,
 )
 from bench.counting import DynamoDBRequests, describe, per_decision
+from bench.logs import LogBytes
 from bench.prices import PRICES, REGION, Price, PriceList
 from bench.report import cpu_model, format_table, number, verdict
 from bench.stats import Latency, percentile
@@ -408,6 +409,9 @@ def _round_prices() -> PriceList:
         *(price(usd) for usd in (million, million, 0.01, million, 0.001)),
         price(million),
         price(million),
+        price(2.0),
+        price(1.0),
+        price(0.5),
     )
 
 
@@ -422,6 +426,11 @@ def test_the_bill_itemises_each_service_from_what_was_measured():
         invocation_decisions=1,
         dynamodb=DynamoDBUnits(transactional_write=14, index_write=2, strong_read=5),
         dynamodb_decisions=1,
+        # Two decisions' logs: 4 GiB from the workflows, 2 GiB from the functions, kept three months
+        logs=LogBytes(
+            workflow_events=50, workflow_bytes=4 * 2**30, function_events=30, function_bytes=2 * 2**30, decisions=2
+        ),
+        log_retention_months=3,
     )
 
     items = line_items(usage, _round_prices())
@@ -440,8 +449,12 @@ def test_the_bill_itemises_each_service_from_what_was_measured():
         ("DynamoDB on-demand", "WRU, transactional writes", 14, 14.0),
         ("DynamoDB on-demand", "WRU, index writes", 2, 2.0),
         ("DynamoDB on-demand", "RRU, strongly consistent reads", 5, 5.0),
+        # 2 GiB a decision at $2 per GB (vended), 1 GiB at $1, and the 3 GiB kept 3 months at $0.5 per GB-month
+        ("CloudWatch Logs", "GB ingested, workflows", 2, 4_000_000.0),
+        ("CloudWatch Logs", "GB ingested, functions", 1, 1_000_000.0),
+        ("CloudWatch Logs", "GB-month stored", 9, 4_500_000.0),
     ]
-    assert total_per_million(items) == pytest.approx(126.25)
+    assert total_per_million(items) == pytest.approx(126.25 + 9_500_000)
 
 
 def test_the_price_list_is_for_the_region_the_stack_deploys_to_and_names_its_sources():
@@ -459,6 +472,8 @@ def test_a_price_for_another_region_is_marked_in_the_table():
     assert _price(Price(3.5 / 1_000_000, "request", "us-east-1", "s")) == "$3.50 per million (us-east-1)"
     assert _price(Price(0.0000133334, "GB-second", REGION, "s")) == "$0.0000133334 per GB-s"
     assert _price(Price(0.625 / 1_000_000, "write request unit", REGION, "s")) == "$0.625 per million"
+    assert _price(Price(0.5, "GB", "us-east-1", "s")) == "$0.50 per GB (us-east-1)"
+    assert _price(Price(0.03, "GB-month", REGION, "s")) == "$0.03 per GB-month"
 
 
 # -- timing through LocalCloud's hooks --------------------------------------------------------------------------
