@@ -334,6 +334,8 @@ def main(arguments: list[str] | None = None) -> int:
     )
     # Handlers log at WARNING in the emulator; the bench's own output is the table.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # and the handlers' INFO lines, which the cost run captures at the template's level, are not printed again
+    logging.getLogger().handlers[0].setLevel(logging.WARNING)
     started = time.perf_counter()
     try:
         results = measure(settings)

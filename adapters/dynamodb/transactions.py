@@ -5,6 +5,9 @@ DynamoDB cancels the transaction, each CancellationReason is mapped back to its 
 position, and the cancellation becomes a domain error:
 
 - a refused action whose refusal has a meaning: that error (the first such action queued, when several were);
+- throttled (ThrottlingError, "returned when writes get throttled on an On-Demand table", or
+  ProvisionedThroughputExceeded: TransactionCanceledException in DynamoDB's API reference): StoreUnavailable,
+  as a throttled single request is, for the workflow to retry later rather than the step at once;
 - only TransactionConflict (writes in flight on its items; no condition failed): WriteConflict, the same
   decision may be tried again;
 - anything else (a condition without a meaning of its own failed: what was read has moved): StaleRead.
@@ -22,10 +25,12 @@ from botocore.exceptions import ClientError
 
 from adapters.dynamodb.items import values
 from adapters.dynamodb.keys import Item
+from domain.errors import StoreUnavailable
 from domain.ports import StaleRead, WriteConflict
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 CONFLICT = "TransactionConflict"
+THROTTLED = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
 NO_REASON = "None"
 """CancellationReason codes: DynamoDB gives one per action, "None" for an action that was not the cause."""
 
@@ -112,6 +117,8 @@ class Transaction:
         causes = {code for code in codes if code != NO_REASON}
         named = ", ".join(f"{label} {code}" for label, code in by_label.items() if code != NO_REASON)
         message = f"{self._what}: {named or ','.join(codes)}"
+        if causes & THROTTLED:
+            return StoreUnavailable(message)
         if causes == {CONFLICT}:
             return WriteConflict(message)
         return StaleRead(message)

@@ -208,6 +208,21 @@ def transaction_conflict(request: dict[str, Any]) -> WireError:
     return WireError(400, "TransactionCanceledException", {"Message": message, "CancellationReasons": reasons})
 
 
+def transaction_throttled(request: dict[str, Any]) -> WireError:
+    """TransactionCanceledException (a 400, not retried by the client) because a write was throttled: how an
+    on-demand table's hot partition answers a transaction ("ThrottlingError ... returned when writes get throttled
+    on an On-Demand table", TransactWriteItems' API reference). Laid at the first item, "None" for the others."""
+    reasons = [
+        {"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity of your table or index."}
+        if n == 0
+        else {"Code": "None"}
+        for n in range(len(request["TransactItems"]))
+    ]
+    codes = ", ".join(reason["Code"] for reason in reasons)
+    message = f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"
+    return WireError(400, "TransactionCanceledException", {"Message": message, "CancellationReasons": reasons})
+
+
 def internal_server_error(_: dict[str, Any]) -> WireError:
     """A 500: DynamoDB's answer when it cannot say whether the request was carried out (the client retries it)."""
     return WireError(500, "InternalServerError", {"message": "Internal server error"})

@@ -43,6 +43,7 @@ from tests.integration.faults import (
     read_books,
     throttled,
     transaction_conflict,
+    transaction_throttled,
     wait_for_invocations,
 )
 from tests.integration.workflows import (
@@ -425,6 +426,12 @@ STORE_CASES = [
     StoreCase("TransactionConflict-once", TRANSACT, transaction_conflict, first_calls(1), CHARGED,
               failed_invocations=0),
     StoreCase("TransactionConflict-always", TRANSACT, transaction_conflict, always, UNAVAILABLE),
+    # a hot partition cancels the transaction (not retried by the SDK): the step fails, the workflow retries it
+    StoreCase("ThrottlingError-cancellation-once", TRANSACT, transaction_throttled, first_calls(1), CHARGED,
+              failed_invocations=1),
+    StoreCase("ThrottlingError-cancellation-always", TRANSACT, transaction_throttled, always, UNAVAILABLE),
+    StoreCase("user-step-ThrottlingError-cancellation-always", TRANSACT, transaction_throttled, always, UNAVAILABLE,
+              steps=frozenset({RESERVE_USER})),
     # the transaction commits and its answer is lost: the SDK sends it again
     StoreCase("answer-lost-after-commit-once", TRANSACT, internal_server_error, first_calls(1), CHARGED,
               scenario=on_last_credits, after_commit=True, failed_invocations=0),

@@ -89,6 +89,18 @@ def test_a_failed_condition_without_a_meaning_of_its_own_is_a_stale_read_naming_
     assert str(raised.value) == "org reservation: window usage ConditionalCheckFailed"
 
 
+@pytest.mark.parametrize("code", ["ThrottlingError", "ProvisionedThroughputExceeded"])
+def test_a_cancellation_by_throttling_is_the_store_unavailable_not_a_stale_read_to_retry_at_once(code: str) -> None:
+    # Given a transaction DynamoDB cancels because its partition is over its capacity (an org's items share one
+    # partition: README "One org's ceiling")
+    work = _queue_three(_cancelled_by("None", code, "TransactionConflict"), fence_first=False)
+
+    # Then the step fails as for any throttled request, for the workflow to retry after its pause, instead of
+    # reading and writing again at once against the same hot partition
+    with pytest.raises(StoreUnavailable, match=f"ledger entry {code}"):
+        work.commit()
+
+
 def test_a_cancellation_by_conflicts_alone_is_a_write_conflict() -> None:
     work = _queue_three(_cancelled_by("TransactionConflict", "None", "TransactionConflict"), fence_first=False)
 
