@@ -19,6 +19,9 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-api
 
 And its cost: moto copies every table a transaction touches (to roll back), which made a long emulator session
 quadratic. Here only the items the transaction writes are kept for a rollback.
+
+And its ceiling: every write is metered against its partition's write units (emulator/capacity.py), and refused as
+DynamoDB refuses it once the partition is over them.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ import copy
 import functools
 import itertools
 import os
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,7 +46,19 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.responses import DynamoHandler
+
+from emulator.capacity import (
+    THROTTLED_MESSAGE,
+    THROTTLED_REASON,
+    Partition,
+    ThrottlingException,
+    capacity,
+    item_units,
+    put_size,
+    stored_size,
+)
 
 TRANSACTION_MS_VARIABLE = "EMULATOR_TRANSACTION_MS"
 DEFAULT_TRANSACTION_MS = 2.0
@@ -131,6 +147,49 @@ def _ref(table_name: str, key: dict[str, Any]) -> ItemRef:
     return str(table_name), str(sorted(key.items()))
 
 
+def _partition(backend: DynamoDBBackend, table_name: str, key: dict[str, Any]) -> Partition:
+    return str(table_name), str(key[backend.get_table(table_name).hash_key_attr])
+
+
+def _units(
+    backend: DynamoDBBackend, table_name: str, current: Item | None, put: dict[str, Any] | None, named: Iterable[str]
+) -> tuple[int, int]:
+    """A write's units in its partition, for the item (the larger of what is stored and what is put) and for an entry
+    in each local index whose sort key the item has or the write names (`named`: the attributes it may set)."""
+    size = max(stored_size(current), put_size(put) if put is not None else 0)
+    attributes = set(current.attrs if current is not None else ()) | set(put or ()) | set(named)
+    indexed = [
+        index for index in backend.get_table(table_name).indexes if index.schema[-1]["AttributeName"] in attributes
+    ]
+    return item_units(size), item_units(size) * len(indexed)
+
+
+def _transaction_units(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> int:
+    """A transaction does each item twice, prepare and commit, and its index entries once each, as outside one; a
+    condition check is billed as a transactional write of the item it checks (README, Benchmark)."""
+    current = _ORIGINAL["get_item"](backend, op["TableName"], key)
+    if op_type == "ConditionCheck":
+        return 2 * item_units(stored_size(current))
+    put = op["Item"] if op_type == "Put" else None
+    item, index = _units(backend, op["TableName"], current, put, _named(op) if op_type == "Update" else ())
+    return 2 * item + index
+
+
+def _named(op: dict[str, Any]) -> set[str]:
+    """The attributes an update expression may set: its #names' values and the plain words it uses."""
+    expression = str(op.get("UpdateExpression") or op.get("update_expression") or "")
+    names = op.get("ExpressionAttributeNames") or op.get("expression_attribute_names") or {}
+    return set(names.values()) | set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression))
+
+
+def _throttled_reasons(partitions: list[Partition], hot: Partition) -> list[tuple[str | None, str | None, Any]]:
+    first = partitions.index(hot)
+    return [
+        (THROTTLED_REASON, THROTTLED_MESSAGE, None) if n == first else (None, None, None)
+        for n in range(len(partitions))
+    ]
+
+
 def _conflict_reasons(held: list[bool]) -> list[tuple[str | None, str | None, Any]]:
     return [("TransactionConflict", CONFLICT_MESSAGE, None) if is_held else (None, None, None) for is_held in held]
 
@@ -155,6 +214,14 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
         if any(held):
             isolation.conflicts += 1
             raise TransactionCanceledException(_conflict_reasons(held))
+        partitions = [_partition(backend, op["TableName"], key) for _, op, key in operations]
+        wanted = [
+            (partition, _transaction_units(backend, op_type, op, key))
+            for (op_type, op, key), partition in zip(operations, partitions, strict=True)
+        ]
+        hot = capacity.take(wanted)
+        if hot is not None:
+            raise TransactionCanceledException(_throttled_reasons(partitions, hot))
         errors = [_condition_failure(backend, op, key) for _, op, key in operations]
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
@@ -217,16 +284,23 @@ def _remember(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def single_write(original: Callable[..., Any], item_parameter: str) -> Callable[..., Any]:
-    """PutItem / UpdateItem / DeleteItem: refused while a transaction holds the item, else applied at once."""
+    """PutItem / UpdateItem / DeleteItem: refused while a transaction holds the item or its partition is over its
+    write units, else applied at once."""
     _remember(original)
 
     @functools.wraps(original)
     def write(backend: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
         key_or_item = args[0] if args else kwargs[item_parameter]
         with isolation.mutex:
-            if isolation.held_positions([_ref(table_name, _item_key(backend, table_name, key_or_item))])[0]:
+            key = _item_key(backend, table_name, key_or_item)
+            if isolation.held_positions([_ref(table_name, key)])[0]:
                 isolation.conflicts += 1
                 raise TransactionConflictException()
+            current = _ORIGINAL["get_item"](backend, table_name, key)
+            put = key_or_item if item_parameter == "item_attrs" else None
+            units = sum(_units(backend, table_name, current, put, _named(kwargs)))
+            if capacity.take([(_partition(backend, table_name, key), units)]) is not None:
+                raise ThrottlingException()
             return copy.deepcopy(original(backend, table_name, *args, **kwargs))
 
     return write

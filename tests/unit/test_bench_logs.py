@@ -77,18 +77,19 @@ def test_an_express_execution_is_named_as_aws_names_it() -> None:
     assert arn.startswith("arn:aws:states:eu-west-2:123456789012:express:UseCredit:run-1:")
 
 
-def test_a_decisions_function_lines_are_captured_at_the_templates_level_with_its_metrics() -> None:
+def test_a_decisions_function_lines_are_captured_at_the_templates_level_with_its_metrics(
+    cloud: LocalCloud, org_id: str
+) -> None:
     # Given the emulator (which quietens the handlers to WARNING and turns their metrics off)
-    with LocalCloud() as cloud:
-        workflows = Workflows(cloud)
-        workflows.set_plan("acme", "Basic")
-        level, stdout = logger.log_level, sys.stdout
+    workflows = Workflows(cloud)
+    workflows.set_plan(org_id, "Basic")
+    level, stdout = logger.log_level, sys.stdout
 
-        # When a decision runs with its output captured at INFO, as the template's Globals set it
-        output = FunctionOutput()
-        with output.installed({"POWERTOOLS_LOG_LEVEL": "INFO"}):
-            workflows.use("acme", "enq-1")
-            lines = output.take()
+    # When a decision runs with its output captured at INFO, as the template's Globals set it
+    output = FunctionOutput()
+    with output.installed({"POWERTOOLS_LOG_LEVEL": "INFO"}):
+        workflows.use(org_id, "enq-1")
+        lines = output.take()
 
     # Then its INFO lines and its metrics' EMF documents were captured, one event a line, and all is put back
     documents = [json.loads(line) for line in lines]
