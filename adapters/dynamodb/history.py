@@ -39,11 +39,8 @@ class History:
         if after is not None:
             start = entry_key(org_id, after.enquiry_id) | {sort_key: {"S": charge_history_key(window, user_id, after)}}
         prefix = charges_prefix(window, user_id)
-        # Each index named where it is queried: tests/unit/test_template.py reads which a role must allow.
-        if user_id is None:
-            found = self._newest_first(org_id, sort_key, prefix, limit, start, IndexName=HISTORY_INDEX)
-        else:
-            found = self._newest_first(org_id, sort_key, prefix, limit, start, IndexName=USER_HISTORY_INDEX)
+        index = HISTORY_INDEX if user_id is None else USER_HISTORY_INDEX
+        found = self._newest_first(org_id, sort_key, prefix, limit, start, IndexName=index)
         return [entry for entry in map(entry_from_item, found) if entry is not None]
 
     def top_ups(self, org_id: str, period: str, limit: int) -> list[TopUpRecord]:

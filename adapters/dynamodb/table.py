@@ -63,8 +63,7 @@ class _Guarded:
 
 
 class Table:
-    """One DynamoDB table, named once. Its requests all go through self._db (tests/unit/test_template.py reads
-    them there to hold each function's role to what it calls)."""
+    """One DynamoDB table, named once; its requests all go through self._db."""
 
     def __init__(self, client: Any, name: str) -> None:
         self._db = _Guarded(client)

@@ -90,8 +90,6 @@ class Transaction:
         return request
 
     def _queue(self, label: str, request: Item, refused: Refusal) -> None:
-        # The types of item queued are what tests/unit/test_template.py reads to know the IAM actions a method
-        # needs (the dictionaries' keys above): build them only there.
         assert all(action.label != label for action in self._actions), f"{self._what}: two actions named {label}"
         self._actions.append(_Action(label, request, refused))
 

@@ -1,17 +1,14 @@
-"""template.yaml is wired as deployed: every handler, workflow and route it names exists and is connected; each
-role allows what its code calls and nothing more; the API stage logs every request and is throttled."""
+"""template.yaml is wired as deployed: every handler, workflow and route it names exists and is connected; roles
+grant nothing wide (what each function's role must allow, exactly, is tests/integration/test_permissions.py's, from
+the requests the functions make); the API stage logs every request and is throttled."""
 
 from __future__ import annotations
 
-import ast
-import functools
 import importlib
 import inspect
 import json
 import os
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,234 +115,6 @@ def role_grants(logical_id: str) -> set[Grant]:
         else:
             raise AssertionError(f"{logical_id}: a policy this test cannot read (and cannot vouch for): {policy}")
     return grants
-
-
-# -- what a function's code can call ------------------------------------------------------------------------
-# Read from the source, not declared: the handler's calls on the credit service, the service's calls on its ports,
-# and the adapters' calls on their boto3 clients (TransactWriteItems by the kinds of item the method builds).
-
-
-def _is_self(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) and node.id == "self"
-
-
-def _type_name(annotation: ast.AST | None) -> str | None:
-    """The class an annotation names, when it is a bare name ("Table", or "Table" as a string)."""
-    if isinstance(annotation, ast.Name):
-        return annotation.id
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        return annotation.value
-    return None
-
-
-@dataclass
-class _Uses:
-    calls: set[str] = field(default_factory=set)
-    """Functions and methods called: "name" or "Class.name"."""
-    client_calls: set[tuple[str, str]] = field(default_factory=set)
-    """(attribute, method) on a client the source does not define, held by self or by an object of the source:
-    ("_db", "query"), ("store", "release")."""
-    item_kinds: set[str] = field(default_factory=set)
-    """Kinds of transaction item built: "Put", "Update", "Delete", "ConditionCheck"."""
-    indexes: set[str] = field(default_factory=set)
-
-
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-class _Source:
-    """A module (or every module of a package) and one of its classes, with what each of the class's methods
-    reaches through the functions and classes of the source. A call on an object is followed when its type is
-    known: self, an attribute set in __init__ from a class of the source or from an annotated parameter, an
-    annotated parameter, or a local variable assigned what a call of the source says it returns."""
-
-    def __init__(self, path: str, class_name: str) -> None:
-        files = sorted((ROOT / path).glob("*.py")) if (ROOT / path).is_dir() else [ROOT / path]
-        self.class_name = class_name
-        self.constants: dict[str, Any] = {}
-        self.definitions: dict[str, FunctionNode] = {}
-        self.owners: dict[str, str] = {}
-        """Definition name -> the class it is a method of."""
-        self.attributes: dict[str, dict[str, str]] = {}
-        """Class -> attribute of self -> the class it holds (when known)."""
-        for file in files:
-            tree = ast.parse(file.read_text(encoding="utf-8"))
-            for node in tree.body:
-                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
-                    self.constants |= {
-                        target.id: node.value.value for target in node.targets if isinstance(target, ast.Name)
-                    }
-                elif isinstance(node, FunctionNode):
-                    self._define(node.name, node, owner=None)
-                elif isinstance(node, ast.ClassDef):
-                    self.attributes[node.name] = {}
-                    for method in node.body:
-                        if isinstance(method, FunctionNode):
-                            self._define(f"{node.name}.{method.name}", method, owner=node.name)
-        assert class_name in self.attributes, f"{path} defines no class {class_name}"
-        for cls in self.attributes:
-            if f"{cls}.__init__" in self.definitions:
-                self.attributes[cls] = self._attributes_set(self.definitions[f"{cls}.__init__"], cls)
-
-    def _define(self, name: str, node: FunctionNode, owner: str | None) -> None:
-        # Followed by name: two functions of a package with one name would make the analysis guess.
-        assert name not in self.definitions, f"two definitions of {name}: the analysis cannot tell which is called"
-        self.definitions[name] = node
-        if owner is not None:
-            self.owners[name] = owner
-
-    def _attributes_set(self, init: FunctionNode, cls: str) -> dict[str, str]:
-        found: dict[str, str] = {}
-        locals_ = self._local_types(init, cls, attributes={})
-        for node in ast.walk(init):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if isinstance(target, ast.Attribute) and _is_self(target.value):
-                    held = self._type_of(node.value, cls, locals_, found)
-                    if held is not None:
-                        found[target.attr] = held
-        return found
-
-    def _local_types(self, function: FunctionNode, cls: str | None, attributes: dict[str, str]) -> dict[str, str]:
-        arguments = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
-        types = {arg.arg: name for arg in arguments if (name := _type_name(arg.annotation)) is not None}
-        if cls is not None and arguments and arguments[0].arg == "self":
-            types["self"] = cls
-        for node in ast.walk(function):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                held = self._type_of(node.value, cls, types, attributes)
-                if held is not None:
-                    types[node.targets[0].id] = held
-        return types
-
-    def _type_of(
-        self, node: ast.AST, cls: str | None, locals_: dict[str, str], attributes: dict[str, str]
-    ) -> str | None:
-        """The class of the source an expression's value is an instance of, when the code says."""
-        if isinstance(node, ast.Name):
-            return locals_.get(node.id)
-        if isinstance(node, ast.Attribute) and _is_self(node.value) and cls is not None:
-            return attributes.get(node.attr)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id in self.attributes:
-                return node.func.id
-            called = self.definitions.get(node.func.id)
-            return None if called is None else _type_name(called.returns)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            owner = self._type_of(node.func.value, cls, locals_, attributes)
-            called = self.definitions.get(f"{owner}.{node.func.attr}")
-            return None if called is None else _type_name(called.returns)
-        return None
-
-    def _direct(self, name: str) -> _Uses:
-        function, cls = self.definitions[name], self.owners.get(name)
-        attributes = self.attributes.get(cls, {}) if cls is not None else {}
-        locals_ = self._local_types(function, cls, attributes)
-        uses = _Uses()
-        for child in ast.walk(function):
-            if isinstance(child, ast.Call) and isinstance(child.func, ast.Name):
-                uses.calls.add(child.func.id)
-            elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
-                owner, method = child.func.value, child.func.attr
-                if f"{self._type_of(owner, cls, locals_, attributes)}.{method}" in self.definitions:
-                    uses.calls.add(f"{self._type_of(owner, cls, locals_, attributes)}.{method}")
-                elif isinstance(owner, ast.Attribute) and (
-                    _is_self(owner.value) or self._type_of(owner.value, cls, locals_, attributes) is not None
-                ):
-                    # self._db.query(...), or deps.store.release(...) on an object of the source.
-                    uses.client_calls.add((owner.attr, method))
-            elif isinstance(child, ast.Dict):
-                for key, value in zip(child.keys, child.values, strict=True):
-                    if isinstance(key, ast.Constant) and key.value in TRANSACTION_ITEM_ACTIONS:
-                        uses.item_kinds.add(key.value)
-                    if isinstance(key, ast.Constant) and key.value == "IndexName":
-                        uses.indexes.add(self._string(value))
-            elif isinstance(child, ast.keyword) and child.arg == "IndexName":
-                uses.indexes.add(self._string(child.value))
-        return uses
-
-    def _string(self, node: ast.AST) -> str:
-        if isinstance(node, ast.Name):
-            return str(self.constants[node.id])
-        assert isinstance(node, ast.Constant), ast.dump(node)
-        return str(node.value)
-
-    def reached(self, method: str) -> _Uses:
-        """What the class's `method` and everything of the source it calls use, together."""
-        total, seen, pending = _Uses(), set(), [f"{self.class_name}.{method}"]
-        while pending:
-            name = pending.pop()
-            if name in seen or name not in self.definitions:
-                continue
-            seen.add(name)
-            uses = self._direct(name)
-            total.client_calls |= uses.client_calls
-            total.item_kinds |= uses.item_kinds
-            total.indexes |= uses.indexes
-            pending.extend(uses.calls)
-        return total
-
-
-def _action(service: str, operation: str) -> str:
-    return f"{service}:" + "".join(word.capitalize() for word in operation.split("_"))
-
-
-@functools.cache
-def _store_method_grants(method: str) -> frozenset[Grant]:
-    """What one DynamoCreditStore method's requests need (the package's client is self._db of its Table)."""
-    uses = _Source("adapters/dynamodb", "DynamoCreditStore").reached(method)
-    grants: set[Grant] = set()
-    for client, operation in uses.client_calls:
-        if client != "_db":
-            continue
-        if operation == "transact_write_items":
-            grants |= {(TRANSACTION_ITEM_ACTIONS[kind], TABLE_ID) for kind in uses.item_kinds}
-        elif operation == "query" and uses.indexes:
-            grants |= {("dynamodb:Query", f"{TABLE_ID}/index/{index}") for index in uses.indexes}
-        else:
-            grants.add((_action("dynamodb", operation), TABLE_ID))
-    return frozenset(grants)
-
-
-@functools.cache
-def _notifier_method_grants(method: str) -> frozenset[Grant]:
-    """What one SnsNotifier method's requests need (its client is self._sns, on the alerts topic)."""
-    uses = _Source("adapters/sns.py", "SnsNotifier").reached(method)
-    return frozenset((_action("sns", op), STACK.topic_name) for client, op in uses.client_calls if client == "_sns")
-
-
-PORT_ADAPTERS = {"store": _store_method_grants, "notifier": _notifier_method_grants}
-"""The use cases' ports (domain/services/dependencies.py) and what adapters/runtime.py plugs into them (a test
-below checks that wiring)."""
-
-
-@functools.cache
-def _service_method_grants(method: str) -> frozenset[Grant]:
-    uses = _Source("domain/services", "CreditService").reached(method)
-    grants: set[Grant] = set()
-    for port, port_method in uses.client_calls:
-        if port in PORT_ADAPTERS:
-            grants |= PORT_ADAPTERS[port](port_method)
-    return frozenset(grants)
-
-
-def _handler_path(function: str) -> Path:
-    return ROOT / (STACK.functions[function].handler.rpartition(".")[0].replace(".", "/") + ".py")
-
-
-def code_grants(function: str) -> set[Grant]:
-    """What the function's code can ask of DynamoDB and SNS: each credit-service method its handler calls
-    (`service.<method>(...)`), followed down to the boto3 requests."""
-    tree = ast.parse(_handler_path(function).read_text(encoding="utf-8"))
-    methods = {
-        node.func.attr
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "service"
-    }
-    return set().union(*(_service_method_grants(method) for method in methods))
 
 
 def _table_and_topic_grants(grants: set[Grant]) -> set[Grant]:
@@ -585,21 +354,6 @@ Logs", https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html)."""
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_every_function_role_allows_exactly_the_table_and_topic_actions_its_code_can_make(function: str) -> None:
-    # Given what the function's code can ask of DynamoDB and SNS, read from its handler down to the boto3 calls
-    needed = code_grants(function)
-
-    # When the template's Policies for its role are read
-    allowed = role_grants(function)
-
-    # Then they allow all of it (nothing the code does is refused) and nothing else
-    assert _table_and_topic_grants(allowed) == needed, (
-        f"missing {sorted(needed - allowed)}, never needed {sorted(allowed - needed)}"
-    )
-    assert allowed == _table_and_topic_grants(allowed), "a grant on neither the table nor the topic"
-
-
-@pytest.mark.parametrize("function", FUNCTIONS)
 def test_no_function_has_a_crud_wide_policy_template_or_a_wildcard_action(function: str) -> None:
     policies = _properties(function).get("Policies", [])
     templates = {name for policy in policies if isinstance(policy, dict) for name in policy}
@@ -609,14 +363,10 @@ def test_no_function_has_a_crud_wide_policy_template_or_a_wildcard_action(functi
     assert [grant for grant in role_grants(function) if grant[1] == "*"] == []
 
 
-def test_the_validate_step_has_no_table_access_and_its_code_opens_no_store() -> None:
-    # Given the first step of the saga, which only checks the request and fixes the decision time
-    tree = ast.parse(_handler_path("ValidateFunction").read_text(encoding="utf-8"))
-    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-
-    # Then neither its role nor its imports reach DynamoDB or SNS
+def test_the_validate_step_may_reach_neither_the_table_nor_the_topic() -> None:
+    # The first step of the saga only checks the request and fixes the decision time (tests/integration/
+    # test_permissions.py sees that it makes no request at all)
     assert role_grants("ValidateFunction") == set()
-    assert not imported & {"adapters.runtime", "adapters.dynamodb", "adapters.sns", "boto3"}
 
 
 def test_the_balance_query_may_only_read() -> None:
@@ -635,22 +385,6 @@ def test_only_the_notify_step_may_publish_and_only_to_the_alerts_topic() -> None
     publishers = {function: published_to for function, published_to in topics.items() if published_to}
 
     assert publishers == {"NotifyFunction": {"AlertsTopic"}}
-
-
-def test_the_code_reaches_aws_only_through_the_composition_root_this_analysis_follows() -> None:
-    # The grants read from the code are complete only if every AWS call goes through the credit service's ports,
-    # wired in adapters/runtime.py to the DynamoDB store and the SNS notifier.
-    importing_boto3 = [
-        str(path.relative_to(ROOT))
-        for path in sorted((ROOT / "functions").rglob("*.py")) + sorted((ROOT / "domain").rglob("*.py"))
-        if re.search(r"^\s*(import|from)\s+boto3\b", path.read_text(encoding="utf-8"), re.MULTILINE)
-    ]
-    runtime = (ROOT / "adapters" / "runtime.py").read_text(encoding="utf-8")
-
-    assert importing_boto3 == []
-    assert "DynamoCreditStore(" in runtime
-    assert "SnsNotifier(" in runtime
-    assert "CreditService(store, clock or SystemClock(), notifier)" in runtime
 
 
 @pytest.mark.parametrize("machine", STATE_MACHINES)
