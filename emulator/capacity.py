@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import math
 import os
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from moto.dynamodb.exceptions import DynamodbException
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+from emulator.buckets import TokenBuckets
 
 WRITE_UNITS_VARIABLE = "EMULATOR_PARTITION_WRITE_UNITS"
 DEFAULT_WRITE_UNITS = 1000.0
@@ -79,62 +76,6 @@ def stored_size(item: Item | None) -> int:
     return 0 if item is None else int(item.size())
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-
-
-@dataclass
-class PartitionCapacity:
-    """Write units left in each partition's bucket; thread-safe."""
-
-    units_per_second: float
-    clock: Callable[[], float] = time.monotonic
-    _buckets: dict[Partition, _Bucket] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    throttled: int = 0
-    """Writes refused for capacity (for tests)."""
-
-    def take(self, wanted: Iterable[tuple[Partition, int]]) -> Partition | None:
-        """Consume the units each partition is asked for, all or none: None, or the first partition short of them."""
-        totals: dict[Partition, int] = {}
-        for partition, units in wanted:
-            totals[partition] = totals.get(partition, 0) + units
-        with self._lock:
-            now = self.clock()
-            for partition, units in totals.items():
-                bucket = self._refilled(partition, now)
-                if bucket.tokens < units:
-                    self.throttled += 1
-                    return partition
-            for partition, units in totals.items():
-                self._buckets[partition].tokens -= units
-        return None
-
-    def _refilled(self, partition: Partition, now: float) -> _Bucket:
-        bucket = self._buckets.get(partition)
-        if bucket is None:
-            bucket = self._buckets[partition] = _Bucket(self.units_per_second, now)
-        bucket.tokens = min(self.units_per_second, bucket.tokens + (now - bucket.at) * self.units_per_second)
-        bucket.at = now
-        return bucket
-
-    @contextmanager
-    def limited_to(
-        self, units_per_second: float, clock: Callable[[], float] | None = None
-    ) -> Iterator[PartitionCapacity]:
-        """Run the block with another ceiling (and clock), every bucket starting full (tests: a hot partition)."""
-        with self._lock:
-            previous = self.units_per_second, self.clock
-            self.units_per_second, self.clock = units_per_second, clock or self.clock
-            self._buckets.clear()
-        try:
-            yield self
-        finally:
-            with self._lock:
-                self.units_per_second, self.clock = previous
-                self._buckets.clear()
-
-
-capacity = PartitionCapacity(write_units_from_environment())
+_units = write_units_from_environment()
+capacity: TokenBuckets[Partition] = TokenBuckets(_units, _units)
+"""Each partition's write units: a second's worth at most, refilled at the same rate."""

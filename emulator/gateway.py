@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from emulator.buckets import TokenBuckets
 from emulator.cloud import ExecutionInputTooLarge, IntegrationTimeout, LocalCloud
 from emulator.executions import Answered
-from emulator.template import REGION, Route
+from emulator.template import REGION, Route, StageThrottle
 from emulator.vtl import (
     GatewayError,
     HttpRequest,
@@ -99,6 +100,23 @@ def _header(headers: dict[str, str], name: str) -> str | None:
         if key.lower() == name.lower():
             return value
     return None
+
+
+GATEWAY_RESPONSE_HEADER = "gatewayresponse.header."
+STATIC_VALUE = re.compile(r"'(.*)'", re.DOTALL)
+
+
+def _gateway_response_headers(parameters: dict[str, str]) -> dict[str, str]:
+    """A gateway response's responseParameters: gatewayresponse.header.<name> set to a static value, quoted in
+    single quotes ("x-amazon-apigateway-gateway-responses.responseParameters", API Gateway developer guide). The
+    other sources it may name (the request's headers, path, query string) are not emulated, and are refused."""
+    headers = {}
+    for key, value in parameters.items():
+        static = STATIC_VALUE.fullmatch(value)
+        if not key.startswith(GATEWAY_RESPONSE_HEADER) or static is None:
+            raise ValueError(f"a gateway response parameter the emulator does not map: {key}: {value}")
+        headers[key.removeprefix(GATEWAY_RESPONSE_HEADER)] = static.group(1)
+    return headers
 
 
 def _mapped(status: int, text: str, headers: dict[str, str]) -> Response:
@@ -206,11 +224,22 @@ def _console_file(name: str) -> Response:
 
 
 class Gateway:
-    def __init__(self, cloud: LocalCloud, stage: str = "local", routes: list[Route] | None = None) -> None:
+    def __init__(
+        self,
+        cloud: LocalCloud,
+        stage: str = "local",
+        routes: list[Route] | None = None,
+        throttle: StageThrottle | None = None,
+    ) -> None:
         self.cloud = cloud
         self.stage = stage
         self.routes = cloud.stack.routes if routes is None else routes
         """The API's routes, with their authorisation; the stack's unless given (tests serve both kinds)."""
+        throttle = throttle or cloud.stack.stage_throttle
+        self._throttle: TokenBuckets[tuple[str, str]] | None = (
+            None if throttle is None else TokenBuckets(throttle.rate, throttle.burst)
+        )
+        """The stage's throttle, a bucket per method of each resource; the stack's unless given."""
 
     def handle(self, request: IncomingRequest) -> Response:
         started = time.perf_counter()
@@ -244,6 +273,8 @@ class Gateway:
             refusal = _iam_refusal(request.headers) if route.authorization == "AWS_IAM" else None
             if refusal is not None:
                 return self._gateway_response(refusal, 403, request, ids, route.path)
+            if self._throttle is not None and self._throttle.take([((route.method, route.path), 1)]) is not None:
+                return self._gateway_response("THROTTLED", 429, request, ids, route.path)
             return self._integrate(route.integration, route.path, request, ids, params.groupdict())
         if allowed:
             # API Gateway answers MISSING_AUTHENTICATION_TOKEN here too; the emulator says which methods exist.
@@ -305,13 +336,14 @@ class Gateway:
         status = int(configured.get("statusCode", default_status))
         template = configured.get("responseTemplates", {}).get("application/json")
         message = _GATEWAY_MESSAGES.get(kind, kind)
+        headers = _gateway_response_headers(configured.get("responseParameters", {}))
         if template is None:  # API Gateway's own body
-            return Response(status, {"message": message}, note=kind)
+            return Response(status, {"message": message}, headers, note=kind)
         http = self._http_request(request, ids, resource_path, {})
         rendered = render_gateway_response_template(template, http, GatewayError(kind, message))
         text = rendered.text.strip()
         status = rendered.status_override or status
-        return _mapped(status, text, rendered.header_overrides)
+        return _mapped(status, text, rendered.header_overrides | headers)
 
     def _start_sync_execution(self, call: dict[str, Any] | None) -> tuple[int, str]:
         """The Step Functions API call API Gateway makes: (HTTP status, response body)."""

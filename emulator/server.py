@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from emulator.cloud import LocalCloud
 from emulator.gateway import MAX_BODY_BYTES, Gateway, IncomingRequest, RequestIds, Response, error
-from emulator.template import Route
+from emulator.template import Route, StageThrottle
 
 
 class _Server(ThreadingHTTPServer):
@@ -91,8 +91,10 @@ class _Handler(BaseHTTPRequestHandler):
         """The gateway logs each request on one line; the stdlib's access log would repeat it."""
 
 
-def serve(cloud: LocalCloud, host: str, port: int, routes: list[Route] | None = None) -> _Server:
-    return _Server((host, port), Gateway(cloud, routes=routes))
+def serve(
+    cloud: LocalCloud, host: str, port: int, routes: list[Route] | None = None, throttle: StageThrottle | None = None
+) -> _Server:
+    return _Server((host, port), Gateway(cloud, routes=routes, throttle=throttle))
 
 
 def configure_logging() -> None:

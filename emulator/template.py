@@ -106,6 +106,29 @@ class Stack:
     table_name: str
     topic_name: str
     gateway_responses: dict[str, Any] = field(default_factory=dict)
+    stage_throttle: StageThrottle | None = None
+    """The stage's throttle on each method, when it has one."""
+
+
+@dataclass(frozen=True)
+class StageThrottle:
+    """A stage's MethodSettings throttle: "applied at the API method level" (API Gateway, "Throttle requests to your
+    REST APIs"), so each method of each resource has a bucket of its own."""
+
+    rate: float
+    """Requests a second, steady."""
+    burst: float
+    """The bucket's size: requests at once."""
+
+
+def _stage_throttle(settings: list[dict[str, Any]]) -> StageThrottle | None:
+    throttles = [setting for setting in settings if {"ThrottlingRateLimit", "ThrottlingBurstLimit"} & set(setting)]
+    if not throttles:
+        return None
+    (setting,) = throttles
+    if (setting.get("ResourcePath"), setting.get("HttpMethod")) != ("/*", "*"):
+        raise ValueError(f"the emulator throttles every method alike (/* and *), not {setting}")
+    return StageThrottle(float(setting["ThrottlingRateLimit"]), float(setting["ThrottlingBurstLimit"]))
 
 
 class Resolver:
@@ -260,6 +283,7 @@ def load_stack(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = N
     table: dict[str, Any] = {}
     table_name = topic_name = ""
     gateway_responses: dict[str, Any] = {}
+    stage_throttle = None
     for name, resource in resources.items():
         kind, props = resource["Type"], resource.get("Properties", {})
         if kind == "AWS::Serverless::Function":
@@ -285,6 +309,7 @@ def load_stack(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = N
         elif kind == "AWS::Serverless::Api":
             document = resolver.resolve(api_document(props["DefinitionBody"], path.parent))
             gateway_responses = document.get("x-amazon-apigateway-gateway-responses", {})
+            stage_throttle = _stage_throttle(resolver.resolve(props.get("MethodSettings", [])))
             schemes = document.get("components", {}).get("securitySchemes", {})
             for route_path, methods in document["paths"].items():
                 for method, operation in methods.items():
@@ -292,4 +317,6 @@ def load_stack(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = N
                     authorization = _authorization(operation, schemes)
                     pattern = _route_pattern(route_path)
                     routes.append(Route(method.upper(), route_path, integration, pattern, authorization))
-    return Stack(resources, functions, state_machines, routes, table, table_name, topic_name, gateway_responses)
+    return Stack(
+        resources, functions, state_machines, routes, table, table_name, topic_name, gateway_responses, stage_throttle
+    )

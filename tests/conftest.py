@@ -18,7 +18,7 @@ import pytest
 from emulator import patches
 from emulator.cloud import LocalCloud, timeout_error_from_environment
 from emulator.server import serve
-from emulator.template import Route
+from emulator.template import Route, StageThrottle
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -151,9 +151,12 @@ class Api:
 
 
 @contextmanager
-def serving(cloud: LocalCloud, routes: list[Route] | None = None) -> Iterator[Api]:
-    """The emulator's HTTP server on a free port of 127.0.0.1 (the stack's routes unless given), and a client."""
-    server = serve(cloud, "127.0.0.1", 0, routes=routes)
+def serving(
+    cloud: LocalCloud, routes: list[Route] | None = None, throttle: StageThrottle | None = None
+) -> Iterator[Api]:
+    """The emulator's HTTP server on a free port of 127.0.0.1 (the stack's routes and throttle unless given), and a
+    client."""
+    server = serve(cloud, "127.0.0.1", 0, routes=routes, throttle=throttle)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

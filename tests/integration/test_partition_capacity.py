@@ -11,7 +11,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from emulator.capacity import PartitionCapacity, capacity
+from emulator.buckets import TokenBuckets
+from emulator.capacity import capacity
 from emulator.cloud import LocalCloud
 from emulator.template import REGION
 from tests.integration.workflows import Workflows, outcome
@@ -21,7 +22,7 @@ FROZEN = 0.0
 
 def test_a_bucket_refuses_past_its_units_refills_with_time_and_is_its_partitions_alone() -> None:
     now = [0.0]
-    meter = PartitionCapacity(10, clock=lambda: now[0])
+    meter: TokenBuckets[tuple[str, str]] = TokenBuckets(10, 10, clock=lambda: now[0])
     org_a, org_b = ("t", "ORG#a"), ("t", "ORG#b")
 
     assert meter.take([(org_a, 6), (org_a, 4)]) is None  # a second's worth, at once
@@ -32,11 +33,11 @@ def test_a_bucket_refuses_past_its_units_refills_with_time_and_is_its_partitions
     assert meter.take([(org_b, 1), (org_a, 5)]) is None
     now[0] = 100.0
     assert meter.take([(org_a, 11)]) == org_a  # it never holds more than a second's worth
-    assert meter.throttled == 3
+    assert meter.refused == 3
 
 
 def test_all_or_nothing_a_refused_request_consumes_nothing() -> None:
-    meter = PartitionCapacity(10, clock=lambda: FROZEN)
+    meter: TokenBuckets[tuple[str, str]] = TokenBuckets(10, 10, clock=lambda: FROZEN)
     org_a, org_b = ("t", "ORG#a"), ("t", "ORG#b")
 
     assert meter.take([(org_a, 5), (org_b, 11)]) == org_b
