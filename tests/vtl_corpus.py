@@ -37,7 +37,7 @@ from domain.errors import DomainError, InvalidRequest
 from domain.services import CreditService
 from emulator.template import Stack, StateMachineSpec, load_stack
 from emulator.vtl import GatewayError, HttpRequest
-from functions.common.errors import error_document
+from functions.common.errors import answer
 from functions.common.requests import parse_command
 from tests.fakes import FixedClock, InMemoryCreditStore
 from tests.http.support import BAD_IDS
@@ -318,18 +318,6 @@ def workflow_outputs() -> dict[str, dict[str, Any]]:
     return outputs
 
 
-def _catch_errors(workflow: StateMachineSpec) -> set[str]:
-    """The error names the workflow's Catchers name, besides States.ALL, and those its Choice states test."""
-    found: set[str] = set()
-    for state in json.loads(workflow.definition)["States"].values():
-        for catcher in state.get("Catch", []):
-            found.update(name for name in catcher["ErrorEquals"] if name != "States.ALL")
-        for choice in state.get("Choices", []):
-            if str(choice.get("Variable", "")).endswith(".Error") and "StringEquals" in choice:
-                found.add(choice["StringEquals"])
-    return found
-
-
 def _fail_states(workflow: StateMachineSpec) -> list[tuple[str, str | None]]:
     """(error, cause) of every Fail state of the workflow that names its Error and Cause itself."""
     states = json.loads(workflow.definition)["States"].values()
@@ -354,11 +342,11 @@ DOMAIN_MESSAGES: dict[str, str] = {
 }
 
 
-def _rejection(error: DomainError) -> tuple[str, str]:
-    """(error, cause) as the Reject state passes them on: the class name, and the error document it raised."""
-    document = error_document(error)
+def _answer(error: DomainError) -> dict[str, Any]:
+    """A business outcome as a step answers it (functions/common/errors.py), and the workflow ends with it."""
+    document = answer(error, "c0f8250e-c48c-4ac0-a03e-73b47f13b40b")
     assert document is not None, error
-    return type(error).__name__, json.dumps(document)
+    return document
 
 
 def _queried(command: Command) -> None:
@@ -371,11 +359,11 @@ def _queried(command: Command) -> None:
         service.top_ups(command.org_id, command.period)
 
 
-def _invalid_request_causes(route: str) -> dict[str, tuple[str, str]]:
+def _invalid_request_answers(route: str) -> dict[str, dict[str, Any]]:
     """The InvalidRequest each client request above gets from the route's function (functions/common/requests.py,
     and the listing's rules in domain/history.py)."""
     model, outside_body, with_body = ROUTE_COMMANDS[route]
-    causes: dict[str, tuple[str, str]] = {}
+    causes: dict[str, dict[str, Any]] = {}
     bodies = request_bodies() if with_body else {}
     queries: dict[str, dict[str, str]] = {"none": {}} | {f"id-{n}": {"userId": bad} for n, bad in enumerate(BAD_IDS)}
     queries |= {f"listing-{n}": query for n, query in enumerate(LISTING_QUERIES)}
@@ -389,22 +377,27 @@ def _invalid_request_causes(route: str) -> dict[str, tuple[str, str]]:
         try:
             _queried(parse_command(model, {"raw": raw}, outside_body, with_body))
         except InvalidRequest as rejected:
-            causes[name] = _rejection(rejected)
+            causes[name] = _answer(rejected)
     return causes
 
 
-def failures(route: str, workflow: StateMachineSpec) -> dict[str, tuple[str | None, str | None]]:
-    """(error, cause) of every FAILED execution the route's workflow can end in, and of hostile ones."""
+def answers(route: str) -> dict[str, dict[str, Any]]:
+    """Every business outcome an execution can answer (SUCCEEDED, with the client's error document as its output):
+    each domain rejection, the route's invalid requests, and hostile messages. The response template is the same for
+    every route, so every route gets every rejection."""
+    found = {f"rejected-{name}": _answer(getattr(errors, name)(message)) for name, message in DOMAIN_MESSAGES.items()}
+    unknown_plan = InvalidRequest("UNKNOWN_PLAN", "plan must be one of Ultimate, Enterprise, Basic, Lite", "plan")
+    found["rejected-UNKNOWN_PLAN"] = _answer(unknown_plan)
+    found.update(_invalid_request_answers(route))
+    for name, text in HOSTILE_TEXTS.items():
+        found[f"hostile-message-{name}"] = _answer(errors.OrgLimitReached(text))
+    return found
+
+
+def failures(workflow: StateMachineSpec) -> dict[str, tuple[str | None, str | None]]:
+    """(error, cause) of every FAILED execution the workflow can end in (its Fail states, and what Step Functions
+    reports of the failures no Catch takes), and of hostile ones."""
     found: dict[str, tuple[str | None, str | None]] = {}
-    for name in sorted(_catch_errors(workflow)):
-        kind = getattr(errors, name, None)
-        if isinstance(kind, type) and issubclass(kind, DomainError) and name in DOMAIN_MESSAGES:
-            found[f"rejected-{name}"] = _rejection(kind(DOMAIN_MESSAGES[name]))
-    if workflow.logical_id == "SetPlanStateMachine":  # domain/plans.py
-        unknown_plan = InvalidRequest("UNKNOWN_PLAN", "plan must be one of Ultimate, Enterprise, Basic, Lite", "plan")
-        found["rejected-UNKNOWN_PLAN"] = _rejection(unknown_plan)
-    if "InvalidRequest" in _catch_errors(workflow):
-        found.update(_invalid_request_causes(route))
     for error, cause in _fail_states(workflow):
         found[f"fail-state-{error}"] = (error, cause)
     # Failures the workflows do not catch, as Step Functions reports them (the template answers a JSON 500)
@@ -440,7 +433,6 @@ def failures(route: str, workflow: StateMachineSpec) -> dict[str, tuple[str | No
     }
     for name, text in HOSTILE_TEXTS.items():
         found[f"hostile-error-name-{name}"] = (text[:256], "not a document")
-        found[f"hostile-message-{name}"] = _rejection(errors.OrgLimitReached(text))
     return found
 
 
@@ -468,7 +460,12 @@ def execution_results(route: str, workflow: StateMachineSpec) -> dict[str, str]:
         _execution("SUCCEEDED", output=json.dumps(workflow_outputs()["charged"]), outputDetails={"included": True})
         | full
     )
-    for name, (error, cause) in failures(route, workflow).items():
+    for name, document in answers(route).items():
+        results[f"answered-{name}"] = json.dumps(_execution("SUCCEEDED", output=json.dumps(document)))
+    results["answered-compact"] = json.dumps(
+        _execution("SUCCEEDED", output=json.dumps(_answer(errors.EnquiryInProgress("m")), separators=(",", ":")))
+    )
+    for name, (error, cause) in failures(workflow).items():
         results[f"failed-{name}"] = json.dumps(_execution("FAILED", error=error, cause=cause))
     results["failed-full-response"] = json.dumps(
         _execution(

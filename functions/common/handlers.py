@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from functions.common.commands import Command
-from functions.common.errors import Handler, rejections_as_documents
+from functions.common.errors import Handler, outcomes_as_answers
 from functions.common.observability import logger
 from functions.common.requests import command_parser
 
@@ -24,11 +24,11 @@ def command_handler(
 ) -> Handler:
     """The handler of a step that a client's request starts: the request parsed into a `command` (its
     validator built now, at cold start), `step(command, event, context)`'s document answered and logged as
-    `logged`, a rejection turned into the client's error document."""
+    `logged`, a business outcome answered as data (functions/common/errors.py)."""
     parse = command_parser(command, outside_body, with_body)
 
     @logger.inject_lambda_context
-    @rejections_as_documents
+    @outcomes_as_answers
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         document = step(parse(event), event, context)
         if logged is not None:

@@ -20,7 +20,11 @@ def handler(service: CreditService) -> Handler:
         # write whose answer was lost, is answered as the refund it made, not as a replay.
         with refusals_counted(count_refund, "REFUSED", (NotRecorded, Conflict)):
             result = service.refund(
-                command.org_id, command.enquiry_id, command.reason, deadline_of(context), request_id=event["requestId"]
+                command.org_id,
+                command.enquiry_id,
+                command.reason,
+                deadline_of(context),
+                request_id=event["executionName"],
             )
         count_refund("REPLAYED" if result.replayed else "REFUNDED")
         return refund_document(result)

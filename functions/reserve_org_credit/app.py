@@ -11,13 +11,13 @@ from functions.common.documents import (
     user_hint_document,
     user_reservation_document,
 )
-from functions.common.errors import Handler, rejections_as_documents
+from functions.common.errors import Handler, outcomes_as_answers
 from functions.common.observability import count_decision, denials_counted, logger
 
 
 def handler(service: CreditService) -> Handler:
     @logger.inject_lambda_context
-    @rejections_as_documents
+    @outcomes_as_answers
     @denials_counted
     def reserve_org_credit(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = charge_request_from(event["charge"])

@@ -18,7 +18,7 @@ from tests.http import support as http
 from tests.integration.workflows import Fault, always, inject
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "console"
-SAGA = ["ValidateRequest", "ReserveOrgCredit", "IsAlreadyCharged"]
+SAGA = ["ValidateRequest", "IsValid", "ReserveOrgCredit", "IsOrgDenied", "IsAlreadyCharged"]
 
 pytestmark = pytest.mark.slow
 
@@ -87,9 +87,9 @@ def test_a_charge_is_shown_with_the_path_it_took(browser, api, org_id):
     states = _open(browser, api, charged.headers["x-amz-apigw-id"].rstrip("="))
 
     # Then the saga's happy path is drawn as taken, nothing failed, and the answer is the client's
-    assert _classes(states, "visited") == {*SAGA, "ReserveUserCredit", "Notify", "Charged"}
+    assert _classes(states, "visited") == {*SAGA, "ReserveUserCredit", "IsUserDenied", "Notify", "Charged"}
     assert _classes(states, "failed") | _classes(states, "caught") == set()
-    assert {"ReserveOrgCredit->IsAlreadyCharged", "ReserveUserCredit->Notify"} <= _taken_edges(browser)
+    assert {"IsOrgDenied->IsAlreadyCharged", "IsUserDenied->Notify"} <= _taken_edges(browser)
     assert _answer(browser)["charged"] is True
     reserve = _click_state(browser, "ReserveOrgCredit")
     assert json.loads(reserve["output"])["org"]["reservation"]["used"] == 1
@@ -103,14 +103,13 @@ def test_a_user_limit_denial_is_shown_with_its_compensation(browser, api, org_id
     # When the console shows it
     states = _open(browser, api, denied.headers["x-amz-apigw-id"].rstrip("="))
 
-    # Then the user step is marked failed and caught, the org's reservation released, and the workflow rejected
-    assert _classes(states, "caught") == {"ReserveUserCredit"}
-    assert {"ReleaseOrgCredit", "WhyReleased", "Rejected"} <= _classes(states, "visited")
-    assert _classes(states, "failed") == {"Reject"}
-    assert "ReserveUserCredit->ReleaseOrgCredit" in _taken_edges(browser)
+    # Then the user step answered the denial (nothing failed), the org's reservation was released, and the execution
+    # ended with the denial as its answer
+    assert _classes(states, "failed") | _classes(states, "caught") == set()
+    assert {"IsUserDenied", "ReleaseOrgCredit", "WhyReleased", "UserDenied"} <= _classes(states, "visited")
+    assert {"IsUserDenied->ReleaseOrgCredit", "WhyReleased->UserDenied"} <= _taken_edges(browser)
     user_step = _click_state(browser, "ReserveUserCredit")
-    assert user_step["Failures"] == "UserLimitReached"
-    assert user_step["Caught"].startswith("yes")
+    assert json.loads(user_step["output"])["user"]["code"] == "USER_LIMIT_REACHED"
     assert _answer(browser)["code"] == "USER_LIMIT_REACHED"
     _screenshot(browser, "user-limit-denial")
 

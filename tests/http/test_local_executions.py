@@ -13,13 +13,14 @@ def test_the_steps_of_a_user_limit_denial_show_its_compensation(api, org_id):
     # When the execution that answered is looked up by the request id of the answer
     reply = api.call("GET", f"/_local/executions/{denied.headers['x-amzn-requestid']}")
 
-    # Then it shows the saga's steps in order: the user's reservation failed, was caught, and the org's released
+    # Then it shows the saga's steps in order: the user step answered the denial, the org's reservation was released,
+    # and the execution succeeded with the denial as its answer (a denial is the service working, not a failure)
     assert reply.status == 200, reply.body
     execution = reply.body
     assert (execution["name"], execution["stateMachine"], execution["status"]) == (
         denied.headers["x-amz-apigw-id"].rstrip("="),
         "UseCreditStateMachine",
-        "FAILED",
+        "SUCCEEDED",
     )
     assert (execution["httpStatus"], execution["code"], execution["orgId"], execution["enquiryId"]) == (
         402,
@@ -28,12 +29,19 @@ def test_the_steps_of_a_user_limit_denial_show_its_compensation(api, org_id):
         "enq-2",
     )
     steps = [step["name"] for step in execution["steps"]]
-    assert steps[:4] == ["ValidateRequest", "ReserveOrgCredit", "IsAlreadyCharged", "ReserveUserCredit"]
-    assert "ReleaseOrgCredit" in steps[4:]
-    assert steps[-1] == "Reject"
-    user_step = execution["steps"][3]
-    assert user_step["caught"] is True
-    assert [failure["error"] for failure in user_step["failures"]] == ["UserLimitReached"]
+    assert steps[:6] == [
+        "ValidateRequest",
+        "IsValid",
+        "ReserveOrgCredit",
+        "IsOrgDenied",
+        "IsAlreadyCharged",
+        "ReserveUserCredit",
+    ]
+    assert "ReleaseOrgCredit" in steps[6:]
+    assert steps[-1] == "UserDenied"
+    user_step = execution["steps"][5]
+    assert (user_step["caught"], user_step["failures"]) == (False, [])
+    assert user_step["output"]["user"]["code"] == "USER_LIMIT_REACHED"
     release = execution["steps"][steps.index("ReleaseOrgCredit")]
     assert (release["type"], release["caught"], release["output"] is not None) == ("Task", False, True)
     entered = [step["enteredAt"] for step in execution["steps"]]
@@ -64,20 +72,29 @@ def test_an_orgs_executions_are_listed_newest_first(api, org_id):
     assert all(execution["durationMs"] >= 0 for execution in executions)
 
 
-def test_the_list_filters_by_state_machine_and_status_and_is_bounded(api, org_id):
+def test_the_list_filters_by_state_machine_and_status_and_is_bounded(api, cloud, org_id):
     http.freeze_clock(api, http.MID_NOVEMBER)
     http.set_plan(api, org_id, "Lite")
     http.charge(api, org_id, 20)
     http.assert_rejected(api.use(org_id, "one-too-many"), 402, "ORG_LIMIT_REACHED")
+    cloud.invocation_hooks.append(failing_org_step)
+    http.assert_rejected(api.use(org_id, "broken"), 503, "SERVICE_UNAVAILABLE")
+    cloud.invocation_hooks.remove(failing_org_step)
 
     failed = api.call("GET", f"/_local/executions?orgId={org_id}&stateMachine=UseCreditStateMachine&status=FAILED")
     two = api.call("GET", f"/_local/executions?orgId={org_id}&limit=2")
 
+    # A denial succeeded (its answer is a 402); only the fault is listed as failed
     assert [(execution["enquiryId"], execution["code"]) for execution in failed.body["executions"]] == [
-        ("one-too-many", "ORG_LIMIT_REACHED")
+        ("broken", "SERVICE_UNAVAILABLE")
     ]
     assert len(two.body["executions"]) == 2
     assert two.body["kept"] >= 20
+
+
+def failing_org_step(name: str, _event: object) -> None:
+    if name == "ReserveOrgCreditFunction":
+        raise RuntimeError("the step broke")
 
 
 def test_an_execution_the_emulator_does_not_keep_is_not_found(api):

@@ -337,7 +337,7 @@ def test_a_failing_limit_reached_notification_never_changes_the_refusal(
     # Then it is refused for the org's limit all the same, after NotifyLimitReached was tried
     assert fault.calls == (1 if failure.times_out else 2)
     answered_as(result, ORG_LIMIT)
-    assert workflows.states_entered(result)[-3:] == ["NotifyLimitReached", "Rejected", "Reject"]
+    assert workflows.states_entered(result)[-3:] == ["IsOrgLimitReached", "NotifyLimitReached", "OrgDenied"]
     then_books_balance_and_a_retry_charges_once(saga, result, held=False)
 
 

@@ -59,7 +59,7 @@ def charge_many(workflows: Workflows, org_id: str, count: int, prefix: str = "en
 
 def denied(workflows: Workflows, org_id: str, enquiry_id: str) -> ExecutionResult:
     result = workflows.use(org_id, enquiry_id)
-    assert (result.status, result.error) == ("FAILED", "OrgLimitReached"), result
+    assert (result.status, outcome(result)) == ("SUCCEEDED", "OrgLimitReached"), result
     return result
 
 
@@ -119,7 +119,7 @@ def test_the_first_denial_after_a_downgrade_below_usage_sends_limit_reached_once
     first = denied(workflows, org_id, "after-1")
 
     # Then the refusal is answered as before, and customer success hears the limit is reached, with the real count
-    assert workflows.states_entered(first)[-3:] == ["NotifyLimitReached", "Rejected", "Reject"]
+    assert workflows.states_entered(first)[-3:] == ["IsOrgLimitReached", "NotifyLimitReached", "OrgDenied"]
     assert error_document(first)["code"] == "ORG_LIMIT_REACHED"
     (reached,) = notifications_for(cloud, org_id)
     assert (reached["kind"], reached["plan"], reached["period"], reached["used"], reached["limit"]) == (
@@ -161,7 +161,7 @@ def test_a_denial_while_another_denial_is_sending_limit_reached_sends_nothing(
     # Then the other refusal, which ran while the first held the claim, sent nothing: LimitReached went out once
     assert len(meanwhile) == 1
     assert len(publishes) == 1
-    assert workflows.states_entered(meanwhile[0])[-3:] == ["NotifyLimitReached", "Rejected", "Reject"]
+    assert workflows.states_entered(meanwhile[0])[-3:] == ["IsOrgLimitReached", "NotifyLimitReached", "OrgDenied"]
     assert error_document(first)["code"] == "ORG_LIMIT_REACHED"
     assert len(notifications_for(cloud, org_id, REACHED)) == 1
 
@@ -266,7 +266,7 @@ def test_an_sns_failure_on_a_denial_does_not_change_the_refusal(
         result = workflows.use(org_id, "after")
 
     # Then the client gets the same 402 as ever, and nothing is recorded as sent
-    assert (result.status, result.error) == ("FAILED", "OrgLimitReached")
+    assert (result.status, outcome(result)) == ("SUCCEEDED", "OrgLimitReached")
     assert error_document(result)["code"] == "ORG_LIMIT_REACHED"
     assert notifications_for(cloud, org_id) == []
 
@@ -281,7 +281,7 @@ def test_a_crashing_notify_step_of_a_denial_does_not_change_the_refusal(
     result = denied(workflows, org_id, "after")
 
     assert fault.calls == 1
-    assert workflows.states_entered(result)[-3:] == ["NotifyLimitReached", "Rejected", "Reject"]
+    assert workflows.states_entered(result)[-3:] == ["IsOrgLimitReached", "NotifyLimitReached", "OrgDenied"]
     assert (error_document(result)["code"], error_document(result)["httpStatus"]) == ("ORG_LIMIT_REACHED", 402)
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from domain.errors import REJECTIONS
 from emulator.cloud import ExecutionResult, LocalCloud
+from functions.common.errors import ANSWERED
 
 
 def b64(text: str) -> str:
@@ -30,7 +33,7 @@ def execution_input(
         "body": "" if body is None else b64(json.dumps(body)),
     }
     raw |= {name: b64(value) for name, value in (params or {}).items()}
-    return json.dumps({"raw": raw})
+    return json.dumps({"requestId": b64(str(uuid.uuid4())), "raw": raw})
 
 
 @dataclass
@@ -132,14 +135,36 @@ def run_handler(cloud: LocalCloud, function: str, event: dict[str, Any]) -> obje
     return cloud.run_in_container(function, event)
 
 
+REJECTION_NAMES = {error.code: error.__name__ for error in REJECTIONS}
+"""Each business outcome's code, by the name of the domain error that answers it."""
+
+
+def answered(result: ExecutionResult) -> dict[str, Any] | None:
+    """The business outcome an execution answered (the client's error document), or None for anything else."""
+    if result.status != "SUCCEEDED":
+        return None
+    output: dict[str, Any] = json.loads(result.output or "")
+    return output if ANSWERED in output else None
+
+
 def error_document(result: ExecutionResult) -> dict[str, Any]:
-    """The error document a failed execution answers with (its Cause)."""
+    """The error document an execution answers with: a business outcome (its output), or a fault's (the Fail
+    state's Cause)."""
+    document = answered(result)
+    if document is not None:
+        return document
+    assert result.status == "FAILED", result
     assert result.cause is not None, result
-    document: dict[str, Any] = json.loads(result.cause)
-    return document
+    cause: dict[str, Any] = json.loads(result.cause)
+    return cause
 
 
 def outcome(result: ExecutionResult) -> str:
+    """charged, replayed, the domain error's name of a business outcome (OrgLimitReached, InvalidRequest...), or the
+    error a failed execution ended with (ServiceUnavailable)."""
+    document = answered(result)
+    if document is not None:
+        return REJECTION_NAMES.get(document["code"], "InvalidRequest" if document[ANSWERED] == 400 else "?")
     if result.status == "SUCCEEDED":
         return "charged" if json.loads(result.output or "")["charged"] else "replayed"
     return str(result.error)

@@ -202,7 +202,7 @@ def test_the_corpus_covers_every_template_with_at_least_500_distinct_cases() -> 
     assert len(api_cases) >= 500
     assert {case.template for case in api_cases} == templates
     names = " ".join(case.id for case in CASES)
-    for kind in ("succeeded-charged", "already-charged", "top-up-replayed", "failed-rejected-", "failed-fail-state-",
+    for kind in ("succeeded-charged", "already-charged", "top-up-replayed", "answered-rejected-", "failed-fail-state-",
                  "failed-no-cause", "failed-non-json-cause", "timed-out", "throttled", "too-long", "text-emoji",
                  "raw-5", "reason-long", "document-nested", "message="):  # fmt: skip
         assert kind in names, kind

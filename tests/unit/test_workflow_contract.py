@@ -1,14 +1,13 @@
-"""The workflows and the domain agree on error names.
+"""The workflows and the domain agree: a business outcome is data, a fault is an error.
 
-A Lambda's error name in Step Functions is its exception's class name, so the names in Retry/Catch are the
-domain's exception names (domain/errors.py). Here the ASL files are read as data, and which rejections each
-handler can raise is read from the source: a function can raise what it constructs, and what the functions it
-calls can raise (calls are resolved by name, which over- rather than under-approximates).
+A step answers every business outcome (functions/common/errors.py), so the workflows route on answers with Choice
+states and end SUCCEEDED; what they name in Retry and Catch are faults only: the Lambda service's and Step
+Functions' errors and the domain's transient ones (a Lambda's error name in Step Functions is its exception's class
+name). Here the ASL files are read as data; what the handlers do is tests/unit/test_answers.py's, run.
 """
 
 from __future__ import annotations
 
-import ast
 import inspect
 import json
 from collections.abc import Iterator
@@ -73,13 +72,6 @@ class Ending:
     path: tuple[str, ...]
     state: dict[str, Any]
 
-    @property
-    def failed(self) -> bool:
-        return self.state.get("Type") == "Fail"
-
-    def reports(self, error: str) -> bool:
-        """The Fail state answers with this error's own name (and the error document as the cause)."""
-        return self.failed and (self.state.get("Error") == error or "ErrorPath" in self.state)
 
 
 def _route(states: dict[str, Any], task: str, error: str) -> Ending | None:
@@ -94,18 +86,8 @@ def _route(states: dict[str, Any], task: str, error: str) -> Ending | None:
         kind = state["Type"]
         if kind in ("Fail", "Succeed") or state.get("End"):
             return Ending(tuple(path), state)
-        if kind == "Choice":
-            chosen = next(
-                (
-                    rule["Next"]
-                    for rule in state["Choices"]
-                    if rule.get("Variable") == "$.error.Error" and rule.get("StringEquals") == error
-                ),
-                None,
-            )
-            current = chosen or state["Default"]
-        else:  # Task (compensation steps succeed on this path) and Pass
-            current = state["Next"]
+        # A fault leaves no answer for a Choice to route on (its Default); a Task or a Pass goes on to its Next
+        current = state["Default"] if kind == "Choice" else state["Next"]
     raise AssertionError(f"the route of {error} from {task} loops: {path}")
 
 
@@ -139,81 +121,6 @@ def _tasks() -> tuple[Task, ...]:
             if state["Type"] == "Task":
                 tasks.append(Task(machine, state_name, function_by_arn[state["Resource"]], definition))
     return tuple(tasks)
-
-
-# -- what the handlers can raise ---------------------------------------------------------------------------
-
-
-def _called_name(call: ast.Call) -> str | None:
-    if isinstance(call.func, ast.Name):
-        return call.func.id
-    if isinstance(call.func, ast.Attribute):
-        return call.func.attr
-    return None
-
-
-@cache
-def _calls_by_function() -> dict[tuple[str, str], frozenset[str]]:
-    """(module path, function name) -> names it calls (constructing an exception is calling its class), or hands to
-    a call."""
-    found: dict[tuple[str, str], frozenset[str]] = {}
-    for directory in SOURCE_DIRECTORIES:
-        for path in sorted((ROOT / directory).rglob("*.py")):
-            module = str(path.relative_to(ROOT))
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    names = {_called_name(call) for call in ast.walk(node) if isinstance(call, ast.Call)}
-                    # A function or class handed to a call is called (or raised) by it: functools.partial(parse, ...),
-                    # an action's `refused=EnquiryAlreadyInLedger` that the transaction raises when it is refused.
-                    names |= {
-                        argument.id
-                        for call in ast.walk(node)
-                        if isinstance(call, ast.Call)
-                        for argument in [*call.args, *(keyword.value for keyword in call.keywords)]
-                        if isinstance(argument, ast.Name)
-                    }
-                    key = (module, node.name)
-                    found[key] = found.get(key, frozenset()) | frozenset(name for name in names if name)
-    return found
-
-
-def _entry(module: str, handler: str) -> str:
-    """The function that holds the handler's code: the handler itself, or the factory that builds it
-    (`lambda_handler = handler(bootstrap())`), whose body holds the handler it returns."""
-    for node in ast.parse((ROOT / module).read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.FunctionDef) and node.name == handler:
-            return handler
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == handler for t in node.targets):
-            assert isinstance(node.value, ast.Call), f"{module}: {handler} is not built by a call"
-            built_by = _called_name(node.value)
-            assert built_by is not None
-            return built_by
-    raise AssertionError(f"{module} defines no {handler}")
-
-
-@cache
-def _raisable(function: str) -> frozenset[str]:
-    """The domain errors the function's handler can raise."""
-    module_name, _, named = load_stack().functions[function].handler.rpartition(".")
-    module = module_name.replace(".", "/") + ".py"
-    handler = _entry(module, named)
-    calls = _calls_by_function()
-    by_name: dict[str, set[str]] = {}
-    for (_, name), called in calls.items():
-        by_name.setdefault(name, set()).update(called)
-    reached: set[str] = set()
-    pending = list(calls[(module, handler)])
-    while pending:
-        name = pending.pop()
-        if name in reached or name == handler:
-            continue
-        reached.add(name)
-        pending.extend(by_name.get(name, ()))
-    return frozenset(reached & DOMAIN_ERROR_NAMES)
-
-
-def _rejections_of(task: Task) -> list[str]:
-    return sorted(_raisable(task.function) & REJECTION_NAMES)
 
 
 # -- the contract ------------------------------------------------------------------------------------------
@@ -268,51 +175,6 @@ def test_every_error_a_workflow_names_is_a_step_functions_error_or_a_domain_erro
     assert unknown == [], f"not an exception class of domain/errors.py (renamed?): {unknown}"
 
 
-def test_the_handler_analysis_sees_the_rejections_the_saga_relies_on() -> None:
-    # Guards the analysis itself: if it found nothing, every test below would pass vacuously.
-    assert "InvalidRequest" in _raisable("ValidateFunction")
-    assert {"NoActivePlan", "TrialExpired", "OrgLimitReached", "EnquiryChargedToAnotherUser"} <= _raisable(
-        "ReserveOrgCreditFunction"
-    )
-    assert {"UserLimitReached", TRANSIENT} <= _raisable("ReserveUserCreditFunction")
-    assert {"TopUpIdReused", "TopUpNotAvailable"} <= _raisable("TopUpFunction")
-    assert _raisable("ReleaseOrgCreditFunction").isdisjoint(REJECTION_NAMES)
-
-
-def test_every_rejection_can_be_raised_by_some_handler() -> None:
-    raisable = set().union(*(_raisable(task.function) for task in _tasks()))
-
-    assert sorted(REJECTION_NAMES - raisable) == []
-
-
-@pytest.mark.parametrize("task", _tasks(), ids=str)
-def test_every_rejection_a_step_can_raise_reaches_the_client_under_its_own_name(task: Task) -> None:
-    # A rejection that fell into the generic States.ALL catch would reach the client as a 503, not a 4xx.
-    misrouted = {}
-    for error in _rejections_of(task):
-        ending = _route(task.definition["States"], task.state, error)
-        if ending is None or not ending.reports(error):
-            misrouted[error] = None if ending is None else " -> ".join(ending.path)
-
-    assert misrouted == {}
-
-
-@pytest.mark.parametrize("task", _tasks(), ids=str)
-def test_no_step_retries_a_rejection(task: Task) -> None:
-    retried = [error for error in _rejections_of(task) if task.retries(error)]
-
-    assert retried == []
-
-
-def _contended_tasks() -> list[Task]:
-    return [task for task in _tasks() if TRANSIENT in _raisable(task.function)]
-
-
-@pytest.mark.parametrize("task", _contended_tasks(), ids=str)
-def test_every_step_that_can_be_contended_retries_the_contention(task: Task) -> None:
-    assert task.retries(TRANSIENT)
-
-
 def test_an_unexpected_error_in_the_saga_ends_as_service_unavailable_after_compensating() -> None:
     use_credit = next(task.definition for task in _tasks() if task.machine == "UseCreditStateMachine")
     states = use_credit["States"]
@@ -359,21 +221,46 @@ def test_a_notify_step_is_retried_only_for_failures_of_the_lambda_service(task: 
     assert all(error.startswith("Lambda.") for error in retried), retried
 
 
-def test_an_org_limit_denial_is_notified_then_rejected_under_its_own_name() -> None:
-    use_credit = next(task.definition for task in _tasks() if task.machine == "UseCreditStateMachine")
+TRANSIENT_ERRORS = frozenset(
+    {
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+        "Lambda.ClientExecutionTimeoutException",
+        "Lambda.Unknown",
+        "Sandbox.Timedout",
+        "States.Timeout",
+        "WriteContended",
+        "StoreUnavailable",
+    }
+)
+"""What a step may be retried for: the Lambda service failing or refusing the invocation, a timeout, a lost race out
+of time, a store that did not answer. Never a business outcome, nor a blanket States.ALL that would take one."""
 
-    ending = _route(use_credit["States"], "ReserveOrgCredit", "OrgLimitReached")
 
-    assert ending is not None
-    assert ending.path == ("ReserveOrgCredit", "NotifyLimitReached", "Rejected", "Reject")
-    assert ending.reports("OrgLimitReached")
+@pytest.mark.parametrize("task", _tasks(), ids=str)
+def test_a_retry_names_only_transient_errors(task: Task) -> None:
+    retried = {error for rule in task.spec.get("Retry", []) for error in rule["ErrorEquals"]}
+
+    assert retried <= TRANSIENT_ERRORS, sorted(retried - TRANSIENT_ERRORS)
+    assert not retried & REJECTION_NAMES
 
 
-@pytest.mark.parametrize("error", ["NoActivePlan", "TrialExpired", "EnquiryChargedToAnotherUser", "EnquiryInProgress"])
-def test_other_refusals_of_the_org_step_are_not_notified(error: str) -> None:
-    use_credit = next(task.definition for task in _tasks() if task.machine == "UseCreditStateMachine")
+@pytest.mark.parametrize("task", _tasks(), ids=str)
+def test_a_catch_takes_every_fault_and_never_names_a_business_outcome(task: Task) -> None:
+    caught = [rule["ErrorEquals"] for rule in task.spec.get("Catch", [])]
 
-    ending = _route(use_credit["States"], "ReserveOrgCredit", error)
+    assert caught == [["States.ALL"]], caught
 
-    assert ending is not None
-    assert "NotifyLimitReached" not in ending.path
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
+def test_a_workflow_fails_only_as_service_unavailable_and_routes_on_answers(path: Path) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    fails = [state for _, state in _states(document) if state["Type"] == "Fail"]
+    tested = [rule.get("Variable") for _, state in _states(document) for rule in state.get("Choices", [])]
+
+    # A Fail state is a fault the client is answered 503 for (api/source/execution-result.vtl reads this name)
+    assert [state.get("Error") for state in fails] == ["ServiceUnavailable"]
+    # A Choice routes on a step's answer (its httpStatus, its code) or its result, never on an error's name
+    assert not [variable for variable in tested if str(variable).endswith((".Error", ".Cause"))]

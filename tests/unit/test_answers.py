@@ -1,0 +1,112 @@
+"""A business outcome is data (functions/common/errors.py): whichever rejection a use case raises inside a step, the
+step answers the client's error document, with the request's id; only a fault leaves it as an exception."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from domain.errors import REJECTIONS, DomainError, InvalidRequest, StoreUnavailable, WriteContended
+from functions.common.errors import ANSWERED
+
+REQUEST_ID = "c0f8250e-c48c-4ac0-a03e-73b47f13b40b"
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _context() -> SimpleNamespace:
+    return SimpleNamespace(
+        function_name="AFunction",
+        function_version="$LATEST",
+        invoked_function_arn="arn:aws:lambda:eu-west-2:123456789012:function:AFunction",
+        memory_limit_in_mb=512,
+        aws_request_id="request-1",
+        log_group_name="/aws/lambda/AFunction",
+        log_stream_name="local",
+    )
+
+
+class _Raising:
+    """A credit service whose every use case raises `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str) -> Any:
+        def use_case(*_: object, **__: object) -> None:
+            raise self.error
+
+        return use_case
+
+
+def _example(error: type[DomainError]) -> DomainError:
+    if error is InvalidRequest:
+        return InvalidRequest("INVALID_FIELD", "credits must be a whole number", "credits")
+    return error("as the rule says")
+
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+STEPS = {
+    # a step a client's request starts (the command path of every one-task workflow), and the saga's contended steps:
+    # each with the sample event the workflow gives it (events/, recorded from the emulator by `make events`)
+    "GetBalance": "functions.get_balance.app",
+    "ReserveOrgCredit": "functions.reserve_org_credit.app",
+    "ReserveUserCredit": "functions.reserve_user_credit.app",
+}
+
+
+def _event(module: str) -> dict[str, Any]:
+    recorded: dict[str, Any] = json.loads((EVENTS / f"{module.split('.')[1]}.json").read_text(encoding="utf-8"))
+    return recorded | {"requestId": _b64(REQUEST_ID)}
+
+
+def _factory(module: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The step's handler factory (its module builds production's handler at import, from the environment)."""
+    variables = {
+        "TABLE_NAME": "t",
+        "ALERTS_TOPIC_ARN": "arn:aws:sns:eu-west-2:1:t",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+    return importlib.import_module(module).handler
+
+
+@pytest.mark.parametrize("step", sorted(STEPS))
+@pytest.mark.parametrize("error", REJECTIONS, ids=lambda error: error.__name__)
+def test_every_rejection_raised_in_a_use_case_is_answered_not_raised(
+    step: str, error: type[DomainError], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a step whose use case raises the rejection
+    handler = _factory(STEPS[step], monkeypatch)(_Raising(_example(error)))
+
+    # When the workflow invokes it with the request's id
+    answered = handler(_event(STEPS[step]), _context())
+
+    # Then it answers the client's error document: its code, message, status and the request's id
+    assert answered == {
+        "code": _example(error).code,
+        "message": "credits must be a whole number" if error is InvalidRequest else "as the rule says",
+        ANSWERED: error.http_status,
+        "requestId": REQUEST_ID,
+    }
+    json.dumps(answered)  # a workflow's data
+
+
+@pytest.mark.parametrize("fault", [WriteContended("lost every race"), StoreUnavailable("throttled"), KeyError("x")])
+def test_a_fault_leaves_the_step_as_an_error_for_the_workflow_to_retry_or_fail_on(
+    fault: Exception, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = _factory("functions.get_balance.app", monkeypatch)(_Raising(fault))
+
+    with pytest.raises(type(fault)):
+        handler(_event("functions.get_balance.app"), _context())
