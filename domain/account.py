@@ -135,8 +135,9 @@ class UserReservation:
     period: str
     used: int
     limit: int | None
-    repeated: bool = field(default=False, compare=False)
-    """Found already made (a retried step whose write had committed): nothing new was counted."""
+    rerun: bool = field(default=False, compare=False)
+    """Found already made by an earlier run of the same step (the workflow retried it after its write had
+    committed): nothing new was counted. Not a replay, which is a client asking again for an enquiry charged before."""
 
     @property
     def remaining(self) -> int | None:

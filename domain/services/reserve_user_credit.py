@@ -35,7 +35,7 @@ def reserve_user_credit(
         if entry.state is not EntryState.ORG_RESERVED and done is not None:
             # This step ran before and its write committed (the charge may have been refunded since: a late
             # repeat of the step must not count the user again, nor wait for a write that cannot land)
-            return answered(replace(done, repeated=True))
+            return answered(replace(done, rerun=True))
         reservation = PerUserLimit(snapshot.per_user_limit).reserve_one(snapshot.used, period)
 
         def write_user_reservation(exact: bool) -> UserReservation:

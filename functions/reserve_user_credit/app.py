@@ -23,7 +23,7 @@ def handler(service: CreditService) -> Handler:
         request = charge_request_from(event["charge"])
         hint = user_hint_from(event.get("hint"), request, org_reservation_from(event["reservation"]))
         reservation = service.reserve_user_credit(request, hint, deadline_of(context))
-        if not reservation.repeated:
+        if not reservation.rerun:
             count_decision("CHARGED")
         document = user_reservation_document(reservation)
         extra = {"orgId": request.org_id, "enquiryId": request.enquiry_id, "user": document}
