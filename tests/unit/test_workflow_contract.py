@@ -21,6 +21,7 @@ import pytest
 import domain.errors
 from domain.errors import REJECTIONS, DomainError, WriteContended
 from emulator.template import ROOT, load_stack
+from functions.common.errors import ANSWERED
 
 ASL_FILES = sorted((ROOT / "statemachines").glob("*.asl.json"))
 SOURCE_DIRECTORIES = ("domain", "functions", "adapters")
@@ -71,7 +72,6 @@ def _matches(error_equals: list[str], error: str) -> bool:
 class Ending:
     path: tuple[str, ...]
     state: dict[str, Any]
-
 
 
 def _route(states: dict[str, Any], task: str, error: str) -> Ending | None:
@@ -264,3 +264,19 @@ def test_a_workflow_fails_only_as_service_unavailable_and_routes_on_answers(path
     assert [state.get("Error") for state in fails] == ["ServiceUnavailable"]
     # A Choice routes on a step's answer (its httpStatus, its code) or its result, never on an error's name
     assert not [variable for variable in tested if str(variable).endswith((".Error", ".Cause"))]
+
+
+def test_the_saga_routes_on_the_field_that_makes_a_result_an_answer() -> None:
+    # The one field the edge writes into every answer (functions/common/errors.py) is the one the Choice states test
+    # and the response template reads (api/source/execution-result.vtl): written once, read by name in ASL and VTL.
+    use_credit = next(task.definition for task in _tasks() if task.machine == "UseCreditStateMachine")
+    present = {
+        rule["Variable"]
+        for _, state in _states(use_credit)
+        for rule in state.get("Choices", [])
+        if rule.get("IsPresent") is True
+    }
+    template = (ROOT / "api" / "source" / "execution-result.vtl").read_text(encoding="utf-8")
+
+    assert present == {f"$.{step}.{ANSWERED}" for step in ("charge", "org", "user")}
+    assert f"$out.{ANSWERED}" in template
