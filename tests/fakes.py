@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from domain.account import (
     TRIAL_WINDOW,
@@ -368,3 +369,16 @@ class FakeTimer:
 def no_pauses() -> Retry:
     """Retries at once (on a fake clock), for services that only set the scene of a test."""
     return FakeTimer().retry()
+
+
+def lambda_context(function_name: str) -> SimpleNamespace:
+    """The Lambda context a handler reads (Powertools' inject_lambda_context), outside Lambda: no deadline."""
+    return SimpleNamespace(
+        function_name=function_name,
+        function_version="$LATEST",
+        invoked_function_arn=f"arn:aws:lambda:eu-west-2:123456789012:function:{function_name}",
+        memory_limit_in_mb=512,
+        aws_request_id="request-1",
+        log_group_name=f"/aws/lambda/{function_name}",
+        log_stream_name="local",
+    )

@@ -7,31 +7,19 @@ import base64
 import importlib
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from domain.errors import REJECTIONS, DomainError, InvalidRequest, StoreUnavailable, WriteContended
 from functions.common.errors import ANSWERED
+from tests.fakes import lambda_context
 
 REQUEST_ID = "c0f8250e-c48c-4ac0-a03e-73b47f13b40b"
 
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
-
-
-def _context() -> SimpleNamespace:
-    return SimpleNamespace(
-        function_name="AFunction",
-        function_version="$LATEST",
-        invoked_function_arn="arn:aws:lambda:eu-west-2:123456789012:function:AFunction",
-        memory_limit_in_mb=512,
-        aws_request_id="request-1",
-        log_group_name="/aws/lambda/AFunction",
-        log_stream_name="local",
-    )
 
 
 class _Raising:
@@ -90,7 +78,7 @@ def test_every_rejection_raised_in_a_use_case_is_answered_not_raised(
     handler = _factory(STEPS[step], monkeypatch)(_Raising(_example(error)))
 
     # When the workflow invokes it with the request's id
-    answered = handler(_event(STEPS[step]), _context())
+    answered = handler(_event(STEPS[step]), lambda_context("AFunction"))
 
     # Then it answers the client's error document: its code, message, status and the request's id
     assert answered == {
@@ -109,4 +97,4 @@ def test_a_fault_leaves_the_step_as_an_error_for_the_workflow_to_retry_or_fail_o
     handler = _factory("functions.get_balance.app", monkeypatch)(_Raising(fault))
 
     with pytest.raises(type(fault)):
-        handler(_event("functions.get_balance.app"), _context())
+        handler(_event("functions.get_balance.app"), lambda_context("AFunction"))

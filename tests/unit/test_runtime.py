@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from adapters.clock import SettableClock
 from adapters.runtime import Settings, SettingsError, bootstrap
 from domain.services import CreditService
 from functions.validate.app import handler as validate_handler
+from tests.fakes import lambda_context
 
 BEFORE = datetime(2025, 3, 14, 12, 30, tzinfo=UTC)
 AFTER = datetime(2025, 4, 1, 0, 0, tzinfo=UTC)
@@ -34,24 +34,12 @@ def _charge_event() -> dict[str, Any]:
     return {"raw": {"orgId": encoded("acme"), "userId": None, "body": encoded(body)}, "reservationId": "r-1"}
 
 
-def _context() -> SimpleNamespace:
-    return SimpleNamespace(
-        function_name="ValidateFunction",
-        function_version="$LATEST",
-        invoked_function_arn="arn:aws:lambda:eu-west-2:123456789012:function:ValidateFunction",
-        memory_limit_in_mb=512,
-        aws_request_id="request-1",
-        log_group_name="/aws/lambda/ValidateFunction",
-        log_stream_name="local",
-    )
-
-
 def test_two_handlers_built_with_different_clocks_each_decide_at_their_own() -> None:
     # Given the Validate step built twice, each with a clock frozen at a different instant
     before, after = validate_handler(_frozen(BEFORE)), validate_handler(_frozen(AFTER))
 
     # When both validate the same request
-    decided = [built(_charge_event(), _context())["decidedAt"] for built in (before, after)]
+    decided = [built(_charge_event(), lambda_context("ValidateFunction"))["decidedAt"] for built in (before, after)]
 
     # Then each decided at its own clock's time: nothing is shared between them
     assert decided == ["2025-03-14T12:30:00Z", "2025-04-01T00:00:00Z"]
