@@ -282,7 +282,7 @@ class LedgerEntry:
     user_id: str
     window: str
     period: str
-    reservation_id: str
+    execution_name: str
     state: EntryState
     recorded_at: datetime
     plan: str
@@ -295,14 +295,14 @@ class LedgerEntry:
     refunded_at: datetime | None = None
     refund_reason: str | None = None
     refunded_by: str | None = None
-    """The request that refunded it (the workflow execution's name), so that a retry of that step is not taken
-    for another request's replay."""
+    """The execution that refunded it (its name), so that a retry of that step is not taken for another request's
+    replay."""
     charged_at: datetime | None = None
     """When the user step charged it (the entry is only reserved before)."""
 
     @classmethod
     def reserved(
-        cls, enquiry_id: str, user_id: str, reservation: OrgReservation, reservation_id: str, recorded_at: datetime
+        cls, enquiry_id: str, user_id: str, reservation: OrgReservation, execution_name: str, recorded_at: datetime
     ) -> LedgerEntry:
         """The entry an org step records with its reservation (the saga's first write for the enquiry)."""
         return cls(
@@ -310,7 +310,7 @@ class LedgerEntry:
             user_id=user_id,
             window=reservation.window,
             period=reservation.period,
-            reservation_id=reservation_id,
+            execution_name=execution_name,
             state=EntryState.ORG_RESERVED,
             recorded_at=recorded_at,
             plan=reservation.plan,
@@ -341,7 +341,7 @@ class LedgerEntry:
         return self.state is not EntryState.ORG_RESERVED
 
     def refunded(
-        self, profile: OrgProfile, now: datetime, reason: str | None, request_id: str | None = None
+        self, profile: OrgProfile, now: datetime, reason: str | None, execution_name: str | None = None
     ) -> LedgerEntry:
         """The entry once its credit is given back: the org's and its user's, in the window it was charged to, while
         that window is open (the calendar month it was charged in, or the trial while it runs: not once the trial
@@ -362,12 +362,13 @@ class LedgerEntry:
                 f"enquiry {self.enquiry_id} was charged to {self.window}, which is no longer the org's window (it "
                 f"is on {profile.plan} now); its credit cannot be given back"
             )
-        return replace(self, state=EntryState.REFUNDED, refunded_at=now, refund_reason=reason, refunded_by=request_id)
+        refunded_by = execution_name
+        return replace(self, state=EntryState.REFUNDED, refunded_at=now, refund_reason=reason, refunded_by=refunded_by)
 
-    def refunded_by_another_request(self, request_id: str | None) -> bool:
+    def refunded_by_another_execution(self, execution_name: str | None) -> bool:
         """A refunded entry asked to be refunded again: by another request (a replay), or by a retry of the very
-        step that refunded it, whose answer was lost (without a request id, always another)."""
-        return request_id is None or self.refunded_by != request_id
+        step that refunded it, whose answer was lost (without an execution's name, always another)."""
+        return execution_name is None or self.refunded_by != execution_name
 
     @property
     def is_refunded(self) -> bool:
@@ -391,8 +392,8 @@ class LedgerEntry:
             return None
         return UserReservation(self.period, self.user_used, self.user_limit)
 
-    def is_mine(self, reservation_id: str) -> bool:
-        return self.reservation_id == reservation_id
+    def is_mine(self, execution_name: str) -> bool:
+        return self.execution_name == execution_name
 
     def check_replay(self, user_id: str) -> None:
         """An enquiry is charged at most once: say how a second request for it is answered."""

@@ -87,7 +87,7 @@ class AbandonedReservation:
 
     org_id: str
     enquiry_id: str
-    reservation_id: str
+    execution_name: str
     reserved_at: datetime
 
 
@@ -139,7 +139,7 @@ class CreditStore(Protocol):
         StaleRead). exact / not exact: as for reserve_org_credit, against the per-user limit (none: no condition)."""
         ...
 
-    def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
+    def release(self, org_id: str, enquiry_id: str, execution_name: str, now: datetime) -> bool:
         """Give back what the reservation took and forget the entry; and fence the reservation, so that a write
         of it still in flight (a step that outlived its workflow) cannot land later. False when there was
         nothing to give back. One try: StaleRead when it lost a race (read again and try again)."""

@@ -155,8 +155,8 @@ class InMemoryCreditStore:
         self._write("reserve_org_credit")
         org_id = snapshot.profile.org_id
         # As in the DynamoDB transaction, an existing entry is reported as such even if the counters moved too.
-        if (org_id, entry.reservation_id) in self.fences:
-            raise Fenced(entry.reservation_id)
+        if (org_id, entry.execution_name) in self.fences:
+            raise Fenced(entry.execution_name)
         if (org_id, entry.enquiry_id) in self.entries:
             raise EnquiryAlreadyInLedger(entry.enquiry_id)
         if self.profile(org_id).version != snapshot.profile.version:
@@ -190,18 +190,18 @@ class InMemoryCreditStore:
         stored = self.entry(org_id, charged.enquiry_id)
         if (
             stored is None
-            or stored.reservation_id != charged.reservation_id
+            or stored.execution_name != charged.execution_name
             or stored.state is not EntryState.ORG_RESERVED
         ):
             raise StaleRead("entry")
         self.user_usages[key] = used + 1
         self.entries[(org_id, charged.enquiry_id)] = charged
 
-    def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
+    def release(self, org_id: str, enquiry_id: str, execution_name: str, now: datetime) -> bool:
         self._write("release")
-        self.fences.add((org_id, reservation_id))
+        self.fences.add((org_id, execution_name))
         entry = self.entry(org_id, enquiry_id)
-        if entry is None or not entry.is_mine(reservation_id):
+        if entry is None or not entry.is_mine(execution_name):
             return False
         usage = self.usage(org_id, entry.window)
         user_key = (org_id, entry.user_id, entry.period)
@@ -221,7 +221,7 @@ class InMemoryCreditStore:
     def refund(self, org_id: str, charged: LedgerEntry, refunded: LedgerEntry) -> None:
         self._write("refund")
         entry = self.entry(org_id, charged.enquiry_id)
-        if entry is None or not entry.is_mine(charged.reservation_id) or entry.state is not EntryState.CHARGED:
+        if entry is None or not entry.is_mine(charged.execution_name) or entry.state is not EntryState.CHARGED:
             raise StaleRead(f"enquiry {charged.enquiry_id} changed since it was read")
         usage = self.usage(org_id, charged.window)
         user_key = (org_id, charged.user_id, charged.period)
@@ -258,7 +258,7 @@ class InMemoryCreditStore:
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
         found = [
-            AbandonedReservation(org_id, enquiry_id, entry.reservation_id, entry.recorded_at)
+            AbandonedReservation(org_id, enquiry_id, entry.execution_name, entry.recorded_at)
             for (org_id, enquiry_id), entry in self.entries.items()
             if entry.state is EntryState.ORG_RESERVED and entry.recorded_at < reserved_before
         ]

@@ -127,7 +127,7 @@ def entry_from_item(item: Mapping[str, Any] | None) -> LedgerEntry | None:
         user_id=item["userId"],
         window=item["window"],
         period=item["period"],
-        reservation_id=item["reservationId"],
+        execution_name=item["executionName"],
         state=EntryState(item["state"]),
         recorded_at=datetime.fromisoformat(item["recordedAt"]),
         plan=item["plan"],
@@ -152,7 +152,7 @@ def entry_to_item(org_id: str, entry: LedgerEntry) -> Item:
         "userId": entry.user_id,
         "window": entry.window,
         "period": entry.period,
-        "reservationId": entry.reservation_id,
+        "executionName": entry.execution_name,
         "state": entry.state.value,
         "recordedAt": entry.recorded_at.isoformat(),
         "plan": entry.plan,
@@ -194,7 +194,7 @@ def abandoned_from_item(item: Mapping[str, Any]) -> AbandonedReservation:
     return AbandonedReservation(
         org_id=org_id,
         enquiry_id=enquiry_id,
-        reservation_id=str(item["reservationId"]),
+        execution_name=str(item["executionName"]),
         reserved_at=datetime.fromisoformat(str(item["reservedAt"])),
     )
 
@@ -228,9 +228,9 @@ def top_up_to_item(org_id: str, top_up: TopUpRecord) -> Item:
     )
 
 
-def fence_to_item(org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> Item:
+def fence_to_item(org_id: str, enquiry_id: str, execution_name: str, now: datetime) -> Item:
     expires_at = int(now.timestamp()) + FENCE_TTL_SECONDS
-    return fence_key(org_id, reservation_id) | _typed(
+    return fence_key(org_id, execution_name) | _typed(
         {"type": "FENCE", "enquiryId": enquiry_id, "expiresAt": expires_at}
     )
 

@@ -10,7 +10,7 @@ Every item of an org has pk = ORG#<orgId>, so one org's items sit in one partiti
                                sweep finds reservations their workflow abandoned; once charged, in the local
                                indexes HistoryIndex and UserHistoryIndex (below)
   TOPUP#<topUpId>              a recorded top-up (idempotency of top-ups), also in HistoryIndex
-  FENCE#<reservationId>        a released reservation: its late write (a step that outlived its workflow) fails
+  FENCE#<executionName>        a released reservation: its late write (a step that outlived its workflow) fails
   NOTICE#<kind>#<window>       a notification claimed (PENDING) or sent (SENT): once per org and window
 """
 
@@ -64,8 +64,8 @@ def top_up_key(org_id: str, top_up_id: str) -> Item:
     return _key(org_id, f"TOPUP#{top_up_id}")
 
 
-def fence_key(org_id: str, reservation_id: str) -> Item:
-    return _key(org_id, f"FENCE#{reservation_id}")
+def fence_key(org_id: str, execution_name: str) -> Item:
+    return _key(org_id, f"FENCE#{execution_name}")
 
 
 def notice_key(org_id: str, kind: str, window: str) -> Item:

@@ -88,8 +88,8 @@ def _move_entry(
     update = "SET #state = :after" + "".join(f", {name} = :{name}" for name in present)
     if remove:
         update += " REMOVE " + ", ".join(remove)
-    bound = {"before": before.value, "after": after.value, "rid": entry.reservation_id} | present
-    condition = "reservationId = :rid AND #state = :before"
+    bound = {"before": before.value, "after": after.value, "rid": entry.execution_name} | present
+    condition = "executionName = :rid AND #state = :before"
     work.update("ledger entry", entry_key(org_id, entry.enquiry_id), update, condition, _STATE, **bound)
 
 
@@ -108,7 +108,7 @@ class Ledger:
         work.update("window usage", window, move.update, move.condition, _TYPE, type=USAGE_TYPE, **move.values)
         # Queued before the entry: a fenced reservation is reported as such even if the enquiry has an entry too.
         work.check(
-            "fence", fence_key(org_id, entry.reservation_id), _ABSENT, refused=lambda: Fenced(entry.reservation_id)
+            "fence", fence_key(org_id, entry.execution_name), _ABSENT, refused=lambda: Fenced(entry.execution_name)
         )
         work.put(
             "ledger entry",
@@ -164,15 +164,15 @@ class Ledger:
         work.update("user usage", user_usage, _GIVE_ONE_BACK, _ONE_TO_GIVE_BACK, one=1)
         work.commit()
 
-    def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
+    def release(self, org_id: str, enquiry_id: str, execution_name: str, now: datetime) -> bool:
         work = self._table.transaction(f"release of {enquiry_id}")
-        work.put("fence", fence_to_item(org_id, enquiry_id, reservation_id, now))
+        work.put("fence", fence_to_item(org_id, enquiry_id, execution_name, now))
         entry = entry_from_item(self._table.get(entry_key(org_id, enquiry_id)))
-        if entry is None or not entry.is_mine(reservation_id):
+        if entry is None or not entry.is_mine(execution_name):
             # Nothing of this reservation to give back (yet): fence it, so that it never lands. The check fails
             # (StaleRead) when it landed meanwhile.
             work.check(
-                "ledger entry", entry_key(org_id, enquiry_id), f"{_ABSENT} OR reservationId <> :rid", rid=reservation_id
+                "ledger entry", entry_key(org_id, enquiry_id), f"{_ABSENT} OR executionName <> :rid", rid=execution_name
             )
             work.commit()
             return False
@@ -180,9 +180,9 @@ class Ledger:
         work.delete(
             "ledger entry",
             entry_key(org_id, enquiry_id),
-            "reservationId = :rid AND #state = :state",
+            "executionName = :rid AND #state = :state",
             _STATE,
-            rid=reservation_id,
+            rid=execution_name,
             state=entry.state.value,
         )
         if entry.state is EntryState.CHARGED:

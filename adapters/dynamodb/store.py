@@ -121,8 +121,8 @@ class DynamoCreditStore:
     ) -> None:
         self._ledger.reserve_user_credit(org_id, snapshot, reservation, charged, exact)
 
-    def release(self, org_id: str, enquiry_id: str, reservation_id: str, now: datetime) -> bool:
-        return self._ledger.release(org_id, enquiry_id, reservation_id, now)
+    def release(self, org_id: str, enquiry_id: str, execution_name: str, now: datetime) -> bool:
+        return self._ledger.release(org_id, enquiry_id, execution_name, now)
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
         return self._ledger.abandoned_reservations(reserved_before, limit)

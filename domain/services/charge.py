@@ -28,11 +28,11 @@ class ChargeRequest:
     user_id: str
     enquiry_id: str
     decided_at: datetime
-    reservation_id: str
+    execution_name: str
     """Identifies this attempt to charge (the workflow execution): a retried step recognises its own writes."""
 
     def reserved_entry(self, reservation: OrgReservation) -> LedgerEntry:
         """The ledger entry the org step writes for this request's reservation (and the user step finds)."""
         return LedgerEntry.reserved(
-            self.enquiry_id, self.user_id, reservation, self.reservation_id, recorded_at=self.decided_at
+            self.enquiry_id, self.user_id, reservation, self.execution_name, recorded_at=self.decided_at
         )

@@ -75,13 +75,13 @@ class CreditService:
         reason: str | None,
         deadline: float | None = None,
         *,
-        request_id: str | None = None,
+        execution_name: str | None = None,
     ) -> TopUpResult:
-        """`top_up_id` None: the request's id stands in (default_top_up_id), so `request_id` is then needed."""
+        """`top_up_id` None: the execution's name stands in (default_top_up_id), so `execution_name` is then needed."""
         if top_up_id is None:
-            if request_id is None:
+            if execution_name is None:
                 raise ValueError("a top-up without a top-up id needs the id of its request")
-            top_up_id = default_top_up_id(request_id)
+            top_up_id = default_top_up_id(execution_name)
         return top_up(self._deps, org_id, credits, top_up_id, reason, deadline)
 
     def refund(
@@ -90,9 +90,9 @@ class CreditService:
         enquiry_id: str,
         reason: str | None,
         deadline: float | None = None,
-        request_id: str | None = None,
+        execution_name: str | None = None,
     ) -> RefundResult:
-        return refund(self._deps, org_id, enquiry_id, reason, deadline, request_id)
+        return refund(self._deps, org_id, enquiry_id, reason, deadline, execution_name)
 
     def balance(self, org_id: str, user_id: str | None) -> Balance:
         return get_balance(self._deps, org_id, user_id)

@@ -28,7 +28,7 @@ def refund(
     enquiry_id: str,
     reason: str | None,
     deadline: float | None,
-    request_id: str | None = None,
+    execution_name: str | None = None,
 ) -> RefundResult:
     def decide_refund() -> Callable[[bool], RefundResult]:
         snapshot = deps.store.refund_snapshot(org_id, enquiry_id)
@@ -37,9 +37,9 @@ def refund(
             # Denials are not remembered: an enquiry that was denied has no entry either.
             raise EnquiryNotFound(f"no charge of enquiry {enquiry_id} is recorded for this org")
         if charged.is_refunded:
-            replayed = charged.refunded_by_another_request(request_id)
+            replayed = charged.refunded_by_another_execution(execution_name)
             return answered(RefundResult(charged, get_org_balance(deps, org_id), replayed=replayed))
-        refunded = charged.refunded(snapshot.profile, deps.now(), reason, request_id)
+        refunded = charged.refunded(snapshot.profile, deps.now(), reason, execution_name)
 
         def write_refund(exact: bool) -> RefundResult:
             deps.store.refund(org_id, charged, refunded)

@@ -10,12 +10,12 @@ from domain.services.retrying import write_until_it_lands
 
 def release_org_credit(deps: Dependencies, request: ChargeRequest, deadline: float | None) -> bool:
     """Give back this request's reservation; False when there was nothing (any more) to give back."""
-    return release(deps, request.org_id, request.enquiry_id, request.reservation_id, deadline)
+    return release(deps, request.org_id, request.enquiry_id, request.execution_name, deadline)
 
 
-def release(deps: Dependencies, org_id: str, enquiry_id: str, reservation_id: str, deadline: float | None) -> bool:
+def release(deps: Dependencies, org_id: str, enquiry_id: str, execution_name: str, deadline: float | None) -> bool:
     def release_once(exact: bool) -> bool:
-        return deps.store.release(org_id, enquiry_id, reservation_id, deps.now())
+        return deps.store.release(org_id, enquiry_id, execution_name, deps.now())
 
     return write_until_it_lands(
         deps.retry,

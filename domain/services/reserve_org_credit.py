@@ -39,12 +39,12 @@ def _decide_org(deps: Dependencies, request: ChargeRequest) -> Callable[[bool], 
     snapshot = deps.store.charge_snapshot(request.org_id, request.decided_at, request.user_id, request.enquiry_id)
     found = snapshot.entry
     if found is not None:
-        if found.is_mine(request.reservation_id):  # this step ran before and its write committed
+        if found.is_mine(request.execution_name):  # this step ran before and its write committed
             return answered(OrgCreditReserved(found.org_reservation, _user_hint(snapshot, found)))
         if is_abandoned(found, request.decided_at):
             # Its workflow is long over without charging or releasing it: reclaim it now, as the sweep would.
             with contextlib.suppress(StaleRead):  # lost a race: the next read tells
-                deps.store.release(request.org_id, request.enquiry_id, found.reservation_id, deps.now())
+                deps.store.release(request.org_id, request.enquiry_id, found.execution_name, deps.now())
             return None
         found.check_replay(request.user_id)
         return answered(OrgCreditReserved(found.org_reservation, None, replayed=True, user=found.user_reservation))

@@ -29,7 +29,7 @@ def reserve_user_credit(
             else deps.store.user_snapshot(request.org_id, request.user_id, period, request.enquiry_id)
         )
         entry = snapshot.entry
-        if entry is None or not entry.is_mine(request.reservation_id):
+        if entry is None or not entry.is_mine(request.execution_name):
             raise WriteContended("the org reservation of this enquiry is gone; retry the request")
         done = entry.user_reservation
         if entry.state is not EntryState.ORG_RESERVED and done is not None:

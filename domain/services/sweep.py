@@ -16,7 +16,7 @@ def sweep_abandoned_reservations(deps: Dependencies, deadline: float | None) -> 
     released = []
     for abandoned in deps.store.abandoned_reservations(abandoned_before(deps.now()), SWEEP_BATCH):
         try:
-            if release(deps, abandoned.org_id, abandoned.enquiry_id, abandoned.reservation_id, deadline):
+            if release(deps, abandoned.org_id, abandoned.enquiry_id, abandoned.execution_name, deadline):
                 released.append(abandoned)
         except WriteContended:
             break  # out of time: the next sweep goes on

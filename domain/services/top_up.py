@@ -20,10 +20,10 @@ class TopUpResult:
     replayed: bool
 
 
-def default_top_up_id(request_id: str) -> str:
-    """A top-up sent without a topUpId is recorded under its request's id (the workflow execution's name): the
-    workflow's retry of the step finds it and does not add the credits twice. Two requests are never one."""
-    return f"request-{request_id}"
+def default_top_up_id(execution_name: str) -> str:
+    """A top-up sent without a topUpId is recorded under the name of the workflow execution that runs the request:
+    the workflow's retry of the step finds it and does not add the credits twice. Two requests are never one."""
+    return f"request-{execution_name}"
 
 
 def top_up(

@@ -72,7 +72,7 @@ def ledger_item_document(entry: LedgerEntry) -> dict[str, Any]:
         "window": entry.window,
         "chargedAt": iso(entry.position.charged_at),
         "state": entry.state.value,
-        "executionName": entry.reservation_id,
+        "executionName": entry.execution_name,
     }
     if entry.is_refunded:
         document |= {"refundedAt": iso(entry.refunded_at), "refundReason": entry.refund_reason}
@@ -115,7 +115,7 @@ def charge_request_document(request: ChargeRequest) -> dict[str, Any]:
         "userId": request.user_id,
         "enquiryId": request.enquiry_id,
         "decidedAt": iso(request.decided_at),
-        "reservationId": request.reservation_id,
+        "executionName": request.execution_name,
     }
 
 
@@ -125,7 +125,7 @@ def charge_request_from(document: dict[str, Any]) -> ChargeRequest:
         user_id=document["userId"],
         enquiry_id=document["enquiryId"],
         decided_at=datetime.fromisoformat(document["decidedAt"]),
-        reservation_id=document["reservationId"],
+        execution_name=document["executionName"],
     )
 
 

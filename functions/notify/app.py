@@ -17,10 +17,10 @@ def handler(service: CreditService) -> Handler:
     def notify(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = charge_request_from(event["charge"])
         if event.get("denied"):
-            outcome = service.notify_denial(request.org_id, request.decided_at, request.reservation_id)
+            outcome = service.notify_denial(request.org_id, request.decided_at, request.execution_name)
         else:
             reservation = org_reservation_from(event["reservation"])
-            outcome = service.notify(request.org_id, reservation, request.decided_at, request.reservation_id)
+            outcome = service.notify(request.org_id, reservation, request.decided_at, request.execution_name)
         for notice in outcome.sent:
             count_notification(notice.kind, "SENT")
             extra = {"orgId": notice.org_id, "kind": notice.kind, "period": notice.window}

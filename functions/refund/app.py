@@ -24,7 +24,7 @@ def handler(service: CreditService) -> Handler:
                 command.enquiry_id,
                 command.reason,
                 deadline_of(context),
-                request_id=event["executionName"],
+                execution_name=event["executionName"],
             )
         count_refund("REPLAYED" if result.replayed else "REFUNDED")
         return refund_document(result)

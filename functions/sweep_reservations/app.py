@@ -21,14 +21,14 @@ def handler(service: CreditService) -> Handler:
                 extra={
                     "orgId": abandoned.org_id,
                     "enquiryId": abandoned.enquiry_id,
-                    "reservationId": abandoned.reservation_id,
+                    "executionName": abandoned.execution_name,
                     "reservedAt": abandoned.reserved_at.isoformat(),
                 },
             )
         return {
             "released": len(released),
             "reservations": [
-                {"orgId": item.org_id, "enquiryId": item.enquiry_id, "reservationId": item.reservation_id}
+                {"orgId": item.org_id, "enquiryId": item.enquiry_id, "executionName": item.execution_name}
                 for item in released
             ],
         }

@@ -21,7 +21,7 @@ def handler(service: CreditService) -> Handler:
             command.top_up_id,
             command.reason,
             deadline_of(context),
-            request_id=event["executionName"],
+            execution_name=event["executionName"],
         )
         return top_up_document(topped_up)
 

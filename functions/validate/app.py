@@ -21,7 +21,7 @@ def handler(clock: Clock) -> Handler:
             user_id=command.user_id,
             enquiry_id=command.enquiry_id,
             decided_at=require_utc(clock.now()),
-            reservation_id=str(event["reservationId"]),
+            execution_name=str(event["executionName"]),
         )
         return charge_request_document(request)
 

@@ -22,9 +22,9 @@ def org_on_basic(store: CreditStore, org_id: str, per_user_limit: int | None = N
 
 
 def reserved_entry(
-    enquiry_id: str, user_id: str, reservation: OrgReservation, reservation_id: str, at: datetime = NOW
+    enquiry_id: str, user_id: str, reservation: OrgReservation, execution_name: str, at: datetime = NOW
 ) -> LedgerEntry:
-    return LedgerEntry.reserved(enquiry_id, user_id, reservation, reservation_id, recorded_at=at)
+    return LedgerEntry.reserved(enquiry_id, user_id, reservation, execution_name, recorded_at=at)
 
 
 def reserve_org(
@@ -32,13 +32,13 @@ def reserve_org(
     org_id: str,
     enquiry_id: str,
     user_id: str = "user-1",
-    reservation_id: str | None = None,
+    execution_name: str | None = None,
     at: datetime = NOW,
 ) -> LedgerEntry:
     """Read, let the account decide, write: what the org step of the saga does."""
     snapshot = store.charge_snapshot(org_id, at, user_id, enquiry_id)
     reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(at)
-    entry = reserved_entry(enquiry_id, user_id, reservation, reservation_id or f"run-{enquiry_id}", at)
+    entry = reserved_entry(enquiry_id, user_id, reservation, execution_name or f"run-{enquiry_id}", at)
     store.reserve_org_credit(snapshot, reservation, entry)
     return entry
 

@@ -28,7 +28,7 @@ def test_a_ledger_entry_recorded_before_window_bounds_were_kept_still_reads_back
         "userId": "user-1",
         "window": PERIOD,
         "period": PERIOD,
-        "reservationId": "run-old",
+        "executionName": "run-old",
         "state": "CHARGED",
         "recordedAt": NOW.isoformat(),
         "plan": "Basic",

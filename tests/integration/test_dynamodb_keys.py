@@ -43,7 +43,7 @@ def test_the_table_in_template_yaml_is_keyed_as_the_adapter_expects() -> None:
     assert key_schema == {"HASH": PK, "RANGE": SK}
     assert index["IndexName"] == RESERVED_INDEX
     assert index_keys == {"HASH": "reservedShard", "RANGE": "reservedAt"}
-    assert "reservationId" in index["Projection"]["NonKeyAttributes"]
+    assert "executionName" in index["Projection"]["NonKeyAttributes"]
     local = {
         index["IndexName"]: ({key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}, index["Projection"])
         for index in table["LocalSecondaryIndexes"]

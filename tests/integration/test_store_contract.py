@@ -230,7 +230,7 @@ def test_an_org_reservation_decided_before_a_plan_change_is_stale_and_writes_not
 def test_a_second_reservation_for_an_enquiry_already_in_the_ledger_is_refused(store: CreditStore, org_id: str) -> None:
     # Given an enquiry already reserved
     org_on_basic(store, org_id)
-    first = reserve_org(store, org_id, "enq-1", reservation_id="run-a")
+    first = reserve_org(store, org_id, "enq-1", execution_name="run-a")
 
     # When another request, reading the current count, reserves the same enquiry
     snapshot = store.charge_snapshot(org_id, NOW, "user-1", "enq-1")
@@ -299,7 +299,7 @@ def test_a_fenced_reservation_is_told_so_even_when_its_enquiry_has_an_entry_of_a
 ) -> None:
     # Given an enquiry reserved by one request, and a second request for it that was released (fenced)
     org_on_basic(store, org_id)
-    first = reserve_org(store, org_id, "enq-1", reservation_id="run-a")
+    first = reserve_org(store, org_id, "enq-1", execution_name="run-a")
     snapshot = store.charge_snapshot(org_id, NOW, "user-1", "enq-1")
     reservation = CreditAccount(snapshot.profile, snapshot.usage).reserve(NOW)
     assert store.release(org_id, "enq-1", "run-b", NOW) is False
@@ -397,7 +397,7 @@ def test_releasing_an_org_reservation_gives_the_credit_back_and_forgets_the_enqu
     entry = reserve_org(store, org_id, "enq-1")
 
     # When the reservation is released
-    released = store.release(org_id, "enq-1", entry.reservation_id, NOW)
+    released = store.release(org_id, "enq-1", entry.execution_name, NOW)
 
     # Then the credit is back and the ledger no longer holds the enquiry
     assert released is True
@@ -413,7 +413,7 @@ def test_releasing_a_charged_enquiry_gives_back_both_the_org_and_the_user_credit
     entry = charge(store, org_id, "enq-1")
 
     # When it is released
-    released = store.release(org_id, "enq-1", entry.reservation_id, NOW)
+    released = store.release(org_id, "enq-1", entry.execution_name, NOW)
 
     # Then both counts are back to zero and the ledger no longer holds the enquiry
     assert released is True
@@ -427,10 +427,10 @@ def test_releasing_twice_gives_the_credit_back_once(store: CreditStore, org_id: 
     org_on_basic(store, org_id)
     reserve_org(store, org_id, "enq-kept")
     entry = reserve_org(store, org_id, "enq-1")
-    store.release(org_id, "enq-1", entry.reservation_id, NOW)
+    store.release(org_id, "enq-1", entry.execution_name, NOW)
 
     # When the same release runs again (a retried compensation)
-    again = store.release(org_id, "enq-1", entry.reservation_id, NOW)
+    again = store.release(org_id, "enq-1", entry.execution_name, NOW)
 
     # Then there is nothing left to release and the other enquiry stays counted
     assert again is False
@@ -464,7 +464,7 @@ def test_a_refund_gives_back_both_credits_and_keeps_the_entry_marked_refunded(st
     assert charged.state is EntryState.CHARGED
 
     # When one is refunded
-    refunded = charged.refunded(profile, NOW, "report failed", request_id="request-1")
+    refunded = charged.refunded(profile, NOW, "report failed", execution_name="request-1")
     store.refund(org_id, charged, refunded)
 
     # Then one credit of each count is back, and the entry reads back refunded, with when, why and by which request
@@ -505,15 +505,15 @@ def test_reservations_neither_charged_nor_released_are_found_once_old_enough(sto
     abandoned = reserve_org(store, org_id, "enq-abandoned", at=long_ago)
     reserve_user(store, org_id, reserve_org(store, org_id, "enq-charged", at=long_ago))
     released = reserve_org(store, org_id, "enq-released", at=long_ago)
-    store.release(org_id, "enq-released", released.reservation_id, long_ago)
+    store.release(org_id, "enq-released", released.execution_name, long_ago)
     reserve_org(store, org_id, "enq-recent", at=long_ago + timedelta(minutes=10))
 
     # When the sweep asks for reservations made before five minutes after the first ones
     found = store.abandoned_reservations(long_ago + timedelta(minutes=5), limit=500)
 
     # Then only the abandoned one is found (the table is shared with other tests' orgs)
-    assert [(r.enquiry_id, r.reservation_id, r.reserved_at) for r in found if r.org_id == org_id] == [
-        ("enq-abandoned", abandoned.reservation_id, long_ago)
+    assert [(r.enquiry_id, r.execution_name, r.reserved_at) for r in found if r.org_id == org_id] == [
+        ("enq-abandoned", abandoned.execution_name, long_ago)
     ]
 
 

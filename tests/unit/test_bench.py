@@ -214,12 +214,12 @@ def test_every_function_of_the_template_is_cold_started_after_the_baseline():
 
 # -- what each DynamoDB request carries -------------------------------------------------------------------------
 
-SHAPE = TableShape(("pk", "sk"), (Index("ReservedIndex", ("reservedShard", "reservedAt"), ("reservationId",)),))
+SHAPE = TableShape(("pk", "sk"), (Index("ReservedIndex", ("reservedShard", "reservedAt"), ("executionName",)),))
 ENTRY = {
     "pk": {"S": "ORG#a"},
     "sk": {"S": "ENQUIRY#e-1"},
     "state": {"S": "ORG_RESERVED"},
-    "reservationId": {"S": "r-1"},
+    "executionName": {"S": "r-1"},
     "reservedShard": {"S": "RESERVED#3"},
     "reservedAt": {"S": "2026-11-20T12:00:00+00:00"},
 }
@@ -255,7 +255,7 @@ def test_a_put_into_the_sparse_index_is_billed_as_a_transactional_write_and_an_i
         )
 
     # Then one request is counted (the images read are not), and it carried two transactional writes, the put
-    # adding one entry (keys and reservationId, not state) to the index
+    # adding one entry (keys and executionName, not state) to the index
     taken = requests.take()
     assert taken.counts == Counter({"TransactWriteItems": 1})
     index_entry_size = item_size({name: value for name, value in ENTRY.items() if name != "state"})
@@ -335,7 +335,7 @@ def test_index_writes_follow_the_items_way_in_and_out_of_the_sparse_index():
     assert charged is None
     assert reserved is not None
     moved = reserved | {"reservedAt": {"S": "2026-11-21T00:00:00+00:00"}}
-    renamed = reserved | {"reservationId": {"S": "r-2"}}
+    renamed = reserved | {"executionName": {"S": "r-2"}}
 
     assert index_write_sizes(None, reserved, index) == (item_size(reserved),)  # put in
     assert index_write_sizes(reserved, None, index) == (item_size(reserved),)  # removed
@@ -358,7 +358,7 @@ def test_the_table_shape_is_read_from_the_template():
 
     assert shape.keys == ("pk", "sk")
     assert shape.indexes == (
-        Index("ReservedIndex", ("reservedShard", "reservedAt"), ("reservationId",)),
+        Index("ReservedIndex", ("reservedShard", "reservedAt"), ("executionName",)),
         Index("HistoryIndex", ("pk", "historySk"), None),
         Index("UserHistoryIndex", ("pk", "userHistorySk"), None),
     )

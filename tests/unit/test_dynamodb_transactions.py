@@ -140,7 +140,7 @@ def test_a_committed_transaction_sends_its_actions_in_the_order_they_were_queued
     client = StubDynamoDB()
     work = Table(client, "t").transaction("release")
     work.put("fence", KEY)
-    work.delete("ledger entry", KEY, "reservationId = :rid", {"#state": "state"}, rid="run-1")
+    work.delete("ledger entry", KEY, "executionName = :rid", {"#state": "state"}, rid="run-1")
 
     work.commit()
 

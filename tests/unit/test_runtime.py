@@ -31,7 +31,7 @@ def _charge_event() -> dict[str, Any]:
         return base64.b64encode(text.encode()).decode()
 
     body = json.dumps({"enquiryId": "enq-1", "userId": "alice"})
-    return {"raw": {"orgId": encoded("acme"), "userId": None, "body": encoded(body)}, "reservationId": "r-1"}
+    return {"raw": {"orgId": encoded("acme"), "userId": None, "body": encoded(body)}, "executionName": "r-1"}
 
 
 def test_two_handlers_built_with_different_clocks_each_decide_at_their_own() -> None:

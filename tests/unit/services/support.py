@@ -22,9 +22,9 @@ APRIL_STARTS = datetime(2024, 4, 1, tzinfo=UTC)
 
 
 def request(
-    clock: FixedClock, enquiry_id: str = "enq-1", user_id: str = ALICE, reservation_id: str = "exec-1"
+    clock: FixedClock, enquiry_id: str = "enq-1", user_id: str = ALICE, execution_name: str = "exec-1"
 ) -> ChargeRequest:
-    return ChargeRequest(ORG, user_id, enquiry_id, clock.now(), reservation_id)
+    return ChargeRequest(ORG, user_id, enquiry_id, clock.now(), execution_name)
 
 
 def charge(service: CreditService, charge_request: ChargeRequest) -> tuple[OrgCreditReserved, UserReservation | None]:
@@ -49,22 +49,22 @@ def an_org_on(service: CreditService, plan: str) -> None:
 
 
 def a_reserved_enquiry(
-    service: CreditService, clock: FixedClock, enquiry_id: str = "enq-1", reservation_id: str = "exec-1", *, on: str
+    service: CreditService, clock: FixedClock, enquiry_id: str = "enq-1", execution_name: str = "exec-1", *, on: str
 ) -> tuple[ChargeRequest, OrgCreditReserved]:
     """An org on the plan `on` where alice's enquiry (enq-1, by exec-1) has reserved its org credit; its user step
     has not run yet. Answers the request and what the org step answered."""
     an_org_on(service, on)
-    reserved_request = request(clock, enquiry_id, reservation_id=reservation_id)
+    reserved_request = request(clock, enquiry_id, execution_name=execution_name)
     return reserved_request, service.reserve_org_credit(reserved_request)
 
 
 def a_charged_enquiry(
-    service: CreditService, clock: FixedClock, user_id: str = ALICE, reservation_id: str = "exec-1", *, on: str
+    service: CreditService, clock: FixedClock, user_id: str = ALICE, execution_name: str = "exec-1", *, on: str
 ) -> tuple[ChargeRequest, OrgCreditReserved, UserReservation | None]:
     """An org on the plan `on` where the user's (alice's) enquiry enq-1 is charged by exec-1: both steps of the
     saga have run. Answers the request and what each step answered."""
     an_org_on(service, on)
-    charged_request = request(clock, user_id=user_id, reservation_id=reservation_id)
+    charged_request = request(clock, user_id=user_id, execution_name=execution_name)
     reserved, user = charge(service, charged_request)
     return charged_request, reserved, user
 
@@ -75,7 +75,7 @@ def alices_second_enquiry_reserved(
     """An org on the plan `on` where alice's enq-1 is charged (one credit of hers used) and her enq-2 has reserved
     its org credit; enq-2's user step has not run yet."""
     a_charged_enquiry(service, clock, on=on)
-    second = request(clock, "enq-2", reservation_id="exec-2")
+    second = request(clock, "enq-2", execution_name="exec-2")
     return second, service.reserve_org_credit(second)
 
 
@@ -116,8 +116,8 @@ def denied_for_the_user_limit(service: CreditService, clock: FixedClock) -> Char
     refuses it (UserLimitReached), and the request is answered. Its compensation is left to the caller."""
     an_org_on(service, "Basic")
     service.set_user_limit(ORG, 1)
-    charge(service, request(clock, "enq-1", reservation_id="exec-1"))
-    denied = request(clock, "enq-2", reservation_id="exec-2")
+    charge(service, request(clock, "enq-1", execution_name="exec-1"))
+    denied = request(clock, "enq-2", execution_name="exec-2")
     reserved = service.reserve_org_credit(denied)
     try:
         service.reserve_user_credit(denied, reserved.user_hint)

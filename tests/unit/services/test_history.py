@@ -112,11 +112,11 @@ def test_a_refunded_charge_stays_in_the_ledger_as_refunded(service: CreditServic
 
 
 def test_one_enquirys_charge_names_the_execution_that_charged_it(service: CreditService, clock: FixedClock) -> None:
-    a_charged_enquiry(service, clock, reservation_id="exec-42", on="Basic")
+    a_charged_enquiry(service, clock, execution_name="exec-42", on="Basic")
 
     entry = service.usage_entry(ORG, "enq-1")
 
-    assert (entry.state, entry.reservation_id, entry.charged_at) == (EntryState.CHARGED, "exec-42", clock.now())
+    assert (entry.state, entry.execution_name, entry.charged_at) == (EntryState.CHARGED, "exec-42", clock.now())
 
 
 @pytest.mark.parametrize("situation", ["never charged", "still being charged"])

@@ -114,7 +114,7 @@ def test_the_charge_of_the_last_trial_credit_notifies_for_the_trial_window(
 ) -> None:
     service.set_plan(ORG, "Trial")
     charge_many(service, clock, 9)
-    reserved, _ = charge(service, request(clock, "enq-last", reservation_id="exec-last"))
+    reserved, _ = charge(service, request(clock, "enq-last", execution_name="exec-last"))
     service.notify(ORG, reserved.reservation, clock.now(), "exec-last")
     (event,) = notifier.published
     assert isinstance(event, LimitReached)

@@ -44,7 +44,7 @@ def test_the_same_refund_again_is_answered_as_the_first_and_gives_back_nothing_m
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     a_charged_enquiry(service, clock, on="Basic")
-    charge(service, request(clock, "enq-2", reservation_id="exec-2"))
+    charge(service, request(clock, "enq-2", execution_name="exec-2"))
     first = service.refund(ORG, "enq-1", None)
 
     again = service.refund(ORG, "enq-1", None)
@@ -128,7 +128,7 @@ def test_a_refunded_enquiry_is_not_charged_again_under_its_id(
     clock.advance(timedelta(minutes=1))
 
     with pytest.raises(EnquiryRefunded):
-        charge(service, request(clock, "enq-1", reservation_id="exec-again"))
+        charge(service, request(clock, "enq-1", execution_name="exec-again"))
     assert store.usage(ORG, MARCH).used == 0
 
 
@@ -137,11 +137,11 @@ def test_a_retried_refund_step_is_answered_as_the_refund_it_made_and_another_req
 ) -> None:
     # Given a refund by request r-1 whose answer was lost after its write landed
     a_charged_enquiry(service, clock, on="Basic")
-    first = service.refund(ORG, "enq-1", "report failed", request_id="r-1")
+    first = service.refund(ORG, "enq-1", "report failed", execution_name="r-1")
 
     # When the workflow retries the step of r-1, and another request r-2 refunds the enquiry too
-    retried = service.refund(ORG, "enq-1", "report failed", request_id="r-1")
-    other = service.refund(ORG, "enq-1", "report failed", request_id="r-2")
+    retried = service.refund(ORG, "enq-1", "report failed", execution_name="r-1")
+    other = service.refund(ORG, "enq-1", "report failed", execution_name="r-2")
 
     # Then r-1 is answered as the refund it made, r-2 as a replay; one credit came back
     assert (retried.replayed, retried.entry) == (False, first.entry)

@@ -48,9 +48,9 @@ def test_a_release_by_another_execution_leaves_the_charge_alone(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given enq-1 charged by execution exec-1
-    a_charged_enquiry(service, clock, reservation_id="exec-1", on="Basic")
+    a_charged_enquiry(service, clock, execution_name="exec-1", on="Basic")
     # When a replaying execution's compensation runs for the same enquiry
-    released = service.release_org_credit(request(clock, reservation_id="exec-2"))
+    released = service.release_org_credit(request(clock, execution_name="exec-2"))
     # Then it releases nothing: the charge belongs to exec-1
     assert not released
     assert store.usage(ORG, MARCH).used == 1

@@ -77,10 +77,10 @@ def test_a_replay_of_a_charged_enquiry_is_answered_without_charging(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given an enquiry already charged to alice
-    _, first, first_user = a_charged_enquiry(service, clock, reservation_id="exec-1", on="Basic")
+    _, first, first_user = a_charged_enquiry(service, clock, execution_name="exec-1", on="Basic")
     # When the same enquiry arrives again for alice (a new request, so a new execution)
     clock.advance(timedelta(minutes=5))
-    again = service.reserve_org_credit(request(clock, reservation_id="exec-2"))
+    again = service.reserve_org_credit(request(clock, execution_name="exec-2"))
     # Then it is answered as a replay of the recorded charge, and nothing more is counted
     assert again.replayed
     assert again.reservation == first.reservation
@@ -93,10 +93,10 @@ def test_an_enquiry_charged_to_one_user_is_refused_for_another(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given an enquiry charged to alice
-    a_charged_enquiry(service, clock, user_id=ALICE, reservation_id="exec-1", on="Basic")
+    a_charged_enquiry(service, clock, user_id=ALICE, execution_name="exec-1", on="Basic")
     # When bob's request for the same enquiry arrives, Then it is refused and nothing more is counted
     with pytest.raises(EnquiryChargedToAnotherUser):
-        service.reserve_org_credit(request(clock, user_id=BOB, reservation_id="exec-2"))
+        service.reserve_org_credit(request(clock, user_id=BOB, execution_name="exec-2"))
     assert store.usage(ORG, MARCH).used == 1
     assert store.user_used(ORG, BOB, MARCH) == 0
 
@@ -108,7 +108,7 @@ def test_an_enquiry_still_being_charged_by_another_request_is_in_progress(
     a_reserved_enquiry(service, clock, on="Basic")
     # When a second request for the same enquiry arrives, Then it is told to retry
     with pytest.raises(EnquiryInProgress):
-        service.reserve_org_credit(request(clock, reservation_id="exec-2"))
+        service.reserve_org_credit(request(clock, execution_name="exec-2"))
     assert store.usage(ORG, MARCH).used == 1
 
 
@@ -133,10 +133,10 @@ def test_an_enquiry_denied_for_the_org_limit_succeeds_when_retried_after_a_top_u
     an_org_on(service, "Lite")
     charge_many(service, clock, 20)
     with pytest.raises(OrgLimitReached):
-        service.reserve_org_credit(request(clock, "enq-21", reservation_id="exec-21"))
+        service.reserve_org_credit(request(clock, "enq-21", execution_name="exec-21"))
     assert store.entry(ORG, "enq-21") is None
     service.top_up(ORG, 5, "tu-1", None)
-    retried, _ = charge(service, request(clock, "enq-21", reservation_id="exec-22"))
+    retried, _ = charge(service, request(clock, "enq-21", execution_name="exec-22"))
     assert (retried.reservation.used, retried.reservation.limit) == (21, 25)
 
 
@@ -188,10 +188,10 @@ def test_two_requests_for_the_same_enquiry_racing_charge_it_once(
 ) -> None:
     # Given a second execution for the same enquiry that records it between this step's read and write
     an_org_on(service, "Basic")
-    store.before_next_write("reserve_org_credit", lambda: other.reserve_org_credit(request(clock, reservation_id="b")))
+    store.before_next_write("reserve_org_credit", lambda: other.reserve_org_credit(request(clock, execution_name="b")))
     # When this step writes, the enquiry is already in the ledger, so it reads again and finds it in progress
     with pytest.raises(EnquiryInProgress):
-        service.reserve_org_credit(request(clock, reservation_id="a"))
+        service.reserve_org_credit(request(clock, execution_name="a"))
     assert store.usage(ORG, MARCH).used == 1
 
 
@@ -234,10 +234,10 @@ def test_a_trial_refuses_charges_from_the_instant_it_ends(
 ) -> None:
     an_org_on(service, "Trial")
     clock.set(MARCH_10 + timedelta(days=14) - timedelta(microseconds=1))
-    charge(service, request(clock, "enq-1", reservation_id="exec-1"))
+    charge(service, request(clock, "enq-1", execution_name="exec-1"))
     clock.set(MARCH_10 + timedelta(days=14))
     with pytest.raises(TrialExpired):
-        service.reserve_org_credit(request(clock, "enq-2", reservation_id="exec-2"))
+        service.reserve_org_credit(request(clock, "enq-2", execution_name="exec-2"))
     assert store.usage(ORG, TRIAL_WINDOW).used == 1
 
 
@@ -248,12 +248,12 @@ def test_a_new_request_for_an_enquiry_held_by_an_abandoned_reservation_reclaims_
     an_abandoned_reservation(service, clock, on="Basic")
 
     # When the client asks again (before any sweep)
-    reserved, _user = charge(service, request(clock, reservation_id="exec-2"))
+    reserved, _user = charge(service, request(clock, execution_name="exec-2"))
 
     # Then the old reservation is given back and the enquiry charged once
     assert not reserved.replayed
     assert store.usage(ORG, MARCH).used == 1
-    assert store.entry(ORG, "enq-1").reservation_id == "exec-2"
+    assert store.entry(ORG, "enq-1").execution_name == "exec-2"
 
 
 def test_a_new_request_while_the_first_is_still_in_flight_is_told_to_retry(
@@ -265,7 +265,7 @@ def test_a_new_request_while_the_first_is_still_in_flight_is_told_to_retry(
 
     # When the client asks again, Then it is told the enquiry is in progress
     with pytest.raises(EnquiryInProgress):
-        service.reserve_org_credit(request(clock, reservation_id="exec-2"))
+        service.reserve_org_credit(request(clock, execution_name="exec-2"))
 
 
 def test_an_org_step_whose_write_met_a_transaction_in_flight_tries_the_same_decision_without_reading_again(

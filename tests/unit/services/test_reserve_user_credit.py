@@ -79,9 +79,9 @@ def test_a_user_step_cannot_charge_an_enquiry_now_reserved_by_another_execution(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given exec-1's reservation was released and exec-2 has since reserved the same enquiry
-    first, stale = a_reserved_enquiry(service, clock, reservation_id="exec-1", on="Basic")
+    first, stale = a_reserved_enquiry(service, clock, execution_name="exec-1", on="Basic")
     service.release_org_credit(first)
-    service.reserve_org_credit(request(clock, reservation_id="exec-2"))
+    service.reserve_org_credit(request(clock, execution_name="exec-2"))
     # When exec-1's user step runs late, Then it does not charge exec-2's entry
     with pytest.raises(WriteContended):
         service.reserve_user_credit(first, None)
@@ -89,7 +89,7 @@ def test_a_user_step_cannot_charge_an_enquiry_now_reserved_by_another_execution(
         service.reserve_user_credit(first, stale.user_hint)
     entry = store.entry(ORG, "enq-1")
     assert entry is not None
-    assert (entry.reservation_id, entry.state) == ("exec-2", EntryState.ORG_RESERVED)
+    assert (entry.execution_name, entry.state) == ("exec-2", EntryState.ORG_RESERVED)
     assert store.user_used(ORG, ALICE, MARCH) == 0
 
 
@@ -100,7 +100,7 @@ def test_an_enquiry_denied_for_the_user_limit_succeeds_when_retried_after_the_li
     service.release_org_credit(denied_for_the_user_limit(service, clock))
     # When staff raise the limit and alice retries the same enquiry
     service.set_user_limit(ORG, 2)
-    retried, user = charge(service, request(clock, "enq-2", reservation_id="exec-3"))
+    retried, user = charge(service, request(clock, "enq-2", execution_name="exec-3"))
     # Then it is charged as a new charge, not a replay
     assert not retried.replayed
     assert user is not None
@@ -113,7 +113,7 @@ def test_a_user_step_that_loses_a_race_reads_again_and_succeeds(
 ) -> None:
     # Given alice's other enquiry is charged between this step's hint and its write
     charge_request, reserved = a_reserved_enquiry(service, clock, on="Basic")
-    charge(service, request(clock, "enq-2", reservation_id="exec-2"))
+    charge(service, request(clock, "enq-2", execution_name="exec-2"))
     # When the user step runs with its now stale hint
     user = service.reserve_user_credit(charge_request, reserved.user_hint)
     # Then it read again and counted alice's second credit on top of the first

@@ -26,7 +26,7 @@ def test_a_reservation_abandoned_by_its_workflow_is_given_back_by_the_sweep_afte
     # When it runs after the grace period, Then the credit is back and the enquiry forgotten
     clock.advance(timedelta(seconds=2))
     (swept,) = service.sweep_abandoned_reservations()
-    assert (swept.org_id, swept.enquiry_id, swept.reservation_id) == (ORG, "enq-1", "exec-1")
+    assert (swept.org_id, swept.enquiry_id, swept.execution_name) == (ORG, "enq-1", "exec-1")
     assert store.usage(ORG, MARCH).used == 0
     assert store.entry(ORG, "enq-1") is None
 

@@ -110,13 +110,13 @@ def test_a_top_up_without_an_id_is_recorded_under_its_request_so_a_retried_step_
     # Given an org on Basic
     an_org_on(service, "Basic")
     # When a top-up without a topUpId runs twice in one request (the workflow retried the step)
-    first = service.top_up(ORG, 30, None, None, request_id="req-1")
-    again = service.top_up(ORG, 30, None, None, request_id="req-1")
+    first = service.top_up(ORG, 30, None, None, execution_name="req-1")
+    again = service.top_up(ORG, 30, None, None, execution_name="req-1")
     # Then it is recorded under the request's id, and added once
     assert (first.top_up.top_up_id, first.replayed, again.replayed) == ("request-req-1", False, True)
     assert again.balance.limit == 130
     # And another request's top-up without an id is another top-up
-    assert service.top_up(ORG, 30, None, None, request_id="req-2").balance.limit == 160
+    assert service.top_up(ORG, 30, None, None, execution_name="req-2").balance.limit == 160
 
 
 def test_a_top_up_without_an_id_needs_its_request_id(service: CreditService) -> None:
