@@ -65,7 +65,7 @@ class OrgProfile:
 
 
 @dataclass(frozen=True)
-class Usage:
+class WindowCounter:
     """An org's counter for one window (a period key or TRIAL_WINDOW) and the top-ups bought for it."""
 
     window: str
@@ -149,7 +149,7 @@ class CreditAccount:
     """An org's profile and the usage of the window that `now` falls in."""
 
     profile: OrgProfile
-    usage: Usage
+    usage: WindowCounter
 
     def allowance(self, now: datetime) -> Allowance:
         now = require_utc(now)
@@ -245,7 +245,7 @@ class CreditAccount:
             return self.profile
         return replace(self.profile, per_user_limit=limit, version=self.profile.version + 1)
 
-    def top_up(self, credits: int, now: datetime) -> Usage:
+    def top_up(self, credits: int, now: datetime) -> WindowCounter:
         """Add credits to the current month; they expire with it."""
         terms = self.profile.plan_terms
         if terms is None or terms.is_trial:

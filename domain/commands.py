@@ -60,7 +60,7 @@ class GetBalance(Command):
     user_id: Identifier | None = Field(default=None, alias="userId")
 
 
-class ListUsage(Command):
+class ListCharges(Command):
     # What the ledger's listing reads from the query string. The period's form is checked where its meaning is
     # (domain/history.py: a month or TRIAL), and so is the cursor's (an opaque string some page answered).
     period: str | None = Field(default=None, max_length=16)
@@ -70,7 +70,7 @@ class ListUsage(Command):
     cursor: str | None = Field(default=None, max_length=1024)
 
 
-class GetUsageEntry(Command):
+class GetCharge(Command):
     enquiry_id: Identifier = Field(alias="enquiryId")
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from domain.account import ChargePosition, LedgerEntry, OrgProfile, OrgReservation, Usage, UserReservation
+from domain.account import ChargePosition, LedgerEntry, OrgProfile, OrgReservation, UserReservation, WindowCounter
 from domain.events import LimitNotice
 
 
@@ -56,7 +56,7 @@ class ChargeSnapshot:
     """Everything a charge decision reads, in one consistent read."""
 
     profile: OrgProfile
-    usage: Usage
+    usage: WindowCounter
     user_used: int
     entry: LedgerEntry | None
 
@@ -74,10 +74,10 @@ class UserSnapshot:
 @dataclass(frozen=True)
 class AccountState:
     profile: OrgProfile
-    month: Usage
-    trial: Usage
+    month: WindowCounter
+    trial: WindowCounter
 
-    def usage_for(self, profile: OrgProfile, at: datetime) -> Usage:
+    def usage_for(self, profile: OrgProfile, at: datetime) -> WindowCounter:
         return self.trial if profile.window_key(at) == self.trial.window else self.month
 
 

@@ -25,8 +25,8 @@ from domain.account import (
     LedgerEntry,
     OrgProfile,
     OrgReservation,
-    Usage,
     UserReservation,
+    WindowCounter,
 )
 from domain.events import LimitNotice
 from domain.periods import Period
@@ -67,7 +67,7 @@ class InMemoryCreditStore:
 
     def __init__(self) -> None:
         self.profiles: dict[str, OrgProfile] = {}
-        self.usages: dict[tuple[str, str], Usage] = {}
+        self.usages: dict[tuple[str, str], WindowCounter] = {}
         self.user_usages: dict[tuple[str, str, str], int] = {}
         self.entries: dict[tuple[str, str], LedgerEntry] = {}
         self.top_ups_recorded: dict[tuple[str, str], TopUpRecord] = {}
@@ -95,8 +95,8 @@ class InMemoryCreditStore:
     def profile(self, org_id: str) -> OrgProfile:
         return self.profiles.get(org_id, OrgProfile(org_id))
 
-    def usage(self, org_id: str, window: str) -> Usage:
-        return self.usages.get((org_id, window), Usage(window))
+    def window_counter(self, org_id: str, window: str) -> WindowCounter:
+        return self.usages.get((org_id, window), WindowCounter(window))
 
     def entry(self, org_id: str, enquiry_id: str) -> LedgerEntry | None:
         return self.entries.get((org_id, enquiry_id))
@@ -139,7 +139,9 @@ class InMemoryCreditStore:
     def account(self, org_id: str, at: datetime) -> AccountState:
         self.calls["account"] += 1
         period = Period.containing(at).key
-        return AccountState(self.profile(org_id), self.usage(org_id, period), self.usage(org_id, TRIAL_WINDOW))
+        return AccountState(
+            self.profile(org_id), self.window_counter(org_id, period), self.window_counter(org_id, TRIAL_WINDOW)
+        )
 
     def user_used(self, org_id: str, user_id: str, period: str) -> int:
         return self._user_count(org_id, user_id, period)
@@ -161,7 +163,7 @@ class InMemoryCreditStore:
             raise EnquiryAlreadyInLedger(entry.enquiry_id)
         if self.profile(org_id).version != snapshot.profile.version:
             raise StaleRead("profile")
-        usage = self.usage(org_id, reservation.window)
+        usage = self.window_counter(org_id, reservation.window)
         if exact and usage.used != snapshot.usage.used:
             raise StaleRead("usage")
         if not exact and usage.used >= reservation.limit:
@@ -203,7 +205,7 @@ class InMemoryCreditStore:
         entry = self.entry(org_id, enquiry_id)
         if entry is None or not entry.is_mine(execution_name):
             return False
-        usage = self.usage(org_id, entry.window)
+        usage = self.window_counter(org_id, entry.window)
         user_key = (org_id, entry.user_id, entry.period)
         charged = entry.state is EntryState.CHARGED
         if usage.used < 1 or (charged and self.user_usages.get(user_key, 0) < 1):
@@ -223,7 +225,7 @@ class InMemoryCreditStore:
         entry = self.entry(org_id, charged.enquiry_id)
         if entry is None or not entry.is_mine(charged.execution_name) or entry.state is not EntryState.CHARGED:
             raise StaleRead(f"enquiry {charged.enquiry_id} changed since it was read")
-        usage = self.usage(org_id, charged.window)
+        usage = self.window_counter(org_id, charged.window)
         user_key = (org_id, charged.user_id, charged.period)
         if usage.used < 1 or self.user_usages.get(user_key, 0) < 1:
             raise StaleRead(f"could not give back the credit of enquiry {charged.enquiry_id}")
@@ -276,7 +278,7 @@ class InMemoryCreditStore:
             raise TopUpAlreadyRecorded(top_up.top_up_id)
         if self.profile(org_id).version != profile_version:
             raise StaleRead("profile")
-        usage = self.usage(org_id, top_up.period)
+        usage = self.window_counter(org_id, top_up.period)
         self.usages[(org_id, top_up.period)] = replace(usage, top_ups=usage.top_ups + top_up.credits)
         self.top_ups_recorded[(org_id, top_up.top_up_id)] = top_up
 

@@ -25,9 +25,9 @@ from domain.commands import (
     ChargeCredit,
     Command,
     GetBalance,
-    GetUsageEntry,
+    GetCharge,
+    ListCharges,
     ListTopUps,
-    ListUsage,
     Refund,
     SetPlan,
     SetUserLimit,
@@ -68,8 +68,8 @@ ROUTE_COMMANDS: dict[str, tuple[type[Command], tuple[str, ...], bool]] = {
     "PUT /orgs/{orgId}/plan": (SetPlan, ("orgId",), True),
     "PUT /orgs/{orgId}/user-limit": (SetUserLimit, ("orgId",), True),
     "POST /orgs/{orgId}/usage": (ChargeCredit, ("orgId",), True),
-    "GET /orgs/{orgId}/usage": (ListUsage, ("orgId", "period", "userId", "limit", "cursor"), False),
-    "GET /orgs/{orgId}/usage/{enquiryId}": (GetUsageEntry, ("orgId", "enquiryId"), False),
+    "GET /orgs/{orgId}/usage": (ListCharges, ("orgId", "period", "userId", "limit", "cursor"), False),
+    "GET /orgs/{orgId}/usage/{enquiryId}": (GetCharge, ("orgId", "enquiryId"), False),
     "POST /orgs/{orgId}/top-ups": (TopUp, ("orgId",), True),
     "GET /orgs/{orgId}/top-ups": (ListTopUps, ("orgId", "period"), False),
     "POST /orgs/{orgId}/refunds": (Refund, ("orgId",), True),
@@ -353,8 +353,8 @@ def _queried(command: Command) -> None:
     """What the listing's service refuses beyond the command's own validation (domain/history.py: the period's
     form, the cursor), run on an empty store."""
     service = CreditService(InMemoryCreditStore(), FixedClock(datetime(2026, 11, 14, 12, 30, tzinfo=UTC)))
-    if isinstance(command, ListUsage):
-        service.usage(command.org_id, command.period, command.user_id, command.limit, command.cursor)
+    if isinstance(command, ListCharges):
+        service.charges(command.org_id, command.period, command.user_id, command.limit, command.cursor)
     elif isinstance(command, ListTopUps):
         service.top_ups(command.org_id, command.period)
 

@@ -24,7 +24,7 @@ from adapters.dynamodb.keys import (
     top_up_key,
     user_limit_key,
 )
-from domain.account import EntryState, LedgerEntry, OrgProfile, Usage
+from domain.account import EntryState, LedgerEntry, OrgProfile, WindowCounter
 from domain.periods import Period
 from domain.ports import AbandonedReservation, TopUpRecord
 
@@ -105,10 +105,10 @@ USAGE_TYPE = "USAGE"
 USER_USAGE_TYPE = "USER_USAGE"
 
 
-def usage_from_item(window: str, item: Mapping[str, Any] | None) -> Usage:
+def usage_from_item(window: str, item: Mapping[str, Any] | None) -> WindowCounter:
     if item is None:
-        return Usage(window)
-    return Usage(window, used=_int(item.get("used")), top_ups=_int(item.get("topUps")))
+        return WindowCounter(window)
+    return WindowCounter(window, used=_int(item.get("used")), top_ups=_int(item.get("topUps")))
 
 
 def used_from_item(item: Mapping[str, Any] | None) -> int:

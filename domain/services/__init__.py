@@ -5,7 +5,7 @@ again: retrying.py). CreditService is what the functions call."""
 from domain.services.balance import Balance
 from domain.services.charge import ABANDONED_AFTER, ChargeRequest
 from domain.services.credit_service import CreditService
-from domain.services.history import TopUps, UsagePage
+from domain.services.history import ChargesPage, TopUps
 from domain.services.notify import PUBLISH_ATTEMPTS, NotifyOutcome
 from domain.services.refund import RefundResult
 from domain.services.reserve_org_credit import OrgCreditReserved
@@ -16,11 +16,11 @@ __all__ = [
     "PUBLISH_ATTEMPTS",
     "Balance",
     "ChargeRequest",
+    "ChargesPage",
     "CreditService",
     "NotifyOutcome",
     "OrgCreditReserved",
     "RefundResult",
     "TopUpResult",
     "TopUps",
-    "UsagePage",
 ]

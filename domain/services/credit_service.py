@@ -11,7 +11,7 @@ from domain.retry import Retry
 from domain.services.balance import Balance, get_balance
 from domain.services.charge import ChargeRequest
 from domain.services.dependencies import Dependencies
-from domain.services.history import TopUps, UsagePage, get_usage_entry, list_top_ups, list_usage
+from domain.services.history import ChargesPage, TopUps, get_usage_entry, list_charges, list_top_ups
 from domain.services.notify import NotifyOutcome, notify, notify_denial
 from domain.services.refund import RefundResult, refund
 from domain.services.release_org_credit import release_org_credit
@@ -97,8 +97,10 @@ class CreditService:
     def balance(self, org_id: str, user_id: str | None) -> Balance:
         return get_balance(self._deps, org_id, user_id)
 
-    def usage(self, org_id: str, period: str | None, user_id: str | None, limit: int, cursor: str | None) -> UsagePage:
-        return list_usage(self._deps, org_id, period, user_id, limit, cursor)
+    def charges(
+        self, org_id: str, period: str | None, user_id: str | None, limit: int, cursor: str | None
+    ) -> ChargesPage:
+        return list_charges(self._deps, org_id, period, user_id, limit, cursor)
 
     def usage_entry(self, org_id: str, enquiry_id: str) -> LedgerEntry:
         return get_usage_entry(self._deps, org_id, enquiry_id)

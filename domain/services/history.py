@@ -13,7 +13,7 @@ from domain.services.dependencies import Dependencies
 
 
 @dataclass(frozen=True)
-class UsagePage:
+class ChargesPage:
     org_id: str
     window: str
     """The listing's period: a month, or TRIAL."""
@@ -34,9 +34,9 @@ class TopUps:
     """The month has more (older) top-ups than a listing holds (TOP_UPS_LISTED)."""
 
 
-def list_usage(
+def list_charges(
     deps: Dependencies, org_id: str, period: str | None, user_id: str | None, limit: int, cursor: str | None
-) -> UsagePage:
+) -> ChargesPage:
     """One page of the window's charges. Each page starts strictly after the last entry of the one before, by a
     position that never changes (when it was charged, its enquiry id), so that charges made while a client pages
     come before its first page and are neither repeated nor make it skip one."""
@@ -48,7 +48,7 @@ def list_usage(
     found = deps.store.charges(org_id, window, user_id, limit + 1, after)
     entries = tuple(found[:limit])
     following = LedgerCursor(org_id, window, user_id, entries[-1].position).encode() if len(found) > limit else None
-    return UsagePage(org_id, window, user_id, entries, following)
+    return ChargesPage(org_id, window, user_id, entries, following)
 
 
 def get_usage_entry(deps: Dependencies, org_id: str, enquiry_id: str) -> LedgerEntry:

@@ -43,7 +43,7 @@ class GetBalance(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ListUsage(Command):
+class ListCharges(Command):
     period: str | None = None
     user_id: str | None = None
     limit: int = 50
@@ -51,7 +51,7 @@ class ListUsage(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class GetUsageEntry(Command):
+class GetCharge(Command):
     enquiry_id: str
 
 

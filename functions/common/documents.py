@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.account import LedgerEntry, OrgReservation, UserReservation
 from domain.ports import UserSnapshot
-from domain.services import Balance, ChargeRequest, RefundResult, TopUpResult, TopUps, UsagePage
+from domain.services import Balance, ChargeRequest, ChargesPage, RefundResult, TopUpResult, TopUps
 
 
 def iso(instant: datetime | None) -> str | None:
@@ -79,7 +79,7 @@ def ledger_item_document(entry: LedgerEntry) -> dict[str, Any]:
     return document
 
 
-def usage_page_document(page: UsagePage) -> dict[str, Any]:
+def usage_page_document(page: ChargesPage) -> dict[str, Any]:
     return {
         "orgId": page.org_id,
         "period": page.window,

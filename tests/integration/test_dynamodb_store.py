@@ -99,9 +99,9 @@ def test_a_page_of_the_ledger_reads_the_page_not_the_orgs_history(
     client.queries.clear()
 
     # When two pages of 5 are read, and one of alice's
-    first = service.usage(org_id, None, None, 5, None)
-    service.usage(org_id, None, None, 5, first.cursor)
-    service.usage(org_id, None, "alice", 5, None)
+    first = service.charges(org_id, None, None, 5, None)
+    service.charges(org_id, None, None, 5, first.cursor)
+    service.charges(org_id, None, "alice", 5, None)
 
     # Then each was one strongly consistent Query of an index that read 6 items: the page and one to know there is more
     assert [(asked["IndexName"], answer["ScannedCount"], answer["Count"]) for asked, answer in client.queries] == [

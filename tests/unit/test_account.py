@@ -15,8 +15,8 @@ from domain.account import (
     OrgProfile,
     OrgReservation,
     PerUserLimit,
-    Usage,
     UserReservation,
+    WindowCounter,
 )
 from domain.errors import (
     EnquiryChargedToAnotherUser,
@@ -42,13 +42,13 @@ def profile_on(*plans: str, at: datetime = MARCH_10) -> OrgProfile:
     """The profile of a new org after staff set each of `plans` in turn at `at`."""
     profile = OrgProfile(ORG)
     for name in plans:
-        profile = CreditAccount(profile, Usage(profile.window_key(at))).change_plan(plan_named(name), at)
+        profile = CreditAccount(profile, WindowCounter(profile.window_key(at))).change_plan(plan_named(name), at)
     return profile
 
 
 def account(profile: OrgProfile, at: datetime = MARCH_10, used: int = 0, top_ups: int = 0) -> CreditAccount:
     """The account as the store would read it at `at`: the profile and the usage of the window `at` falls in."""
-    return CreditAccount(profile, Usage(profile.window_key(at), used=used, top_ups=top_ups))
+    return CreditAccount(profile, WindowCounter(profile.window_key(at), used=used, top_ups=top_ups))
 
 
 def use_all(profile: OrgProfile, at: datetime, credits: int) -> int:
@@ -332,7 +332,7 @@ def test_the_limit_is_the_plan_credits_plus_the_top_ups() -> None:
 def test_a_top_up_adds_credits_to_the_current_month() -> None:
     subject = account(profile_on("Basic"), used=100, top_ups=5)
     usage = subject.top_up(20, MARCH_10)
-    assert usage == Usage("2024-03", used=100, top_ups=25)
+    assert usage == WindowCounter("2024-03", used=100, top_ups=25)
 
 
 def test_top_ups_expire_at_the_end_of_the_month() -> None:
@@ -348,7 +348,7 @@ def test_top_ups_expire_at_the_end_of_the_month() -> None:
 
 
 def test_a_top_up_cannot_be_applied_to_another_months_usage() -> None:
-    march_usage = CreditAccount(profile_on("Basic"), Usage("2024-03", used=3))
+    march_usage = CreditAccount(profile_on("Basic"), WindowCounter("2024-03", used=3))
     with pytest.raises(ValueError, match="current period"):
         march_usage.top_up(10, datetime(2024, 4, 1, tzinfo=UTC))
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.account import TRIAL_WINDOW, CreditAccount, OrgProfile, OrgReservation, Usage
+from domain.account import TRIAL_WINDOW, CreditAccount, OrgProfile, OrgReservation, WindowCounter
 from domain.events import LimitForecast, LimitNotice, LimitReached
 from domain.notices import (
     EARLIEST_FORECAST_FRACTION,
@@ -39,7 +39,7 @@ def on(*changes: tuple[str, datetime]) -> OrgProfile:
     """The profile of an org after staff set each plan at its instant, in turn."""
     profile = OrgProfile(ORG)
     for name, at in changes:
-        profile = CreditAccount(profile, Usage(profile.window_key(at))).change_plan(plan_named(name), at)
+        profile = CreditAccount(profile, WindowCounter(profile.window_key(at))).change_plan(plan_named(name), at)
     return profile
 
 
@@ -50,7 +50,7 @@ def paid(plan: str) -> OrgProfile:
 
 def granted(profile: OrgProfile, at: datetime, used: int, top_ups: int = 0) -> OrgReservation:
     """The reservation of the charge at `at` that brings the window's count to `used`."""
-    return CreditAccount(profile, Usage(profile.window_key(at), used=used - 1, top_ups=top_ups)).reserve(at)
+    return CreditAccount(profile, WindowCounter(profile.window_key(at), used=used - 1, top_ups=top_ups)).reserve(at)
 
 
 def summary(notices: list[LimitNotice]) -> list[tuple[str, float | None]]:
@@ -219,7 +219,7 @@ def test_a_denial_below_usage_after_a_downgrade_is_limit_reached() -> None:
     # Given an org that used 50 credits on Basic and was then moved to Lite (20)
     at = utc(2024, 3, 16)
     profile = on(("Basic", utc(2024, 1, 1)), ("Lite", at))
-    allowance = CreditAccount(profile, Usage("2024-03", used=50)).allowance(at)
+    allowance = CreditAccount(profile, WindowCounter("2024-03", used=50)).allowance(at)
 
     # When its next charge is denied, Then customer success hears the limit is reached, with the real count
     assert notice_after_denial(ORG, allowance, at) == LimitReached(ORG, at, "Lite", "2024-03", 50, 20)
@@ -227,20 +227,22 @@ def test_a_denial_below_usage_after_a_downgrade_is_limit_reached() -> None:
 
 def test_a_denial_of_a_trial_names_the_trial_window() -> None:
     at = utc(2024, 4, 2)
-    allowance = CreditAccount(on(("Trial", TRIAL_25_MARCH)), Usage(TRIAL_WINDOW, used=10)).allowance(at)
+    allowance = CreditAccount(on(("Trial", TRIAL_25_MARCH)), WindowCounter(TRIAL_WINDOW, used=10)).allowance(at)
     assert notice_after_denial(ORG, allowance, at) == LimitReached(ORG, at, "Trial", TRIAL_WINDOW, 10, 10)
 
 
 @pytest.mark.parametrize(
     ("profile", "usage"),
     [
-        (OrgProfile(ORG), Usage("2024-03", used=0)),
-        (paid("Lite"), Usage("2024-03", used=12)),
-        (paid("Lite"), Usage("2024-03", used=20, top_ups=5)),
+        (OrgProfile(ORG), WindowCounter("2024-03", used=0)),
+        (paid("Lite"), WindowCounter("2024-03", used=12)),
+        (paid("Lite"), WindowCounter("2024-03", used=20, top_ups=5)),
     ],
     ids=["no-plan", "credits-left", "topped-up-since"],
 )
-def test_a_denial_says_nothing_when_the_org_has_not_reached_its_limit(profile: OrgProfile, usage: Usage) -> None:
+def test_a_denial_says_nothing_when_the_org_has_not_reached_its_limit(
+    profile: OrgProfile, usage: WindowCounter
+) -> None:
     allowance = CreditAccount(profile, usage).allowance(utc(2024, 3, 16))
     assert notice_after_denial(ORG, allowance, utc(2024, 3, 16)) is None
 

@@ -33,7 +33,7 @@ def _charged_one_a_minute(service: CreditService, clock: FixedClock, count: int,
 def _all_pages(service: CreditService, limit: int, user_id: str | None = None) -> list[list[str]]:
     pages, cursor = [], None
     while True:
-        page = service.usage(ORG, MARCH, user_id, limit, cursor)
+        page = service.charges(ORG, MARCH, user_id, limit, cursor)
         pages.append([entry.enquiry_id for entry in page.entries])
         if page.cursor is None:
             return pages
@@ -74,11 +74,11 @@ def test_one_users_charges_are_paged_apart(service: CreditService, clock: FixedC
 def test_a_cursor_is_only_good_for_the_listing_that_answered_it(service: CreditService, clock: FixedClock) -> None:
     an_org_on(service, "Basic")
     _charged_one_a_minute(service, clock, 3)
-    cursor = service.usage(ORG, MARCH, None, 1, None).cursor
+    cursor = service.charges(ORG, MARCH, None, 1, None).cursor
     assert cursor is not None
 
     with pytest.raises(InvalidRequest) as refused:
-        service.usage(ORG, MARCH, ALICE, 1, cursor)
+        service.charges(ORG, MARCH, ALICE, 1, cursor)
 
     assert refused.value.code == "INVALID_CURSOR"
 
@@ -87,7 +87,7 @@ def test_without_a_period_the_ledger_lists_the_current_month(service: CreditServ
     an_org_on(service, "Basic")
     _charged_one_a_minute(service, clock, 1)
 
-    page = service.usage(ORG, None, None, 50, None)
+    page = service.charges(ORG, None, None, 50, None)
 
     assert (page.window, [entry.enquiry_id for entry in page.entries]) == (MARCH, ["enq-alice-0"])
 
@@ -96,17 +96,17 @@ def test_a_trials_charges_are_listed_under_trial_not_its_month(service: CreditSe
     an_org_on(service, "Trial")
     _charged_one_a_minute(service, clock, 2)
 
-    trial = service.usage(ORG, "TRIAL", None, 50, None)
+    trial = service.charges(ORG, "TRIAL", None, 50, None)
 
     assert [entry.window for entry in trial.entries] == ["TRIAL", "TRIAL"]
-    assert service.usage(ORG, MARCH, None, 50, None).entries == ()
+    assert service.charges(ORG, MARCH, None, 50, None).entries == ()
 
 
 def test_a_refunded_charge_stays_in_the_ledger_as_refunded(service: CreditService, clock: FixedClock) -> None:
     a_charged_enquiry(service, clock, on="Basic")
     service.refund(ORG, "enq-1", "not delivered")
 
-    (entry,) = service.usage(ORG, MARCH, None, 50, None).entries
+    (entry,) = service.charges(ORG, MARCH, None, 50, None).entries
 
     assert (entry.state, entry.refund_reason) == (EntryState.REFUNDED, "not delivered")
 

@@ -37,7 +37,7 @@ def test_a_refund_gives_back_the_org_and_the_user_credit_and_records_why(
         "report failed",
     )
     assert (result.balance.used, result.balance.remaining) == (0, 100)
-    assert (store.usage(ORG, MARCH).used, store.user_used(ORG, ALICE, MARCH)) == (0, 0)
+    assert (store.window_counter(ORG, MARCH).used, store.user_used(ORG, ALICE, MARCH)) == (0, 0)
 
 
 def test_the_same_refund_again_is_answered_as_the_first_and_gives_back_nothing_more(
@@ -51,7 +51,7 @@ def test_the_same_refund_again_is_answered_as_the_first_and_gives_back_nothing_m
 
     assert again.replayed
     assert again.entry == first.entry
-    assert (store.usage(ORG, MARCH).used, store.user_used(ORG, ALICE, MARCH)) == (1, 1)
+    assert (store.window_counter(ORG, MARCH).used, store.user_used(ORG, ALICE, MARCH)) == (1, 1)
     assert store.calls["refund"] == 1
 
 
@@ -67,7 +67,7 @@ def test_a_refund_that_lost_the_race_to_the_same_refund_is_answered_as_a_replay(
 
     assert result.replayed
     assert result.entry.refund_reason == "the other"
-    assert store.usage(ORG, MARCH).used == 0
+    assert store.window_counter(ORG, MARCH).used == 0
 
 
 @pytest.mark.parametrize(("conflicts", "lands"), [(2, True), (10_000, False)], ids=["twice", "every-time"])
@@ -85,7 +85,7 @@ def test_a_refund_that_meets_writes_in_flight_tries_again_until_its_time_is_up(
     else:
         with pytest.raises(WriteContended):
             service.refund(ORG, "enq-1", None, deadline=1.0)
-    assert store.usage(ORG, MARCH).used == (0 if lands else 1)
+    assert store.window_counter(ORG, MARCH).used == (0 if lands else 1)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_a_refund_that_is_refused_gives_back_nothing(
     # When staff refund the enquiry, Then it is refused and March keeps its count
     with pytest.raises(refusal):
         service.refund(ORG, enquiry, None)
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
 
 
 def test_a_refunded_enquiry_is_not_charged_again_under_its_id(
@@ -129,7 +129,7 @@ def test_a_refunded_enquiry_is_not_charged_again_under_its_id(
 
     with pytest.raises(EnquiryRefunded):
         charge(service, request(clock, "enq-1", execution_name="exec-again"))
-    assert store.usage(ORG, MARCH).used == 0
+    assert store.window_counter(ORG, MARCH).used == 0
 
 
 def test_a_retried_refund_step_is_answered_as_the_refund_it_made_and_another_request_as_a_replay(
@@ -147,4 +147,4 @@ def test_a_retried_refund_step_is_answered_as_the_refund_it_made_and_another_req
     assert (retried.replayed, retried.entry) == (False, first.entry)
     assert other.replayed
     assert store.calls["refund"] == 1
-    assert store.usage(ORG, MARCH).used == 0
+    assert store.window_counter(ORG, MARCH).used == 0

@@ -20,12 +20,12 @@ def test_a_user_limit_denial_releases_the_org_reservation_and_forgets_the_enquir
 ) -> None:
     # Given alice's enquiry enq-2 holding an org credit, refused by the user step for the per-user limit
     denied = denied_for_the_user_limit(service, clock)
-    assert store.usage(ORG, MARCH).used == 2
+    assert store.window_counter(ORG, MARCH).used == 2
     # When the workflow compensates
     released = service.release_org_credit(denied)
     # Then the compensation gives the org credit back and the enquiry is not remembered
     assert released
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
     assert store.user_used(ORG, ALICE, MARCH) == 1
     assert store.entry(ORG, "enq-2") is None
 
@@ -40,7 +40,7 @@ def test_releasing_twice_gives_back_only_once(
     again = service.release_org_credit(charge_request)
     # Then there is nothing left to release and the counts are unchanged
     assert not again
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
     assert store.user_used(ORG, ALICE, MARCH) == 1
 
 
@@ -53,7 +53,7 @@ def test_a_release_by_another_execution_leaves_the_charge_alone(
     released = service.release_org_credit(request(clock, execution_name="exec-2"))
     # Then it releases nothing: the charge belongs to exec-1
     assert not released
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
     assert store.entry(ORG, "enq-1") is not None
 
 
@@ -64,6 +64,6 @@ def test_releasing_a_charged_enquiry_gives_back_the_org_and_the_user_credit(
     charge_request, _, _ = a_charged_enquiry(service, clock, on="Basic")
     # When it is released, Then both credits are given back and the enquiry is forgotten
     assert service.release_org_credit(charge_request)
-    assert store.usage(ORG, MARCH).used == 0
+    assert store.window_counter(ORG, MARCH).used == 0
     assert store.user_used(ORG, ALICE, MARCH) == 0
     assert store.entry(ORG, "enq-1") is None

@@ -50,7 +50,7 @@ def test_charging_an_enquiry_reserves_an_org_credit_then_a_user_credit(
     # Then one org credit is set aside and the enquiry is recorded as reserved
     assert reserved.reservation == OrgReservation(MARCH, MARCH, "Basic", 1, 100, MARCH_STARTS, APRIL_STARTS)
     assert not reserved.replayed
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
     entry = store.entry(ORG, "enq-1")
     assert entry is not None
     assert entry.state is EntryState.ORG_RESERVED
@@ -70,7 +70,7 @@ def test_an_org_without_a_plan_is_refused_and_nothing_is_recorded(
     with pytest.raises(NoActivePlan):
         service.reserve_org_credit(request(clock))
     assert store.entry(ORG, "enq-1") is None
-    assert store.usage(ORG, MARCH).used == 0
+    assert store.window_counter(ORG, MARCH).used == 0
 
 
 def test_a_replay_of_a_charged_enquiry_is_answered_without_charging(
@@ -85,7 +85,7 @@ def test_a_replay_of_a_charged_enquiry_is_answered_without_charging(
     assert again.replayed
     assert again.reservation == first.reservation
     assert again.user == first_user
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
     assert store.user_used(ORG, ALICE, MARCH) == 1
 
 
@@ -97,7 +97,7 @@ def test_an_enquiry_charged_to_one_user_is_refused_for_another(
     # When bob's request for the same enquiry arrives, Then it is refused and nothing more is counted
     with pytest.raises(EnquiryChargedToAnotherUser):
         service.reserve_org_credit(request(clock, user_id=BOB, execution_name="exec-2"))
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
     assert store.user_used(ORG, BOB, MARCH) == 0
 
 
@@ -109,7 +109,7 @@ def test_an_enquiry_still_being_charged_by_another_request_is_in_progress(
     # When a second request for the same enquiry arrives, Then it is told to retry
     with pytest.raises(EnquiryInProgress):
         service.reserve_org_credit(request(clock, execution_name="exec-2"))
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
 
 
 def test_a_repeated_org_step_with_the_same_reservation_id_does_not_charge_twice(
@@ -122,7 +122,7 @@ def test_a_repeated_org_step_with_the_same_reservation_id_does_not_charge_twice(
     # Then it recognises its own write: same reservation, not a replay, nothing more counted
     assert again.reservation == first.reservation
     assert not again.replayed
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
     # And the saga can carry on to the user step
     assert service.reserve_user_credit(charge_request, again.user_hint).used == 1
 
@@ -152,7 +152,7 @@ def test_an_org_step_that_loses_a_race_reads_again_and_succeeds(
     assert reserved.reservation.used == 1
     assert store.calls["charge_snapshot"] == 2
     assert len(pauses) == 1
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
 
 
 def test_a_concurrent_charge_between_read_and_write_is_counted_not_overwritten(
@@ -165,7 +165,7 @@ def test_a_concurrent_charge_between_read_and_write_is_counted_not_overwritten(
     reserved = service.reserve_org_credit(request(clock))
     # Then it read again and both credits are counted
     assert reserved.reservation.used == 2
-    assert store.usage(ORG, MARCH).used == 2
+    assert store.window_counter(ORG, MARCH).used == 2
     assert store.entry(ORG, "enq-other") is not None
 
 
@@ -179,7 +179,7 @@ def test_losing_the_race_for_the_last_credit_ends_in_org_limit_reached(
     # When this step retries after the stale read, Then there is nothing left and nothing is overspent
     with pytest.raises(OrgLimitReached):
         service.reserve_org_credit(request(clock, "enq-last"))
-    assert store.usage(ORG, MARCH).used == 20
+    assert store.window_counter(ORG, MARCH).used == 20
     assert store.entry(ORG, "enq-last") is None
 
 
@@ -192,7 +192,7 @@ def test_two_requests_for_the_same_enquiry_racing_charge_it_once(
     # When this step writes, the enquiry is already in the ledger, so it reads again and finds it in progress
     with pytest.raises(EnquiryInProgress):
         service.reserve_org_credit(request(clock, execution_name="a"))
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
 
 
 def test_an_org_step_that_keeps_losing_races_gives_up_as_contended(
@@ -209,7 +209,7 @@ def test_an_org_step_that_keeps_losing_races_gives_up_as_contended(
     assert store.calls["reserve_org_credit"] == tries
     assert store.calls["charge_snapshot"] == tries
     assert_gave_up_in_time(pauses, budget=2.0)
-    assert store.usage(ORG, MARCH).used == 0
+    assert store.window_counter(ORG, MARCH).used == 0
     assert store.entry(ORG, "enq-1") is None
 
 
@@ -224,7 +224,7 @@ def test_a_trial_counts_every_charge_in_one_window_across_a_month_boundary(
     clock.set(datetime(2024, 4, 2, 9, 0, tzinfo=UTC))
     charge_many(service, clock, 4, prefix="apr")
     # Then only four more were allowed: the trial did not renew on the 1st
-    assert store.usage(ORG, TRIAL_WINDOW).used == 10
+    assert store.window_counter(ORG, TRIAL_WINDOW).used == 10
     with pytest.raises(OrgLimitReached):
         service.reserve_org_credit(request(clock, "apr-extra"))
 
@@ -238,7 +238,7 @@ def test_a_trial_refuses_charges_from_the_instant_it_ends(
     clock.set(MARCH_10 + timedelta(days=14))
     with pytest.raises(TrialExpired):
         service.reserve_org_credit(request(clock, "enq-2", execution_name="exec-2"))
-    assert store.usage(ORG, TRIAL_WINDOW).used == 1
+    assert store.window_counter(ORG, TRIAL_WINDOW).used == 1
 
 
 def test_a_new_request_for_an_enquiry_held_by_an_abandoned_reservation_reclaims_it(
@@ -252,7 +252,7 @@ def test_a_new_request_for_an_enquiry_held_by_an_abandoned_reservation_reclaims_
 
     # Then the old reservation is given back and the enquiry charged once
     assert not reserved.replayed
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
     assert store.entry(ORG, "enq-1").execution_name == "exec-2"
 
 
@@ -280,4 +280,4 @@ def test_an_org_step_whose_write_met_a_transaction_in_flight_tries_the_same_deci
     assert store.calls["reserve_org_credit"] == 3
     assert len(pauses) == 2
     assert reserved.reservation.used == 1
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1

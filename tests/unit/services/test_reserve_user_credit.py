@@ -34,7 +34,7 @@ def test_a_repeated_user_step_does_not_charge_the_user_twice(
     # Then it answers what it recorded the first time and counts nothing more
     assert again == first
     assert store.user_used(ORG, ALICE, MARCH) == 1
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
 
 
 def test_a_repeated_user_step_without_a_hint_reads_back_its_own_charge(
@@ -105,7 +105,7 @@ def test_an_enquiry_denied_for_the_user_limit_succeeds_when_retried_after_the_li
     assert not retried.replayed
     assert user is not None
     assert (user.used, user.limit) == (2, 2)
-    assert store.usage(ORG, MARCH).used == 2
+    assert store.window_counter(ORG, MARCH).used == 2
 
 
 def test_a_user_step_that_loses_a_race_reads_again_and_succeeds(

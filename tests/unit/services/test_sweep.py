@@ -17,7 +17,7 @@ def test_a_reservation_abandoned_by_its_workflow_is_given_back_by_the_sweep_afte
 ) -> None:
     # Given an org credit reserved by a workflow that then ended without charging or releasing it
     a_reserved_enquiry(service, clock, on="Basic")
-    assert store.usage(ORG, MARCH).used == 1
+    assert store.window_counter(ORG, MARCH).used == 1
 
     # When the sweep runs just inside the grace period, Then it leaves it
     clock.advance(ABANDONED_AFTER - timedelta(seconds=1))
@@ -27,7 +27,7 @@ def test_a_reservation_abandoned_by_its_workflow_is_given_back_by_the_sweep_afte
     clock.advance(timedelta(seconds=2))
     (swept,) = service.sweep_abandoned_reservations()
     assert (swept.org_id, swept.enquiry_id, swept.execution_name) == (ORG, "enq-1", "exec-1")
-    assert store.usage(ORG, MARCH).used == 0
+    assert store.window_counter(ORG, MARCH).used == 0
     assert store.entry(ORG, "enq-1") is None
 
 
@@ -42,4 +42,4 @@ def test_the_abandoned_workflow_cannot_charge_after_the_sweep(
     # Then it is refused (the reservation is fenced) and nothing is counted
     with pytest.raises(WriteContended):
         service.reserve_org_credit(abandoned)
-    assert store.usage(ORG, MARCH).used == 0
+    assert store.window_counter(ORG, MARCH).used == 0

@@ -19,7 +19,7 @@ def test_a_top_up_adds_to_the_limit_of_the_current_month(service: CreditService,
     assert (result.balance.top_up_credits, result.balance.limit, result.balance.remaining) == (30, 130, 130)
     assert (result.top_up.top_up_id, result.top_up.credits, result.top_up.period) == ("tu-1", 30, MARCH)
     assert result.top_up.reason == "uplift"
-    assert store.usage(ORG, MARCH).top_ups == 30
+    assert store.window_counter(ORG, MARCH).top_ups == 30
 
 
 def test_several_top_ups_add_up(service: CreditService) -> None:
@@ -39,7 +39,7 @@ def test_the_same_top_up_id_twice_adds_the_credits_once(service: CreditService, 
     assert again.replayed
     assert again.top_up == first.top_up
     assert again.balance.limit == 130
-    assert store.usage(ORG, MARCH).top_ups == 30
+    assert store.window_counter(ORG, MARCH).top_ups == 30
 
 
 def test_the_same_top_up_id_with_different_credits_is_refused(
@@ -49,7 +49,7 @@ def test_the_same_top_up_id_with_different_credits_is_refused(
     service.top_up(ORG, 30, "tu-1", None)
     with pytest.raises(TopUpIdReused):
         service.top_up(ORG, 40, "tu-1", None)
-    assert store.usage(ORG, MARCH).top_ups == 30
+    assert store.window_counter(ORG, MARCH).top_ups == 30
 
 
 def test_a_top_up_racing_the_same_top_up_id_adds_once(
@@ -61,7 +61,7 @@ def test_a_top_up_racing_the_same_top_up_id_adds_once(
     # When this request writes, Then it finds the id recorded and answers a replay
     result = service.top_up(ORG, 30, "tu-1", None)
     assert result.replayed
-    assert store.usage(ORG, MARCH).top_ups == 30
+    assert store.window_counter(ORG, MARCH).top_ups == 30
 
 
 @pytest.mark.parametrize("plan", [None, "Trial"], ids=["no-plan", "trial"])
@@ -100,7 +100,7 @@ def test_a_top_up_that_met_a_charge_in_flight_records_the_same_top_up_again(
     result = service.top_up(ORG, 25, "invoice-1", None)
 
     assert (result.replayed, result.balance.top_up_credits) == (False, 25)
-    assert store.usage(ORG, MARCH).top_ups == 25
+    assert store.window_counter(ORG, MARCH).top_ups == 25
     assert store.calls["account"] - reads == 1
 
 
