@@ -219,6 +219,8 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
             (partition, _transaction_units(backend, op_type, op, key))
             for (op_type, op, key), partition in zip(operations, partitions, strict=True)
         ]
+        # Taken before the conditions are checked: a write whose condition fails still consumes its write units
+        # (DynamoDB developer guide, read and write operations; a lost race costs capacity on AWS too).
         hot = capacity.take(wanted)
         if hot is not None:
             raise TransactionCanceledException(_throttled_reasons(partitions, hot))
