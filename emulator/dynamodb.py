@@ -164,10 +164,9 @@ def _units(
     return item_units(size), item_units(size) * len(indexed)
 
 
-def _transaction_units(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> int:
+def _transaction_units(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], current: Item | None) -> int:
     """A transaction does each item twice, prepare and commit, and its index entries once each, as outside one; a
     condition check is billed as a transactional write of the item it checks (README, Benchmark)."""
-    current = _ORIGINAL["get_item"](backend, op["TableName"], key)
     if op_type == "ConditionCheck":
         return 2 * item_units(stored_size(current))
     put = op["Item"] if op_type == "Put" else None
@@ -214,23 +213,25 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
         if any(held):
             isolation.conflicts += 1
             raise TransactionCanceledException(_conflict_reasons(held))
+        # Each item as it stands, read once: what the write costs, whether its condition holds, what a rollback restores
+        currents = [_ORIGINAL["get_item"](backend, op["TableName"], key) for _, op, key in operations]
         partitions = [_partition(backend, op["TableName"], key) for _, op, key in operations]
         wanted = [
-            (partition, _transaction_units(backend, op_type, op, key))
-            for (op_type, op, key), partition in zip(operations, partitions, strict=True)
+            (partition, _transaction_units(backend, op_type, op, current))
+            for (op_type, op, _), partition, current in zip(operations, partitions, currents, strict=True)
         ]
         # Taken before the conditions are checked: a write whose condition fails still consumes its write units
         # (DynamoDB developer guide, read and write operations; a lost race costs capacity on AWS too).
         hot = capacity.take(wanted)
         if hot is not None:
             raise TransactionCanceledException(_throttled_reasons(partitions, hot))
-        errors = [_condition_failure(backend, op, key) for _, op, key in operations]
+        errors = [_condition_failure(op, current) for (_, op, _), current in zip(operations, currents, strict=True)]
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
         token = isolation.hold(refs)
         originals = [
-            (op["TableName"], key, copy.deepcopy(_ORIGINAL["get_item"](backend, op["TableName"], key)))
-            for op_type, op, key in operations
+            (op["TableName"], key, copy.deepcopy(current))
+            for (op_type, op, key), current in zip(operations, currents, strict=True)
             if op_type != "ConditionCheck"
         ]
     try:
@@ -252,13 +253,10 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
             isolation.release(refs, token)
 
 
-def _condition_failure(
-    backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, Any]
-) -> tuple[str | None, str | None, Any]:
+def _condition_failure(op: dict[str, Any], current: Item | None) -> tuple[str | None, str | None, Any]:
     condition = op.get("ConditionExpression")
     if condition is None:
         return None, None, None
-    current = _ORIGINAL["get_item"](backend, op["TableName"], key)
     check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
     if check.expr(current):
         return None, None, None
