@@ -175,7 +175,8 @@ def decision_usage(
 ) -> DecisionUsage:
     """What the happy-path decisions used: each invocation at its function's memory from the template, each
     execution at the memory its definition and input are billed for, and the DynamoDB units counted."""
-    functions = lambda_settings(load_yaml(TEMPLATE_PATH))
+    template = load_yaml(TEMPLATE_PATH)
+    functions = lambda_settings(template)
     not_arm = sorted({timed.name for timed in invoked if functions[timed.name].architecture != "arm64"})
     if not_arm:
         raise BenchError(f"the price list has Lambda's arm64 prices only, but {', '.join(not_arm)} is not arm64")
@@ -199,7 +200,7 @@ def decision_usage(
         dynamodb=dynamodb_units(counted.carried),
         dynamodb_decisions=counted.decisions,
         logs=logs,
-        log_retention_months=int(load_yaml(TEMPLATE_PATH)["Parameters"]["LogRetentionDays"]["Default"]) / 30,
+        log_retention_months=int(template["Parameters"]["LogRetentionDays"]["Default"]) / 30,
     )
 
 
