@@ -148,8 +148,13 @@ def test_the_list_filters_by_org_and_refreshes_itself(browser, api, org_id):
     browser.find_element(By.ID, "filter-org").send_keys(org_id)
 
     def rows(driver: WebDriver) -> list[tuple[str, str]]:
-        cells = driver.find_elements(By.CSS_SELECTOR, "#executions tbody tr td:nth-child(5)")
-        return [(cell.text, cell.find_element(By.XPATH, "..").get_attribute("data-name")) for cell in cells]
+        # Read in one script, a snapshot: the list redraws itself every 2 s, and an element found before a redraw
+        # and read after it is stale (StaleElementReferenceException, seen on a fresh clone's CI run)
+        listed = driver.execute_script(
+            "return [...document.querySelectorAll('#executions tbody tr')]"
+            ".map(row => [row.children[4].textContent, row.dataset.name]);"
+        )
+        return [(org, name) for org, name in listed]
 
     WebDriverWait(browser, 10).until(lambda driver: len(rows(driver)) == 1)
 
