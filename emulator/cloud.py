@@ -38,6 +38,7 @@ from adapters import runtime as function_runtime
 from adapters.clock import SettableClock
 from emulator import dynamodb, interpreter, patches
 from emulator.executions import Execution, ExecutionJournal, kept_from_environment
+from emulator.metrics import recorder
 from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
 from emulator.workers import pool
 
@@ -85,6 +86,25 @@ def _settle(journaled: Execution, described: Any) -> None:
     )
     stopped = described.get("stopDate")
     journaled.stopped_at = _utc(stopped) if stopped is not None else datetime.now(UTC)
+
+
+_EXECUTION_ENDS = {
+    "SUCCEEDED": "ExecutionsSucceeded",
+    "FAILED": "ExecutionsFailed",
+    "TIMED_OUT": "ExecutionsTimedOut",
+    "ABORTED": "ExecutionsAborted",
+}
+"""Step Functions' metric for each way an execution ends."""
+
+
+def _record_execution(state_machine_arn: str, journaled: Execution, seconds: float) -> None:
+    """Step Functions' metrics of an execution that ended, by StateMachineArn: how it ended, and how long it ran."""
+    dimensions = {"StateMachineArn": state_machine_arn}
+    ended = _EXECUTION_ENDS.get(journaled.status)
+    if ended is None:
+        raise ValueError(f"execution {journaled.name} ended {journaled.status}, which Step Functions has no metric for")
+    recorder.put("AWS/States", ended, 1, dimensions)
+    recorder.put("AWS/States", "ExecutionTime", seconds * 1000, dimensions, "Milliseconds")
 
 
 class ExecutionInputTooLarge(Exception):
@@ -185,6 +205,10 @@ class LocalCloud:
         """The last executions, for /_local/executions (EMULATOR_EXECUTIONS_KEPT of them)."""
         self._machine_ids = {spec.arn: spec.logical_id for spec in self.stack.state_machines.values()}
         self._definitions = {spec.arn: spec.definition for spec in self.stack.state_machines.values()}
+        self._throttled: set[str] = set()
+        """Functions whose invocations Lambda refuses as throttled (`throttled`)."""
+        self.metrics = recorder
+        """What CloudWatch would hold (emulator/metrics.py), stamped with this cloud's clock."""
         self.isolation = dynamodb.isolation
         """DynamoDB's transaction isolation: `isolation.transaction_seconds` is each transaction's time in flight."""
 
@@ -200,6 +224,7 @@ class LocalCloud:
         sys.setswitchinterval(THREAD_SWITCH_INTERVAL_SECONDS)
         self._mock.start()
         self._started = True
+        recorder.clock = self.clock.now
         # The interpreter logs every Fail state as an error; here a Fail state is an ordinary rejection (a 4xx).
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         interpreter.invocations.invoker = self._invoke
@@ -241,7 +266,8 @@ class LocalCloud:
             BillingMode=table.get("BillingMode", "PAY_PER_REQUEST"),
             **indexes,
         )
-        self.client("sns").create_topic(Name=self.stack.topic_name)
+        for topic_name in self.stack.topic_names:
+            self.client("sns").create_topic(Name=topic_name)
         stepfunctions = self.client("stepfunctions")
         role = f"arn:aws:iam::{ACCOUNT_ID}:role/local-state-machine"
         for spec in self.stack.state_machines.values():
@@ -298,6 +324,13 @@ class LocalCloud:
         outcome: dict[str, Any] = {}
 
         context = _LambdaContext(name, arn, timeout)
+        dimensions = {"FunctionName": name}
+        if name in self._throttled:
+            # Invoke refused (429 TooManyRequestsException) before the function runs: Lambda counts a throttle and
+            # no invocation; Step Functions names the error Lambda.TooManyRequestsException
+            recorder.put("AWS/Lambda", "Throttles", 1, dimensions)
+            return _function_error("Lambda.TooManyRequestsException", "Rate Exceeded.", [])
+        started = time.perf_counter()
 
         def run() -> None:
             try:
@@ -314,12 +347,30 @@ class LocalCloud:
                 self._count_running(name, -1)
 
         done, _ = wait([pool.submit(run, f"lambda-{name}")], timeout)
+        # Lambda's metrics of the invocation: a timeout is an error, and lasts the Timeout
+        duration_ms = timeout * 1000 if not done else (time.perf_counter() - started) * 1000
+        recorder.put("AWS/Lambda", "Invocations", 1, dimensions)
+        recorder.put("AWS/Lambda", "Errors", 0 if done and "error" not in outcome else 1, dimensions)
+        recorder.put("AWS/Lambda", "Duration", duration_ms, dimensions, "Milliseconds")
         if not done:
             return self._timed_out(context, timeout)
         if "error" in outcome:
             error = outcome["error"]
             return _function_error(type(error).__name__, str(error), traceback.format_tb(error.__traceback__))
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": outcome["result"]}
+
+    @contextmanager
+    def throttled(self, function_logical_id: str) -> Iterator[None]:
+        """Run the block with Lambda refusing every invocation of the function as throttled (its concurrency
+        exhausted): Invoke answers TooManyRequestsException, which Step Functions names
+        Lambda.TooManyRequestsException."""
+        if function_logical_id not in self.stack.functions:
+            raise KeyError(f"no function {function_logical_id} in the template")
+        self._throttled.add(function_logical_id)
+        try:
+            yield
+        finally:
+            self._throttled.discard(function_logical_id)
 
     def _count_running(self, function_name: str, change: int) -> None:
         with self._running_changed:
@@ -408,6 +459,8 @@ class LocalCloud:
                 f"Member must have length less than or equal to {EXECUTION_INPUT_MAX_BYTES}"
             )
         backend = stepfunctions_backends[ACCOUNT_ID][REGION]
+        began = time.perf_counter()
+        recorder.put("AWS/States", "ExecutionsStarted", 1, {"StateMachineArn": state_machine_arn})
         self._count_execution(+1)
         try:
             execution = backend.start_execution(
@@ -429,6 +482,9 @@ class LocalCloud:
         # The journal learns how the execution ended when it ends, also after API Gateway stopped waiting (a 504);
         # before the execution stops counting as running, so that whoever waited for it to end sees it ended
         finished.add_done_callback(lambda _: _settle(journaled, execution.to_describe_output()))
+        finished.add_done_callback(
+            lambda _: _record_execution(state_machine_arn, journaled, time.perf_counter() - began)
+        )
         finished.add_done_callback(lambda _: self._count_execution(-1))
         done, _ = wait([finished], timeout)
         if not done:

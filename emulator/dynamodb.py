@@ -59,6 +59,7 @@ from emulator.capacity import (
     put_size,
     stored_size,
 )
+from emulator.metrics import recorder
 
 TRANSACTION_MS_VARIABLE = "EMULATOR_TRANSACTION_MS"
 DEFAULT_TRANSACTION_MS = 2.0
@@ -193,9 +194,67 @@ def _conflict_reasons(held: list[bool]) -> list[tuple[str | None, str | None, An
     return [("TransactionConflict", CONFLICT_MESSAGE, None) if is_held else (None, None, None) for is_held in held]
 
 
+class InternalServerError(DynamodbException):
+    """DynamoDB's own failure (HTTP 500), which it counts in SystemErrors and the SDK retries."""
+
+    error_type = "com.amazonaws.dynamodb.v20120810#InternalServerError"
+    code = 500
+
+    def __init__(self) -> None:
+        super().__init__(self.error_type, message="Internal server error")
+
+
+class Failures:
+    """Operations the table fails with InternalServerError while a test says so (`failing`): DynamoDB can fail, and
+    the emulator must be able to, so that what watches for it is seen to fire."""
+
+    def __init__(self) -> None:
+        self.operations: set[str] = set()
+
+    @contextmanager
+    def failing(self, *operations: str) -> Iterator[None]:
+        """Run the block with every request of `operations` (TransactWriteItems, PutItem, UpdateItem, DeleteItem)
+        answered InternalServerError."""
+        unknown = set(operations) - set(_WRITES)
+        if unknown:
+            raise ValueError(f"the emulator fails only {sorted(_WRITES)}, not {sorted(unknown)}")
+        self.operations |= set(operations)
+        try:
+            yield
+        finally:
+            self.operations -= set(operations)
+
+    def check(self, table_name: str, operation: str) -> None:
+        if operation in self.operations:
+            recorder.put("AWS/DynamoDB", "SystemErrors", 1, {"TableName": table_name, "Operation": operation})
+            raise InternalServerError()
+
+
+failures = Failures()
+_WRITES = ("TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem")
+_OPERATIONS = {"item_attrs": "PutItem", "update_item": "UpdateItem", "delete_item": "DeleteItem"}
+
+
+def _throttled(table_name: str, operation: str, items: int) -> None:
+    """DynamoDB's metrics of a refused write: one throttled request, and a throttle event per item refused."""
+    recorder.put("AWS/DynamoDB", "ThrottledRequests", 1, {"TableName": table_name, "Operation": operation})
+    recorder.put("AWS/DynamoDB", "WriteThrottleEvents", items, {"TableName": table_name})
+
+
+def _conflicted(table_name: str) -> None:
+    recorder.put("AWS/DynamoDB", "TransactionConflict", 1, {"TableName": table_name})
+
+
+def _consumed(table_name: str, units: float) -> None:
+    recorder.put("AWS/DynamoDB", "ConsumedWriteCapacityUnits", units, {"TableName": table_name})
+
+
 def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
+    table_names = sorted({str(next(iter(item.values())).get("TableName")) for item in transact_items if item})
+    for table_name in table_names:
+        failures.check(table_name, "TransactWriteItems")
     operations: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     refs: list[ItemRef] = []
     with isolation.mutex:
@@ -212,6 +271,9 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
         held = isolation.held_positions(refs)
         if any(held):
             isolation.conflicts += 1
+            for (_, op, _), is_held in zip(operations, held, strict=True):
+                if is_held:
+                    _conflicted(op["TableName"])
             raise TransactionCanceledException(_conflict_reasons(held))
         # Each item as it stands, read once: what the write costs, whether its condition holds, what a rollback restores
         currents = [_ORIGINAL["get_item"](backend, op["TableName"], key) for _, op, key in operations]
@@ -224,7 +286,12 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
         # (DynamoDB developer guide, read and write operations; a lost race costs capacity on AWS too).
         hot = capacity.take(wanted)
         if hot is not None:
+            for table_name in table_names:
+                refused = sum(1 for partition in partitions if partition[0] == table_name)
+                _throttled(table_name, "TransactWriteItems", refused)
             raise TransactionCanceledException(_throttled_reasons(partitions, hot))
+        for table_name in table_names:
+            _consumed(table_name, sum(units for (table, _), units in wanted if table == table_name))
         errors = [_condition_failure(op, current) for (_, op, _), current in zip(operations, currents, strict=True)]
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
@@ -288,19 +355,25 @@ def single_write(original: Callable[..., Any], item_parameter: str) -> Callable[
     write units, else applied at once."""
     _remember(original)
 
+    operation = _OPERATIONS[item_parameter if item_parameter == "item_attrs" else original.__name__]
+
     @functools.wraps(original)
     def write(backend: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        failures.check(table_name, operation)
         key_or_item = args[0] if args else kwargs[item_parameter]
         with isolation.mutex:
             key = _item_key(backend, table_name, key_or_item)
             if isolation.held_positions([_ref(table_name, key)])[0]:
                 isolation.conflicts += 1
+                _conflicted(table_name)
                 raise TransactionConflictException()
             current = _ORIGINAL["get_item"](backend, table_name, key)
             put = key_or_item if item_parameter == "item_attrs" else None
             units = sum(_units(backend, table_name, current, put, _named(kwargs)))
             if capacity.take([(_partition(backend, table_name, key), units)]) is not None:
+                _throttled(table_name, operation, 1)
                 raise ThrottlingException()
+            _consumed(table_name, units)
             return copy.deepcopy(original(backend, table_name, *args, **kwargs))
 
     return write

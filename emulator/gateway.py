@@ -22,6 +22,7 @@ from urllib.parse import unquote
 from emulator.buckets import TokenBuckets
 from emulator.cloud import ExecutionInputTooLarge, IntegrationTimeout, LocalCloud
 from emulator.executions import Answered
+from emulator.metrics import recorder
 from emulator.template import REGION, Route, StageThrottle
 from emulator.vtl import (
     GatewayError,
@@ -227,12 +228,13 @@ class Gateway:
     def __init__(
         self,
         cloud: LocalCloud,
-        stage: str = "local",
+        stage: str | None = None,
         routes: list[Route] | None = None,
         throttle: StageThrottle | None = None,
     ) -> None:
         self.cloud = cloud
-        self.stage = stage
+        self.stage = stage or cloud.stack.stage_name
+        """The stack's stage unless given ($context.stage, the Stage dimension of the API's metrics)."""
         self.routes = cloud.stack.routes if routes is None else routes
         """The API's routes, with their authorisation; the stack's unless given (tests serve both kinds)."""
         throttle = throttle or cloud.stack.stage_throttle
@@ -253,11 +255,22 @@ class Gateway:
         if isinstance(response.body, dict) and "code" in response.body:
             response.body.setdefault("requestId", ids.request_id)  # the emulator's own errors (405, its 500)
         elapsed = (time.perf_counter() - started) * 1000
+        if not request.path.startswith("/_local/"):
+            self._record(response.status, elapsed)
         log.info(
             "%s %s -> %d %s (%.1f ms, request %s, %s)",
             request.method, request.path, response.status, response.note, elapsed, ids.request_id, ids.extended,
         )  # fmt: skip
         return response
+
+    def _record(self, status: int, latency_ms: float) -> None:
+        """API Gateway's metrics of one request, by ApiName and Stage: every request it answers counts, 4xx and 5xx
+        whoever set the status (a gateway response, an integration response's mapping), its latency in ms."""
+        dimensions = {"ApiName": self.cloud.stack.api_name, "Stage": self.stage}
+        recorder.put("AWS/ApiGateway", "Count", 1, dimensions)
+        recorder.put("AWS/ApiGateway", "4XXError", 1 if 400 <= status < 500 else 0, dimensions)
+        recorder.put("AWS/ApiGateway", "5XXError", 1 if status >= 500 else 0, dimensions)
+        recorder.put("AWS/ApiGateway", "Latency", latency_ms, dimensions, "Milliseconds")
 
     def _dispatch(self, request: IncomingRequest, ids: RequestIds) -> Response:
         if request.path.startswith("/_local/"):
@@ -298,12 +311,16 @@ class Gateway:
         rendered = render_request_template(templates[content_type.lower()], http)
         call = _start_call(rendered.text)
         execution_name = None if call is None else call.get("name")
+        integration_started = time.perf_counter()
         try:
             integration_status, integration_body = self._start_sync_execution(call)
         except IntegrationTimeout:
             response = self._gateway_response("INTEGRATION_TIMEOUT", 504, request, ids, resource_path)
         else:
             response = self._integration_response(integration, http, integration_status, integration_body)
+        integration_ms = (time.perf_counter() - integration_started) * 1000
+        dimensions = {"ApiName": self.cloud.stack.api_name, "Stage": self.stage}
+        recorder.put("AWS/ApiGateway", "IntegrationLatency", integration_ms, dimensions, "Milliseconds")
         if isinstance(execution_name, str):
             self.cloud.executions.answered(execution_name, _answered(http, ids, response))
         return response

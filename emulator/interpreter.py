@@ -31,6 +31,7 @@ from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from emulator.metrics import recorder
 from emulator.workers import PooledThread, pool
 
 __all__ = ["PooledThread"]
@@ -150,6 +151,9 @@ def logged_publish(original: Callable[..., str]) -> Callable[..., str]:
     @functools.wraps(original)
     def logged(topic: Topic, message: str, *args: Any, **kwargs: Any) -> str:
         message_id = original(topic, message, *args, **kwargs)
+        # SNS's metrics of a message published, by TopicName
+        recorder.put("AWS/SNS", "NumberOfMessagesPublished", 1, {"TopicName": topic.name})
+        recorder.put("AWS/SNS", "PublishSize", len(message.encode("utf-8")), {"TopicName": topic.name}, "Bytes")
         logging.getLogger("emulator").info("notification published: %s", message)
         return message_id
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import airspeed  # type: ignore[import-untyped, unused-ignore]
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from jsonpath_ng.ext.parser import parse as jsonpath_ext_parse
 from jsonpath_ng.parser import parse as jsonpath_parse
 from moto.core import responses as moto_responses
@@ -37,9 +38,9 @@ from moto.stepfunctions.parser.asl.eval import states
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-from emulator import dynamodb, interpreter, motofast, vtl
+from emulator import dynamodb, interpreter, metrics, motofast, vtl
 
-PINNED = {"moto": "5.2.5", "airspeed": "0.7.1", "jsonpath-ng": "1.16.0"}
+PINNED = {"moto": "5.2.5", "airspeed": "0.7.1", "jsonpath-ng": "1.16.0", "aws-lambda-powertools": "3.37.0"}
 """The versions whose internals are patched here (requirements-dev.txt pins the same)."""
 
 
@@ -171,8 +172,16 @@ def _airspeed() -> list[Patch]:
     ]  # fmt: skip
 
 
+def _powertools() -> list[Patch]:
+    return [
+        # The service's EMF metrics into the emulated CloudWatch (emulator/metrics.py).
+        Patch("aws-lambda-powertools", AmazonCloudWatchEMFProvider, "flush_metrics", metrics.captured_emf,
+              ("self", "raise_on_empty_metrics")),
+    ]  # fmt: skip
+
+
 def all_patches() -> list[Patch]:
-    return [*_moto(), *_jsonpath(), *_airspeed()]
+    return [*_moto(), *_jsonpath(), *_airspeed(), *_powertools()]
 
 
 _lock = threading.Lock()

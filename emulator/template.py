@@ -51,8 +51,11 @@ _CfnLoader.add_multi_constructor("!", _tag_constructor)
 
 
 def load_yaml(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506  # SafeLoader subclass with CFN tags only
+    return parse_yaml(path.read_text(encoding="utf-8"))
+
+
+def parse_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_CfnLoader)  # noqa: S506  # SafeLoader subclass with CFN tags only
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,17 @@ class Stack:
     routes: list[Route]
     table: dict[str, Any]
     table_name: str
-    topic_name: str
+    topic_names: list[str]
+    """Every SNS topic (AlertsTopic for customer success, OperationsTopic for the alarms)."""
     gateway_responses: dict[str, Any] = field(default_factory=dict)
     stage_throttle: StageThrottle | None = None
     """The stage's throttle on each method, when it has one."""
+    api_name: str = ""
+    """The REST API's name: the ApiName dimension of its metrics."""
+    stage_name: str = ""
+    """The API's stage (StageName): $context.stage, and the Stage dimension of its metrics."""
+    alarms: list[dict[str, Any]] = field(default_factory=list)
+    """Each AWS::CloudWatch::Alarm's Properties, resolved (emulator/alarms.py evaluates them)."""
 
 
 @dataclass(frozen=True)
@@ -281,9 +291,11 @@ def load_stack(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = N
     state_machines: dict[str, StateMachineSpec] = {}
     routes: list[Route] = []
     table: dict[str, Any] = {}
-    table_name = topic_name = ""
+    table_name = api_name = stage_name = ""
+    topic_names: list[str] = []
     gateway_responses: dict[str, Any] = {}
     stage_throttle = None
+    alarms: list[dict[str, Any]] = []
     for name, resource in resources.items():
         kind, props = resource["Type"], resource.get("Properties", {})
         if kind == "AWS::Serverless::Function":
@@ -305,8 +317,13 @@ def load_stack(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = N
         elif kind == "AWS::DynamoDB::Table":
             table, table_name = resolver.resolve(props), resolver.ref(name)
         elif kind == "AWS::SNS::Topic":
-            topic_name = name
+            topic_names.append(name)
+        elif kind == "AWS::CloudWatch::Alarm":
+            if "Condition" not in resource or resolver.condition(resource["Condition"]):
+                alarms.append(resolver.resolve(props))
         elif kind == "AWS::Serverless::Api":
+            api_name = str(resolver.resolve(props.get("Name", name)))
+            stage_name = str(resolver.resolve(props["StageName"]))
             document = resolver.resolve(api_document(props["DefinitionBody"], path.parent))
             gateway_responses = document.get("x-amazon-apigateway-gateway-responses", {})
             stage_throttle = _stage_throttle(resolver.resolve(props.get("MethodSettings", [])))
@@ -318,5 +335,16 @@ def load_stack(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = N
                     pattern = _route_pattern(route_path)
                     routes.append(Route(method.upper(), route_path, integration, pattern, authorization))
     return Stack(
-        resources, functions, state_machines, routes, table, table_name, topic_name, gateway_responses, stage_throttle
+        resources,
+        functions,
+        state_machines,
+        routes,
+        table,
+        table_name,
+        topic_names,
+        gateway_responses,
+        stage_throttle,
+        api_name,
+        stage_name,
+        alarms,
     )

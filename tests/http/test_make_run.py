@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -88,9 +89,34 @@ def test_the_aws_endpoint_reads_what_the_api_wrote(running, org_id):
     ]
     names = [execution["name"] for execution in stepfunctions.list_executions(stateMachineArn=use_credit)["executions"]]
     topics = [topic["TopicArn"] for topic in _client("sns", endpoint).list_topics()["Topics"]]
+    now = datetime.now(UTC)
+    decisions = _client("cloudwatch", endpoint).get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "charged",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "Xapien/Credits",
+                        "MetricName": "Decisions",
+                        "Dimensions": [
+                            {"Name": "outcome", "Value": "CHARGED"},
+                            {"Name": "reason", "Value": "NONE"},
+                            {"Name": "service", "Value": "credits"},
+                        ],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+    )["MetricDataResults"]
 
     # Then they are the ones the API used: the enquiry's ledger entry, the execution that charged it, the topic
     entry = next(item for item in items if item["sk"]["S"] == "ENQUIRY#enq-1")
     assert (entry["state"]["S"], entry["userId"]["S"]) == ("CHARGED", "alice")
     assert charged.headers["x-amz-apigw-id"].rstrip("=") in names
-    assert [topic.rsplit(":", 1)[1] for topic in topics] == ["AlertsTopic"]
+    assert sorted(topic.rsplit(":", 1)[1] for topic in topics) == ["AlertsTopic", "OperationsTopic"]
+    # and CloudWatch holds the decision the function's EMF reported, stamped with the emulator's clock
+    assert sum(decisions[0]["Values"]) >= 1
