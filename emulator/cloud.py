@@ -37,8 +37,9 @@ from adapters import clients as function_clients
 from adapters import runtime as function_runtime
 from adapters.clock import SettableClock
 from emulator import dynamodb, interpreter, patches
+from emulator.alarms import Alarm, Evaluation, Evaluator
 from emulator.executions import Execution, ExecutionJournal, kept_from_environment
-from emulator.metrics import recorder
+from emulator.metrics import points_reader, recorder
 from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
 from emulator.workers import pool
 
@@ -209,6 +210,8 @@ class LocalCloud:
         """Functions whose invocations Lambda refuses as throttled (`throttled`)."""
         self.metrics = recorder
         """What CloudWatch would hold (emulator/metrics.py), stamped with this cloud's clock."""
+        self._alarms = Evaluator(Alarm.from_properties(properties) for properties in self.stack.alarms)
+        self._alarms_lock = threading.Lock()
         self.isolation = dynamodb.isolation
         """DynamoDB's transaction isolation: `isolation.transaction_seconds` is each transaction's time in flight."""
 
@@ -432,16 +435,32 @@ class LocalCloud:
         return self._invoke({"FunctionName": arn, "Payload": json.dumps(event or {}).encode()}, REGION, None)
 
     def run_schedules(self, stop: threading.Event) -> None:
-        """Invoke each scheduled function at its rate until `stop` is set (what `make run` does in background)."""
+        """Invoke each scheduled function at once, then at its rate on the emulator's clock, until `stop` is set (what
+        `make run` does in background). A clock moved forward past a run runs it once (EventBridge does not catch
+        up on runs missed); one moved back restarts the count; a frozen clock runs nothing more until it moves, so
+        the sweep's heartbeat alarm, judged on the same clock, stays satisfied."""
         rates = {spec.logical_id: spec.schedule_seconds for spec in self.stack.functions.values()}
         scheduled = {name: rate for name, rate in rates.items() if rate is not None}
-        due = {name: time.monotonic() + rate for name, rate in scheduled.items()}
-        while not stop.wait(1.0):
+        last: dict[str, datetime] = {}
+        while True:
+            now = self.clock.now()
             for name, rate in scheduled.items():
-                if time.monotonic() >= due[name]:
-                    due[name] = time.monotonic() + rate
+                ran = last.get(name)
+                if ran is None or not 0 <= (now - ran).total_seconds() < rate:
+                    last[name] = now
                     response = self.invoke(name, {"source": "aws.events", "detail-type": "Scheduled Event"})
                     logging.getLogger("emulator").info("scheduled %s: %s", name, response.get("Payload"))
+            if stop.wait(1.0):
+                return
+
+    # -- CloudWatch -----------------------------------------------------------------------------------------
+
+    def evaluate_alarms(self, now: datetime | None = None) -> list[Evaluation]:
+        """Every alarm of the template, evaluated as CloudWatch would on the metrics recorded, as of `now` (the
+        emulator's clock unless given). Each evaluation remembers its state, as an alarm does between evaluations."""
+        with self._alarms_lock:
+            points = points_reader(self.metrics.series())
+            return self._alarms.evaluate(points, now or self.clock.now())
 
     # -- Step Functions -------------------------------------------------------------------------------------
 

@@ -14,15 +14,16 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from emulator.alarms import Evaluation
 from emulator.buckets import TokenBuckets
 from emulator.cloud import ExecutionInputTooLarge, IntegrationTimeout, LocalCloud
 from emulator.executions import Answered
-from emulator.metrics import recorder
+from emulator.metrics import catalogue, recorder
 from emulator.template import REGION, Route, StageThrottle
 from emulator.vtl import (
     GatewayError,
@@ -222,6 +223,22 @@ def _console_file(name: str) -> Response:
         return error(404, "NOT_FOUND", f"no console file {name}")
     content_type = _CONSOLE_TYPES[path.suffix]
     return Response(200, path.read_text(encoding="utf-8"), {"Content-Type": content_type}, note="console")
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _alarm_summary(evaluation: Evaluation) -> dict[str, Any]:
+    """One alarm as GET /_local/alarms shows it: its state as of the emulator's clock, why, since when, and the
+    datapoints it judged (oldest first; null: no data in that period)."""
+    return {
+        "name": evaluation.name,
+        "state": evaluation.state,
+        "reason": evaluation.reason,
+        "changedAt": _iso(evaluation.changed_at),
+        "datapoints": [{"at": _iso(at), "value": value} for at, value in evaluation.datapoints],
+    }
 
 
 class Gateway:
@@ -424,6 +441,16 @@ class Gateway:
             if request.method != "GET":
                 return error(405, "METHOD_NOT_ALLOWED", "/_local/notifications accepts GET")
             return Response(200, self.cloud.notifications())
+        if request.path == "/_local/alarms":
+            if request.method != "GET":
+                return error(405, "METHOD_NOT_ALLOWED", "/_local/alarms accepts GET")
+            evaluated_at = self.cloud.clock.now()
+            alarms = [_alarm_summary(evaluation) for evaluation in self.cloud.evaluate_alarms(evaluated_at)]
+            return Response(200, {"evaluatedAt": _iso(evaluated_at), "alarms": alarms})
+        if request.path == "/_local/metrics":
+            if request.method != "GET":
+                return error(405, "METHOD_NOT_ALLOWED", "/_local/metrics accepts GET")
+            return Response(200, {"metrics": catalogue(self.cloud.metrics.series())})
         return error(404, "NOT_FOUND", f"no local endpoint {request.path}")
 
     def _executions(self, request: IncomingRequest) -> Response:

@@ -91,7 +91,7 @@ class Metrics:
         if not self.enabled:
             return
         metadata = document["_aws"]
-        at = datetime.fromtimestamp(int(metadata["Timestamp"]) / 1000, UTC) if "Timestamp" in metadata else None
+        # Not metadata["Timestamp"]: Powertools stamps the machine's time, and the emulated time is the clock's
         for directive in metadata["CloudWatchMetrics"]:
             for dimension_set in directive["Dimensions"] or [[]]:
                 dimensions = {name: str(document[name]) for name in dimension_set}
@@ -99,7 +99,7 @@ class Metrics:
                     values = document[metric["Name"]]
                     unit = metric.get("Unit", "None")
                     for value in values if isinstance(values, list) else [values]:
-                        self.put(directive["Namespace"], metric["Name"], value, dimensions, unit, at)
+                        self.put(directive["Namespace"], metric["Name"], value, dimensions, unit)
 
     def series(self) -> dict[SeriesKey, list[tuple[datetime, float]]]:
         """Every metric's points (aware UTC), oldest first: one pass over what is held."""

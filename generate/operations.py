@@ -263,19 +263,22 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
         Statistic="Sum",
         Period=60,
     )
+    # Minutes, not periods of the schedule's length: CloudWatch judges whole periods once they end, so with
+    # 5-minute periods a new stack would be in ALARM for up to 15 minutes; with 1-minute periods, until the first
+    # minute in which the sweep ran has ended (the emulator runs it at start, as `make run` begins).
     found["SweepNotRunningAlarm"] = _alarm(
         "sweep-not-running",
         f"{sweep} has not run for {3 * minutes} minutes (it runs every {minutes}): abandoned reservations would"
         " keep their credit until it runs.",
         1,
         comparison="LessThanThreshold",
-        periods=3,
+        periods=3 * minutes,
         missing="breaching",
         Namespace="AWS/Lambda",
         MetricName="Invocations",
         Dimensions=_dimensions(FunctionName={"Ref": sweep}),
         Statistic="Sum",
-        Period=minutes * 60,
+        Period=60,
     )
     return found
 

@@ -1,6 +1,7 @@
 // The local console: the executions the emulator ran (GET /_local/executions), and the chosen one drawn as the
 // Step Functions console's graph view draws an execution: its workflow's states laid out from the ASL, the path
-// it took, the states that failed and those whose failure was caught, each state's input and output on click.
+// it took, the states that failed and those whose failure was caught, each state's input and output on click;
+// and the template's alarms not OK (GET /_local/alarms).
 // No framework, no build step, nothing from the internet.
 "use strict";
 
@@ -48,6 +49,28 @@ async function refreshList() {
     }),
   );
   document.getElementById("list-empty").hidden = executions.length > 0;
+}
+
+async function refreshAlarms() {
+  const response = await fetch("/_local/alarms");
+  const alarms = (await response.json()).alarms;
+  const notOk = alarms.filter((alarm) => alarm.state !== "OK");
+  const firing = alarms.filter((alarm) => alarm.state === "ALARM").length;
+  document.getElementById("alarm-summary").textContent =
+    `${firing} in alarm, ${alarms.length - notOk.length} of ${alarms.length} OK`;
+  document.querySelector("#alarms tbody").replaceChildren(
+    ...notOk.map((alarm) => {
+      const row = document.createElement("tr");
+      row.dataset.alarm = alarm.name;
+      row.append(
+        cell(alarm.name),
+        cell(alarm.state, `alarm-${alarm.state}`),
+        cell(alarm.changedAt.slice(0, 19).replace("T", " ")),
+        cell(alarm.reason, "reason"),
+      );
+      return row;
+    }),
+  );
 }
 
 function choose(name) {
@@ -215,5 +238,6 @@ window.addEventListener("hashchange", () => {
 });
 filters.addEventListener("input", refreshList);
 filters.addEventListener("submit", (event) => event.preventDefault());
-setInterval(() => { if (autoRefresh.checked) refreshList(); }, 2000);
+setInterval(() => { if (autoRefresh.checked) { refreshList(); refreshAlarms(); } }, 2000);
+refreshAlarms();
 refreshList().then(() => { if (chosen) choose(chosen); });

@@ -166,3 +166,33 @@ def test_the_list_filters_by_org_and_refreshes_itself(browser, api, org_id):
     listed = rows(browser)
     assert {org for org, _ in listed} == {org_id}
     assert listed[0][1] == charged.headers["x-amz-apigw-id"].rstrip("=")
+
+
+def test_the_alarms_a_fault_fired_are_listed_with_why(browser, api, cloud, org_id):
+    # Given a clean CloudWatch, the sweep run, and a user step that crashes: a 503
+    assert cloud.wait_until_idle(30)
+    cloud.metrics.clear()
+    http.freeze_clock(api, "2027-03-01T09:00:30Z")
+    cloud.invoke("SweepReservationsFunction", {"source": "aws.events"})
+    http.set_plan(api, org_id, "Basic")
+    inject(cloud, Fault("ReserveUserCreditFunction", lambda: RuntimeError("a bug"), always))
+    http.assert_rejected(api.use(org_id, "enq-1", "alice"), 503, "SERVICE_UNAVAILABLE")
+
+    # When the console is open once CloudWatch has judged that minute
+    http.freeze_clock(api, "2027-03-01T09:01:05Z")
+    browser.get(f"http://{api.host}:{api.port}/_local/console")
+    wait = WebDriverWait(browser, 15)
+    wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#alarms tbody tr"))
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('#alarms tbody tr')]"
+        ".map((row) => [...row.cells].map((cell) => cell.textContent))"
+    )
+
+    # Then the alarms the crash fired are listed in ALARM, each with CloudWatch's reason, and no other
+    listed = {name.removeprefix("credits-local-"): (state, reason) for name, state, _, reason in rows}
+    assert set(listed) == {"ReserveUserCredit-errors", "UseCredit-workflow-faults", "api-5xx-rate"}
+    assert {state for state, _ in listed.values()} == {"ALARM"}
+    assert all(reason.startswith("Threshold Crossed") for _, reason in listed.values())
+    summary = browser.find_element(By.ID, "alarm-summary").text
+    assert summary.startswith("3 in alarm")
+    _screenshot(browser, "alarms")
