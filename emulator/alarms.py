@@ -134,7 +134,7 @@ class Alarm:
             threshold=float(p["Threshold"]),
             evaluation_periods=n,
             datapoints_to_alarm=m,
-            treat_missing_data=p.get("TreatMissingData", "missing"),
+            treat_missing_data=_treatment(p, metrics),
             period=period,
             metric_queries=metrics,
             expressions=expressions,
@@ -293,6 +293,15 @@ def _percentile(stat: str) -> Fraction:
     if not match:
         raise ValueError(f"statistic {stat!r} is not supported (only {', '.join(_STATISTICS)} and pNN.NN)")
     return Fraction(match.group(1))
+
+
+def _treatment(p: Mapping[str, Any], metrics: tuple[MetricQuery, ...]) -> str:
+    """TreatMissingData, except that "alarms that evaluate metrics in the AWS/DynamoDB namespace always ignore
+    missing data even if you choose a different option" (PutMetricAlarm API reference, TreatMissingData): a
+    DynamoDB metric published only when not zero keeps its alarm in ALARM until a datapoint within the threshold."""
+    if any(query.namespace == "AWS/DynamoDB" for query in metrics):
+        return "ignore"
+    return str(p.get("TreatMissingData", "missing"))
 
 
 def _metric(query_id: str, metric: Mapping[str, Any], stat: str) -> MetricQuery:

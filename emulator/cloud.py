@@ -455,6 +455,12 @@ class LocalCloud:
 
     # -- CloudWatch -----------------------------------------------------------------------------------------
 
+    def forget_metrics(self) -> None:
+        """Wipe CloudWatch: no metric recorded, every alarm as just created (INSUFFICIENT_DATA, nothing remembered)."""
+        with self._alarms_lock:
+            self.metrics.clear()
+            self._alarms = Evaluator(Alarm.from_properties(properties) for properties in self.stack.alarms)
+
     def evaluate_alarms(self, now: datetime | None = None) -> list[Evaluation]:
         """Every alarm of the template, evaluated as CloudWatch would on the metrics recorded, as of `now` (the
         emulator's clock unless given). Each evaluation remembers its state, as an alarm does between evaluations."""

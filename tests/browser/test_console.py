@@ -171,7 +171,7 @@ def test_the_list_filters_by_org_and_refreshes_itself(browser, api, org_id):
 def test_the_alarms_a_fault_fired_are_listed_with_why(browser, api, cloud, org_id):
     # Given a clean CloudWatch, the sweep run, and a user step that crashes: a 503
     assert cloud.wait_until_idle(30)
-    cloud.metrics.clear()
+    cloud.forget_metrics()
     http.freeze_clock(api, "2027-03-01T09:00:30Z")
     cloud.invoke("SweepReservationsFunction", {"source": "aws.events"})
     http.set_plan(api, org_id, "Basic")

@@ -381,6 +381,19 @@ def test_ignore_keeps_the_previous_state_while_every_datapoint_is_missing() -> N
     assert (later.state, later.reason, later.changed_at) == (ALARM, first.reason, NOW)
 
 
+def test_an_alarm_on_a_dynamodb_metric_ignores_missing_data_whatever_it_says() -> None:
+    # Given an alarm on a DynamoDB metric that says missing data is not breaching, in ALARM on a throttled minute
+    points = RecordedPoints()
+    dynamodb = {"Namespace": "AWS/DynamoDB", "TreatMissingData": "notBreaching"}
+    points._points[("AWS/DynamoDB", "Errors", frozenset(DIMENSIONS.items()))] = [(minute(44, 10), 1.0)]
+    evaluator = Evaluator([Alarm.from_properties(metric_alarm(**dynamodb))])
+    assert evaluator.evaluate(points, NOW)[0].state == ALARM
+    # When DynamoDB publishes nothing more (its error metrics are published only when not zero)
+    later = evaluator.evaluate(points, NOW + timedelta(hours=1))[0]
+    # Then it stays in ALARM: such alarms "always ignore missing data" (PutMetricAlarm, TreatMissingData)
+    assert later.state == ALARM
+
+
 def test_a_single_recent_breach_after_missing_data_does_not_alarm_yet() -> None:
     # Given a 3 out of 3 alarm whose only datapoint is the newest, and breaching (`- - - - X`)
     points = RecordedPoints()
