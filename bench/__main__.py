@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from http.client import HTTPException
 
-from bench import cold_init, scenarios
+from bench import cold_init, overhead, scenarios
 from bench.client import BenchError, Client
 from bench.cold_init import ColdInit, Measured
 from bench.cost import (
@@ -63,6 +63,8 @@ class Settings:
     month_orgs: int
     new_users: int
     rounds: int
+    overhead_rounds: int
+    overhead_decisions: int
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Results:
     requests: RequestCounts
     cold: ColdInit
     usage: DecisionUsage
+    overhead: overhead.Overhead
 
 
 def _progress(message: str) -> None:
@@ -128,13 +131,18 @@ def measure(settings: Settings) -> Results:
                 client, requests, TableShape.of(stack.table), settings.counted, settings.month_orgs, settings.new_users
             )
             scenarios.check_no_notifications(client)
+            _progress(
+                f"metrics and alarms on, then off ({settings.overhead_rounds} rounds of "
+                f"{settings.overhead_decisions} sequential and {settings.overhead_decisions} concurrent decisions)"
+            )
+            costs = overhead.measure(cloud, client, HOST, port, settings.overhead_rounds, settings.overhead_decisions)
             client.thaw_clock()
         finally:
             client.close()
             server.shutdown()
             server.server_close()
     usage = decision_usage(stack, sequential.decisions, invoked, executed, counted.happy_path, logs)
-    return Results(settings, sequential, spread, contended, contended_requests, counted, cold, usage)
+    return Results(settings, sequential, spread, contended, contended_requests, counted, cold, usage, costs)
 
 
 def log_bytes(cloud: LocalCloud, decisions: int, invoked: list[Timed], printed: list[str]) -> LogBytes:
@@ -221,6 +229,30 @@ def _requests_row(label: str, counted: RequestCount, target: int | None = REQUES
     return [label, result, f"<= {target}", verdict(value, target)]
 
 
+OVERHEAD_TARGET = 0.10
+"""Recording metrics and judging alarms may cost the emulator this much p50 latency or throughput (issue 20)."""
+
+
+def _overhead_rows(measured: overhead.Overhead) -> list[list[str]]:
+    label = f"metrics and alarms on vs off (median of {measured.rounds} rounds"
+    latency = measured.latency_change
+    throughput = -measured.throughput_change
+    return [
+        [
+            f"Latency p50, {label}, {measured.decisions} sequential decisions)",
+            f"{measured.p50_on_ms:.1f} ms vs {measured.p50_off_ms:.1f} ms ({latency:+.1%})",
+            f"<= +{OVERHEAD_TARGET:.0%}",
+            verdict(latency, OVERHEAD_TARGET),
+        ],
+        [
+            f"Throughput, {label}, {THREADS} threads on {THREADS} orgs)",
+            f"{measured.per_second_on:.1f} vs {measured.per_second_off:.1f} decisions/s ({-throughput:+.1%})",
+            f">= -{OVERHEAD_TARGET:.0%}",
+            verdict(throughput, OVERHEAD_TARGET),
+        ],
+    ]
+
+
 def _cold_row(function: Measured, baseline: Measured) -> list[str]:
     ratio = function.seconds / baseline.seconds
     return [
@@ -254,6 +286,7 @@ def render(results: Results) -> str:
             target=None,  # the target is the happy path's; contention costs re-reads by design
         ),
     ]
+    rows += _overhead_rows(results.overhead)
     rows.append([*baseline, "", ""])
     rows += [_cold_row(function, cold.baseline) for function in cold.functions]
     notes = [
@@ -265,6 +298,10 @@ def render(results: Results) -> str:
         "included.",
         f"Cold init: median of {cold.rounds} fresh interpreters per row, timed inside the child (interpreter "
         "start-up excluded), with the template's and the Lambda runtime's environment.",
+        "Metrics and alarms: the emulator recording what CloudWatch would hold (emulator/metrics.py) and, while on, "
+        f"a client reading GET /_local/alarms every {overhead.ALARMS_EVERY_SECONDS:g} s as the open console does "
+        f"({results.overhead.alarm_reads} reads); rounds alternate which setting goes first. Every other row is "
+        "measured with them on.",
     ]
     table = format_table(["Measure", "Result", "Target", ""], rows)
     return "\n".join([machine(), "", table, "", *notes, "", render_cost(results, PRICES)])
@@ -323,6 +360,8 @@ def main(arguments: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=400, help=f"decisions of each {THREADS}-thread run")
     parser.add_argument("--counted", type=int, default=50, help="happy-path decisions whose requests are counted")
     parser.add_argument("--rounds", type=int, default=7, help="fresh interpreters per function (median)")
+    parser.add_argument("--overhead-rounds", type=int, default=4, help="rounds of metrics on, then off (median)")
+    parser.add_argument("--overhead-decisions", type=int, default=150, help="decisions per overhead round")
     options = parser.parse_args(arguments)
     settings = Settings(
         sequential=options.sequential,
@@ -332,6 +371,8 @@ def main(arguments: list[str] | None = None) -> int:
         month_orgs=5,
         new_users=10,
         rounds=options.rounds,
+        overhead_rounds=options.overhead_rounds,
+        overhead_decisions=options.overhead_decisions,
     )
     # Handlers log at WARNING in the emulator; the bench's own output is the table.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -39,7 +39,7 @@ from adapters.clock import SettableClock
 from emulator import dynamodb, interpreter, patches
 from emulator.alarms import Alarm, Evaluation, Evaluator
 from emulator.executions import Execution, ExecutionJournal, kept_from_environment
-from emulator.metrics import points_reader, recorder
+from emulator.metrics import recorder
 from emulator.template import ACCOUNT_ID, REGION, Stack, load_stack
 from emulator.workers import pool
 
@@ -465,7 +465,7 @@ class LocalCloud:
         """Every alarm of the template, evaluated as CloudWatch would on the metrics recorded, as of `now` (the
         emulator's clock unless given). Each evaluation remembers its state, as an alarm does between evaluations."""
         with self._alarms_lock:
-            points = points_reader(self.metrics.series())
+            points = self.metrics.points
             return self._alarms.evaluate(points, now or self.clock.now())
 
     # -- Step Functions -------------------------------------------------------------------------------------

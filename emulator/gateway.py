@@ -23,7 +23,7 @@ from emulator.alarms import Evaluation
 from emulator.buckets import TokenBuckets
 from emulator.cloud import ExecutionInputTooLarge, IntegrationTimeout, LocalCloud
 from emulator.executions import Answered
-from emulator.metrics import catalogue, recorder
+from emulator.metrics import recorder
 from emulator.template import REGION, Route, StageThrottle
 from emulator.vtl import (
     GatewayError,
@@ -450,7 +450,7 @@ class Gateway:
         if request.path == "/_local/metrics":
             if request.method != "GET":
                 return error(405, "METHOD_NOT_ALLOWED", "/_local/metrics accepts GET")
-            return Response(200, {"metrics": catalogue(self.cloud.metrics.series())})
+            return Response(200, {"metrics": self.cloud.metrics.catalogue()})
         return error(404, "NOT_FOUND", f"no local endpoint {request.path}")
 
     def _executions(self, request: IncomingRequest) -> Response:

@@ -14,16 +14,20 @@ Who records what (each beside the code that plays the service):
 - AWS/SNS, by TopicName: NumberOfMessagesPublished (emulator/interpreter.py's publish);
 - the service's own metrics, from the EMF documents Powertools writes (`emf`, installed by emulator/patches.py).
 
-moto stores naive UTC datetimes and compares them with the times a request gives, so every point is stamped that
-way. A long session would hold every point for ever (CloudWatch keeps them 15 months): past MAX_POINTS the oldest
-half by timestamp is dropped (README, Differences from AWS).
+What it costs matters: a decision records about forty points, and the console asks for the alarms every 2 s. So
+each point goes into an index by metric, kept in time order (an alarm reads a few minutes of a metric by bisection,
+not the whole history), and into moto's CloudWatch only when something reads moto's (`flushed_first`, installed
+by emulator/patches.py on its get_all_metrics): then they are converted to moto's own points, stamped as moto
+wants them (naive UTC). Points put through the AWS endpoint by a client are moto's alone: the alarms do not judge
+them. A long session would hold every point for ever (CloudWatch keeps them 15 months): past MAX_POINTS each
+metric keeps its newer half (README, Differences from AWS).
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -46,22 +50,45 @@ def enabled_from_environment() -> bool:
     return raw == "on"
 
 
-def _naive_utc(instant: datetime) -> datetime:
-    return instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo is not None else instant
+class _Series:
+    """One metric's points, in time order (the emulator's clock can be moved back: such a point is inserted)."""
+
+    __slots__ = ("times", "values")
+
+    def __init__(self) -> None:
+        self.times: list[datetime] = []
+        self.values: list[float] = []
+
+    def add(self, at: datetime, value: float) -> None:
+        if not self.times or at >= self.times[-1]:
+            self.times.append(at)
+            self.values.append(value)
+        else:
+            index = bisect.bisect_right(self.times, at)
+            self.times.insert(index, at)
+            self.values.insert(index, value)
+
+    def between(self, start: datetime, end: datetime) -> list[tuple[datetime, float]]:
+        low, high = bisect.bisect_left(self.times, start), bisect.bisect_left(self.times, end)
+        return list(zip(self.times[low:high], self.values[low:high], strict=True))
+
+    def keep_newer_half(self) -> None:
+        half = len(self.times) // 2
+        del self.times[:half], self.values[:half]
 
 
 class Metrics:
-    """Records data points into moto's CloudWatch and reads them back by metric."""
+    """Records data points, reads them back by metric, and hands them to moto's CloudWatch when it is read."""
 
     def __init__(self) -> None:
         self.enabled = enabled_from_environment()
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         """The emulator's clock (LocalCloud sets its own at start)."""
         self._lock = threading.Lock()
-
-    @staticmethod
-    def _backend() -> Any:
-        return cloudwatch_backends[ACCOUNT_ID][REGION]
+        self._series: dict[SeriesKey, _Series] = {}
+        self._units: dict[SeriesKey, str] = {}
+        self._unflushed: list[tuple[SeriesKey, datetime, float]] = []
+        self._held = 0
 
     def put(
         self,
@@ -75,15 +102,21 @@ class Metrics:
         """One data point, now on the emulator's clock unless `at` says when."""
         if not self.enabled:
             return
-        stamped = _naive_utc(at or self.clock())
-        pairs = [{"Name": key, "Value": str(item)} for key, item in dimensions.items()]
-        datum = MetricDatum(namespace, name, float(value), pairs, stamped, unit)
+        stamped = (at or self.clock()).astimezone(UTC)
+        key = (namespace, name, frozenset((k, str(v)) for k, v in dimensions.items()))
         with self._lock:
-            data: list[Any] = self._backend().metric_data
-            data.append(datum)
-            if len(data) > MAX_POINTS:
-                data.sort(key=lambda point: point.timestamp)
-                del data[: len(data) // 2]
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = _Series()
+                self._units[key] = unit
+            series.add(stamped, float(value))
+            self._unflushed.append((key, stamped, float(value)))
+            self._held += 1
+            if self._held > MAX_POINTS:
+                for kept in self._series.values():
+                    kept.keep_newer_half()
+                self._held = sum(len(kept.times) for kept in self._series.values())
+                self._unflushed = self._unflushed[-self._held :]
 
     def emf(self, document: Mapping[str, Any]) -> None:
         """The data points of one EMF document ("Embedded metric format specification"): each metric of each
@@ -101,53 +134,50 @@ class Metrics:
                     for value in values if isinstance(values, list) else [values]:
                         self.put(directive["Namespace"], metric["Name"], value, dimensions, unit)
 
-    def series(self) -> dict[SeriesKey, list[tuple[datetime, float]]]:
-        """Every metric's points (aware UTC), oldest first: one pass over what is held."""
+    def points(
+        self, namespace: str, name: str, dimensions: Mapping[str, str], start: datetime, end: datetime
+    ) -> Iterable[tuple[datetime, float]]:
+        """emulator/alarms.py's `points`: the metric's values in [start, end)."""
+        key = (namespace, name, frozenset((k, str(v)) for k, v in dimensions.items()))
         with self._lock:
-            held = list(self._backend().metric_data)
-        found: dict[SeriesKey, list[tuple[datetime, float]]] = defaultdict(list)
-        for point in held:
-            if not isinstance(point, MetricDatum):
-                continue  # statistic sets put through the AWS endpoint: not read here
-            key = (point.namespace, point.name, frozenset((str(d.name), str(d.value)) for d in point.dimensions))
-            found[key].append((point.timestamp.replace(tzinfo=UTC), point.value))
-        for points in found.values():
-            points.sort(key=lambda pair: pair[0])
-        return dict(found)
+            series = self._series.get(key)
+            return [] if series is None else series.between(start, end)
+
+    def catalogue(self) -> list[dict[str, Any]]:
+        """What /_local/metrics lists: each metric, how many points, their sum and when the last was stamped."""
+        with self._lock:
+            listed = [
+                {
+                    "namespace": namespace,
+                    "metricName": name,
+                    "dimensions": dict(sorted(dimensions)),
+                    "points": len(series.times),
+                    "sum": sum(series.values),
+                    "last": series.times[-1].isoformat().replace("+00:00", "Z"),
+                }
+                for (namespace, name, dimensions), series in self._series.items()
+                if series.times
+            ]
+        return sorted(listed, key=lambda row: (row["namespace"], row["metricName"], sorted(row["dimensions"].items())))
+
+    def flush(self) -> None:
+        """Hand moto's CloudWatch the points it has not had yet, as its own (naive UTC) points."""
+        with self._lock:
+            unflushed, self._unflushed = self._unflushed, []
+            units = dict(self._units)
+        data: list[Any] = cloudwatch_backends[ACCOUNT_ID][REGION].metric_data
+        for (namespace, name, dimensions), at, value in unflushed:
+            pairs = [{"Name": key, "Value": item} for key, item in sorted(dimensions)]
+            unit = units[(namespace, name, dimensions)]
+            data.append(MetricDatum(namespace, name, value, pairs, at.replace(tzinfo=None), unit))
 
     def clear(self) -> None:
         with self._lock:
-            self._backend().metric_data.clear()
-
-
-def points_reader(
-    series: Mapping[SeriesKey, list[tuple[datetime, float]]],
-) -> Callable[[str, str, Mapping[str, str], datetime, datetime], Iterable[tuple[datetime, float]]]:
-    """emulator/alarms.py's `points` over one snapshot of the series."""
-
-    def points(
-        namespace: str, name: str, dimensions: Mapping[str, str], start: datetime, end: datetime
-    ) -> Iterable[tuple[datetime, float]]:
-        key = (namespace, name, frozenset((k, str(v)) for k, v in dimensions.items()))
-        return [(at, value) for at, value in series.get(key, ()) if start <= at < end]
-
-    return points
-
-
-def catalogue(series: Mapping[SeriesKey, list[tuple[datetime, float]]]) -> list[dict[str, Any]]:
-    """What /_local/metrics lists: each metric, how many points, their sum and when the last was stamped."""
-    listed = [
-        {
-            "namespace": namespace,
-            "metricName": name,
-            "dimensions": dict(sorted(dimensions)),
-            "points": len(points),
-            "sum": sum(value for _, value in points),
-            "last": points[-1][0].isoformat().replace("+00:00", "Z"),
-        }
-        for (namespace, name, dimensions), points in series.items()
-    ]
-    return sorted(listed, key=lambda row: (row["namespace"], row["metricName"], sorted(row["dimensions"].items())))
+            self._series.clear()
+            self._units.clear()
+            self._unflushed.clear()
+            self._held = 0
+            cloudwatch_backends[ACCOUNT_ID][REGION].metric_data.clear()
 
 
 def captured_emf(original: Callable[..., None]) -> Callable[..., None]:
@@ -161,6 +191,17 @@ def captured_emf(original: Callable[..., None]) -> Callable[..., None]:
         original(provider, raise_on_empty_metrics)
 
     return flush_metrics
+
+
+def flushed_first(original: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any]]:
+    """moto's CloudWatchBackend.get_all_metrics (what GetMetricData, GetMetricStatistics and ListMetrics read), after
+    the recorder has handed it its points."""
+
+    def get_all_metrics(backend: Any) -> list[Any]:
+        recorder.flush()
+        return original(backend)
+
+    return get_all_metrics
 
 
 recorder = Metrics()

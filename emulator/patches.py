@@ -21,6 +21,7 @@ import airspeed  # type: ignore[import-untyped, unused-ignore]
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from jsonpath_ng.ext.parser import parse as jsonpath_ext_parse
 from jsonpath_ng.parser import parse as jsonpath_parse
+from moto.cloudwatch.models import CloudWatchBackend
 from moto.core import responses as moto_responses
 from moto.core.serialize import XFormedAttributePicker
 from moto.dynamodb import responses as dynamodb_responses
@@ -113,6 +114,8 @@ def _moto() -> list[Patch]:
         Patch("moto", lambda_eval_utils, "_invoke_lambda_function", lambda _: interpreter.invoke_lambda,
               ("parameters", "region", "state_credentials")),
         Patch("moto", Topic, "publish", interpreter.logged_publish, ("self", "message")),
+        # The metrics the emulator recorded, handed to moto's CloudWatch when something reads it (emulator/metrics.py).
+        Patch("moto", CloudWatchBackend, "get_all_metrics", metrics.flushed_first, ("self",)),
     ]  # fmt: skip
 
 

@@ -1,8 +1,8 @@
-"""The alarms, the dashboard and the saved Logs Insights queries in template.yaml, written from the template itself:
-one alarm set per function and per workflow it declares (so a function added is watched without anyone
-remembering to), and the service's own alarms listed here.
+"""The alarms, the dashboard (generate/dashboard.py) and the saved Logs Insights queries in template.yaml, written
+from the template itself: one alarm set per function and per workflow it declares (so a function added is watched
+without anyone remembering to), and the service's own alarms listed here.
 
-Every alarm watches a fault, never a business outcome: since issue 19 a denial ends its execution SUCCEEDED and
+Every alarm watches a fault, never a business outcome: a denial ends its execution SUCCEEDED and
 leaves no Lambda error, so AWS's own metrics count faults only (docs/operations.md says what each alarm means and
 what to do). Each alarm notifies OperationsTopic, on ALARM and on OK. Missing data is not breaching, except for the
 sweep's heartbeat, where silence is the fault. Metric names and dimensions are held to AWS's documentation and to
@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from emulator.template import parse_yaml
+from generate.dashboard import dashboard, queries
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -292,7 +293,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def block(template: dict[str, Any]) -> str:
-    resources = alarms(template)
+    resources = alarms(template) | dashboard(template) | queries(template)
     text = yaml.dump(resources, Dumper=_Dumper, sort_keys=False, width=1000, default_flow_style=False)
     indented = "".join(f"  {line}" if line.strip() else line for line in text.splitlines(keepends=True))
     return BEGIN + indented + END

@@ -22,7 +22,9 @@ from botocore.awsrequest import AWSResponse
 from emulator import dynamodb
 from emulator.alarms import Alarm
 from emulator.capacity import capacity
-from generate.operations import SERVICE_NAMESPACE
+from emulator.template import parse_yaml
+from generate.dashboard import widgets
+from generate.operations import SERVICE_NAMESPACE, TEMPLATE
 from tests.http import support as http
 from tests.integration.faults import TIMEOUT_BEFORE_WRITE, fail_step
 from tests.integration.workflows import Fault, always, first_call_only, inject
@@ -339,3 +341,12 @@ def test_every_service_metric_an_alarm_reads_is_one_the_code_emits(api, cloud, w
     }
     assert read, "no alarm reads the service's own metrics"
     assert read <= emitted, sorted(read - emitted)
+    # and every one the dashboard graphs has a name and dimensions the code emits (its values vary: each denial code)
+    graphed = {
+        (row[1], frozenset(row[2:-1:2]))
+        for widget in widgets(parse_yaml(TEMPLATE.read_text(encoding="utf-8")))
+        for row in widget["properties"]["metrics"]
+        if isinstance(row[0], str) and row[0] == SERVICE_NAMESPACE
+    }
+    assert graphed, "the dashboard graphs none of the service's own metrics"
+    assert graphed <= {(name, frozenset(key for key, _ in dimensions)) for name, dimensions in emitted}

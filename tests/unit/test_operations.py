@@ -6,6 +6,7 @@ CloudWatch and cfn-lint alike, and makes an alarm that never fires."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -105,3 +106,48 @@ def test_the_operations_topic_is_apart_from_customer_successs_and_cloudwatch_may
         "sns:Publish"
     ]
     assert "OperationsTopic" not in str(TEMPLATE_RESOURCES["NotifyFunction"])  # customer success's is AlertsTopic
+
+
+RUNBOOK = TEMPLATE.parent / "docs" / "operations.md"
+README = TEMPLATE.parent / "README.md"
+
+
+def _suffixes() -> set[str]:
+    return {name.removeprefix(f"{STACK.api_name}-") for name in ALARMS}
+
+
+def test_the_runbook_has_a_section_for_every_alarm_and_names_none_the_template_lacks() -> None:
+    text = RUNBOOK.read_text(encoding="utf-8")
+    per_step = {
+        f"{f.removesuffix('Function')}-{kind}"
+        for f in STACK.functions
+        for kind in ("errors", "throttles", "near-timeout")
+    }
+    per_workflow = {f"{w.removesuffix('StateMachine')}-workflow-faults" for w in STACK.state_machines}
+    assert per_step | per_workflow <= _suffixes()
+    # the service's own alarms, each under a heading of its own
+    headed = set(re.findall(r"^### `<stack>-([a-z0-9-]+)`$", text, flags=re.MULTILINE))
+    assert headed == _suffixes() - per_step - per_workflow
+    # the per-workflow and per-function ones in a section each, every workflow and function by name
+    assert "### `<stack>-<Workflow>-workflow-faults`" in text
+    assert "### Per function: `<stack>-<Function>-errors`, `-throttles`, `-near-timeout`" in text
+    for workflow in STACK.state_machines:
+        assert f"`{workflow.removesuffix('StateMachine')}`" in text, workflow
+    table = text[text.index("| Function | Runs in |") :]
+    for function in STACK.functions:
+        assert f"`{function.removesuffix('Function')}`" in table, function
+
+
+ALARM_NAME = re.compile(
+    r"`(?:<stack>-|xapien-credits-(?:dev-|prod-)?|credits-local-)?"
+    r"([A-Za-z][A-Za-z0-9]*(?:-[a-z0-9]+)*-(?:rate|p99|errors|throttles|failed|reservations|running))`"
+)
+"""A name in backquotes that ends as an alarm's does, with or without a stack's name before it."""
+
+
+def test_every_alarm_named_in_the_docs_exists() -> None:
+    for path in (RUNBOOK, README):
+        text = path.read_text(encoding="utf-8")
+        named = set(ALARM_NAME.findall(text))
+        assert named, path.name
+        assert named <= _suffixes(), f"{path.name} names alarms the template lacks: {sorted(named - _suffixes())}"
