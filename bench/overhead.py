@@ -1,5 +1,8 @@
 """What recording CloudWatch's metrics and judging the alarms costs the emulator: the same decisions with the
-recorder on and off, in alternating rounds (so that the machine's drift falls on both alike), the medians compared.
+recorder on and off, interleaved finely, so that the machine's drift (which moves a run's p50 by a quarter from one
+minute to the next on this machine) falls on both alike. Sequential: batches of BATCH decisions alternate between
+on and off, and each setting's p50 is taken over all its decisions. Concurrent: short runs alternate, each
+setting's throughput the median of its runs.
 
 While it is on, a client asks for the alarms every 2 s, as the console does when it is open: the judging runs beside
 the decisions it judges."""
@@ -12,17 +15,22 @@ from dataclasses import dataclass
 
 from bench import scenarios
 from bench.client import Client
+from bench.stats import Latency
 from emulator.cloud import LocalCloud
 
 ALARMS_EVERY_SECONDS = 2.0
 """How often the console asks for the alarms (emulator/console/console.js)."""
+BATCH = 10
+"""Sequential decisions in a row with one setting."""
+THREADS = 8
 
 
 @dataclass(frozen=True)
 class Overhead:
     rounds: int
+    """Concurrent runs per setting."""
     decisions: int
-    """Sequential decisions per round and setting (and as many concurrent ones)."""
+    """Sequential decisions per setting (and concurrent ones per run)."""
     p50_on_ms: float
     p50_off_ms: float
     per_second_on: float
@@ -39,9 +47,10 @@ class Overhead:
 
 
 class _AlarmReader:
-    """GET /_local/alarms every ALARMS_EVERY_SECONDS until stopped."""
+    """GET /_local/alarms every ALARMS_EVERY_SECONDS while the recorder is on, until stopped."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, cloud: LocalCloud, host: str, port: int) -> None:
+        self._cloud = cloud
         self._client = Client(host, port)
         self._stop = threading.Event()
         self.reads = 0
@@ -49,8 +58,9 @@ class _AlarmReader:
 
     def _run(self) -> None:
         while not self._stop.wait(ALARMS_EVERY_SECONDS):
-            self._client.expect(200, "GET", "/_local/alarms")
-            self.reads += 1
+            if self._cloud.metrics.enabled:
+                self._client.expect(200, "GET", "/_local/alarms")
+                self.reads += 1
 
     def __enter__(self) -> _AlarmReader:
         self._thread.start()
@@ -63,40 +73,32 @@ class _AlarmReader:
 
 
 def measure(cloud: LocalCloud, client: Client, host: str, port: int, rounds: int, decisions: int) -> Overhead:
-    p50: dict[bool, list[float]] = {True: [], False: []}
+    samples: dict[bool, list[float]] = {True: [], False: []}
     per_second: dict[bool, list[float]] = {True: [], False: []}
-    reads = 0
-    threads = 8
+    org = "bench-overhead"
+    client.set_plan(org, scenarios.PLAN)
     try:
-        for round_number in range(rounds):
-            for enabled in (round_number % 2 == 0, round_number % 2 != 0):  # who goes first alternates
+        with _AlarmReader(cloud, host, port) as reader:
+            for batch in range(2 * max(decisions // BATCH, 1)):
+                enabled = batch % 2 == 0
                 cloud.metrics.enabled = enabled
-                label = f"bench-overhead-{'on' if enabled else 'off'}-{round_number}"
-                orgs = [f"{label}-{n}" for n in range(threads)]
-                for org in orgs:
-                    client.set_plan(org, scenarios.PLAN)
-                reader = _AlarmReader(host, port) if enabled else None
-                if reader is not None:
-                    reader.__enter__()
-                try:
-                    run = scenarios.sequential(client, label, warmup=5, decisions=decisions)
-                    spread = scenarios.concurrent(
-                        host, port, scenarios.spread_work(orgs, max(decisions // threads, 1)), warmup=2
-                    )
-                finally:
-                    if reader is not None:
-                        reader.__exit__()
-                        reads += reader.reads
-                p50[enabled].append(run.latency.p50)
-                per_second[enabled].append(spread.per_second)
+                samples[enabled] += [client.charge(org, f"sequential-{batch}-{n}", "user-1") for n in range(BATCH)]
+            for round_number in range(2 * rounds):
+                enabled = (round_number % 4) in (0, 3)  # on, off, off, on: each goes first as often
+                cloud.metrics.enabled = enabled
+                orgs = [f"{org}-{round_number}-{n}" for n in range(THREADS)]
+                for each in orgs:
+                    client.set_plan(each, scenarios.PLAN)
+                run = scenarios.concurrent(host, port, scenarios.spread_work(orgs, max(decisions // THREADS, 1)), 2)
+                per_second[enabled].append(run.per_second)
     finally:
         cloud.metrics.enabled = True
     return Overhead(
         rounds=rounds,
-        decisions=decisions,
-        p50_on_ms=statistics.median(p50[True]),
-        p50_off_ms=statistics.median(p50[False]),
+        decisions=len(samples[True]),
+        p50_on_ms=Latency.of(samples[True]).p50,
+        p50_off_ms=Latency.of(samples[False]).p50,
         per_second_on=statistics.median(per_second[True]),
         per_second_off=statistics.median(per_second[False]),
-        alarm_reads=reads,
+        alarm_reads=reader.reads,
     )
