@@ -117,7 +117,7 @@ def test_every_kind_of_denial_a_burst_a_refund_and_a_top_up_leave_every_alarm_ok
     # and a burst of 150 enquiries on 100 credits, with a refund and a top-up in the middle
     http.set_plan(api, org_id, "Basic")
     http.set_user_limit(api, org_id, None)
-    with ThreadPoolExecutor(max_workers=16) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         first = list(pool.map(lambda n: api.use(org_id, f"burst-{n}", f"user-{n % 7}").status, range(75)))
         assert api.refund(org_id, "burst-0", "duplicate").status == 201
         assert api.top_up(org_id, 5).status == 201
