@@ -76,3 +76,8 @@ class GetCharge(Command):
 
 class ListTopUps(Command):
     period: str | None = Field(default=None, max_length=16)
+
+
+class AuditBooks(Command):
+    # A month or TRIAL, checked where its meaning is (domain/history.py); absent: the org's current window.
+    period: str | None = Field(default=None, max_length=16)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from domain.account import ChargePosition, LedgerEntry, OrgProfile, OrgReservation, UserReservation, WindowCounter
+from domain.audit import Books
 from domain.events import LimitNotice
 
 
@@ -166,6 +167,10 @@ class CreditStore(Protocol):
 
     def top_ups(self, org_id: str, period: str, limit: int) -> list[TopUpRecord]:
         """Up to `limit` of the top-ups recorded for the month, newest first (by recorded_at, then id)."""
+        ...
+
+    def books(self, org_id: str, window: str) -> Books:
+        """The org's counters and ledger for the window (domain/audit.py), read strongly consistent; writes nothing."""
         ...
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:

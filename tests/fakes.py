@@ -28,6 +28,7 @@ from domain.account import (
     UserReservation,
     WindowCounter,
 )
+from domain.audit import Books
 from domain.events import LimitNotice
 from domain.periods import Period
 from domain.ports import (
@@ -257,6 +258,33 @@ class InMemoryCreditStore:
         found = [record for (owner, _), record in self.top_ups_recorded.items() if owner == org_id]
         found = [record for record in found if record.period == period]
         return sorted(found, key=lambda record: (record.recorded_at, record.top_up_id), reverse=True)[:limit]
+
+    def books(self, org_id: str, window: str) -> Books:
+        self.calls["books"] += 1
+        mine = [entry for (owner, _), entry in self.entries.items() if owner == org_id]
+        counter = self.window_counter(org_id, window)
+        if window == TRIAL_WINDOW:
+            return Books(org_id, window, counter.used, counter.top_ups, tuple(e for e in mine if e.window == window))
+        return Books(
+            org_id,
+            window,
+            counter.used,
+            counter.top_ups,
+            tuple(e for e in mine if e.window == window),
+            top_up_credits=tuple(
+                r.credits for (owner, _), r in self.top_ups_recorded.items() if owner == org_id and r.period == window
+            ),
+            user_used={
+                user: used
+                for (owner, user, period), used in self.user_usages.items()
+                if owner == org_id and period == window
+            },
+            month_entries=tuple(
+                e
+                for e in mine
+                if e.is_charged and (e.window == window or (e.window == TRIAL_WINDOW and e.period == window))
+            ),
+        )
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:
         found = [

@@ -22,6 +22,7 @@ from typing import Any
 
 from domain import errors
 from domain.commands import (
+    AuditBooks,
     ChargeCredit,
     Command,
     GetBalance,
@@ -72,6 +73,7 @@ ROUTE_COMMANDS: dict[str, tuple[type[Command], tuple[str, ...], bool]] = {
     "GET /orgs/{orgId}/usage/{enquiryId}": (GetCharge, ("orgId", "enquiryId"), False),
     "POST /orgs/{orgId}/top-ups": (TopUp, ("orgId",), True),
     "GET /orgs/{orgId}/top-ups": (ListTopUps, ("orgId", "period"), False),
+    "GET /orgs/{orgId}/audit": (AuditBooks, ("orgId", "period"), False),
     "POST /orgs/{orgId}/refunds": (Refund, ("orgId",), True),
     "GET /orgs/{orgId}/balance": (GetBalance, ("orgId", "userId"), False),
 }
@@ -96,6 +98,7 @@ VALID_BODIES: dict[str, list[Any]] = {
         {"credits": 5},
     ],
     "GET /orgs/{orgId}/top-ups": [None],
+    "GET /orgs/{orgId}/audit": [None],
     "POST /orgs/{orgId}/refunds": [
         {"enquiryId": "enq-1"},
         {"enquiryId": "enq-42", "reason": "report failed to deliver"},
@@ -312,6 +315,14 @@ def workflow_outputs() -> dict[str, dict[str, Any]]:
             "truncated": False,
         },
         "top-ups-none": {"orgId": "acme", "period": "2026-11", "items": [], "truncated": True},
+        "audit-drift": {
+            "orgId": "acme",
+            "period": "2026-11",
+            "auditedAt": "2026-11-20T12:00:00Z",
+            "counters": {"used": 3, "topUps": 0, "users": {"alice": 2}},
+            "ledger": {"used": 2, "charged": 2, "reserved": 0, "refunded": 1, "topUps": 0, "users": {"alice": 2}},
+            "drift": [{"kind": "ORG_USED", "subject": "org", "counter": 3, "ledger": 2, "entries": ["enq-1", "enq-2"]}],
+        },
     }
     for name, text in HOSTILE_TEXTS.items():
         outputs[f"top-up-reason-{name}"] = top_up | {"replayed": name == "quotes", "topUp": {"reason": text}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from adapters.dynamodb.audit import BooksReader
 from adapters.dynamodb.history import History
 from adapters.dynamodb.items import (
     entry_from_item,
@@ -20,6 +21,7 @@ from adapters.dynamodb.notices import Notices
 from adapters.dynamodb.profiles import Profiles
 from adapters.dynamodb.table import Table
 from domain.account import TRIAL_WINDOW, ChargePosition, LedgerEntry, OrgProfile, OrgReservation, UserReservation
+from domain.audit import Books
 from domain.periods import Period
 from domain.ports import (
     AbandonedReservation,
@@ -40,6 +42,7 @@ class DynamoCreditStore:
         self._ledger = Ledger(self._table)
         self._notices = Notices(self._table)
         self._history = History(self._table)
+        self._books = BooksReader(self._table)
 
     # -- reads ---------------------------------------------------------------------------------------------
 
@@ -103,6 +106,9 @@ class DynamoCreditStore:
 
     def top_ups(self, org_id: str, period: str, limit: int) -> list[TopUpRecord]:
         return self._history.top_ups(org_id, period, limit)
+
+    def books(self, org_id: str, window: str) -> Books:
+        return self._books.books(org_id, window)
 
     # -- writes --------------------------------------------------------------------------------------------
 

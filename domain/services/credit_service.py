@@ -8,6 +8,7 @@ from datetime import datetime
 from domain.account import LedgerEntry, OrgReservation, UserReservation
 from domain.ports import AbandonedReservation, Clock, CreditStore, Notifier, UserSnapshot
 from domain.retry import Retry
+from domain.services.audit import Audit, audit_books
 from domain.services.balance import Balance, get_balance
 from domain.services.charge import ChargeRequest
 from domain.services.dependencies import Dependencies
@@ -107,3 +108,6 @@ class CreditService:
 
     def top_ups(self, org_id: str, period: str | None) -> TopUps:
         return list_top_ups(self._deps, org_id, period)
+
+    def audit(self, org_id: str, period: str | None) -> Audit:
+        return audit_books(self._deps, org_id, period)

@@ -58,3 +58,8 @@ class GetCharge(Command):
 @dataclass(frozen=True, kw_only=True)
 class ListTopUps(Command):
     period: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditBooks(Command):
+    period: str | None = None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from domain.account import LedgerEntry, OrgReservation, UserReservation
+from domain.account import EntryState, LedgerEntry, OrgReservation, UserReservation
+from domain.audit import ledger_used, ledger_user_used
 from domain.ports import UserSnapshot
 from domain.services import Balance, ChargeRequest, ChargesPage, RefundResult, TopUpResult, TopUps
+from domain.services.audit import Audit
 
 
 def iso(instant: datetime | None) -> str | None:
@@ -106,6 +109,36 @@ def top_ups_document(top_ups: TopUps) -> dict[str, Any]:
             for record in top_ups.records
         ],
         "truncated": top_ups.truncated,
+    }
+
+
+def audit_document(audit: Audit) -> dict[str, Any]:
+    """The org's counters for the window, what its ledger adds up to, and `drift`: each way they disagree."""
+    books = audit.books
+    states = Counter(entry.state for entry in books.entries)
+    return {
+        "orgId": books.org_id,
+        "period": books.window,
+        "auditedAt": iso(audit.audited_at),
+        "counters": {"used": books.used, "topUps": books.top_ups, "users": dict(sorted(books.user_used.items()))},
+        "ledger": {
+            "used": ledger_used(books),
+            "charged": states[EntryState.CHARGED],
+            "reserved": states[EntryState.ORG_RESERVED],
+            "refunded": states[EntryState.REFUNDED],
+            "topUps": sum(books.top_up_credits),
+            "users": dict(sorted(ledger_user_used(books).items())),
+        },
+        "drift": [
+            {
+                "kind": str(item.kind),
+                "subject": item.subject,
+                "counter": item.counter,
+                "ledger": item.ledger,
+                "entries": list(item.entries),
+            }
+            for item in audit.drift
+        ],
     }
 
 

@@ -73,6 +73,7 @@ SCENARIO: list[Step] = [
     Step("GET", "/orgs/acme/usage", "events-usage", query={"period": "2026-11", "limit": "50"}),
     Step("GET", "/orgs/acme/usage/enq-1", "events-usage-entry"),
     Step("GET", "/orgs/acme/top-ups", "events-top-ups", query={"period": "2026-11"}),
+    Step("GET", "/orgs/acme/audit", "events-audit", query={"period": "2026-11"}),
     # Lite's 20 credits used, then one more: the notice of the limit reached goes out with the denial
     Step("PUT", "/orgs/acme-lite/plan", "events-lite-plan", {"plan": "Lite"}, recorded=frozenset()),
     *(_charge(f"lite-{n}", f"events-lite-{n}", "acme-lite", recorded=frozenset()) for n in range(20)),

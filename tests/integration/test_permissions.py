@@ -222,6 +222,7 @@ def tour_the_staff_commands_and_the_saga_failures(cloud: LocalCloud, workflows: 
     workflows.succeeded("ListUsageStateMachine", org_id, user_id="user-1")
     assert workflows.succeeded("GetUsageEntryStateMachine", org_id, params={"enquiryId": "b-2"})["state"] == "REFUNDED"
     assert len(workflows.succeeded("ListTopUpsStateMachine", org_id)["items"]) == 1
+    assert workflows.succeeded("AuditBooksStateMachine", org_id)["drift"] == []
 
     # The org step fails before anything landed: the compensation fences a reservation that never was
     failing = inject(cloud, Fault("ReserveOrgCreditFunction", lambda: RuntimeError("the step broke"), first_call_only))

@@ -210,12 +210,13 @@ def test_every_state_machine_logs_to_a_log_group_of_the_stack_kept_as_the_parame
     assert _properties(groups[0])["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
 
 
-def test_the_decisions_are_logged_in_full_and_the_reads_are_the_four_get_routes() -> None:
+def test_the_decisions_are_logged_in_full_and_the_reads_are_the_five_get_routes() -> None:
     assert _reads() == {
         "GetBalanceStateMachine",
         "ListUsageStateMachine",
         "GetUsageEntryStateMachine",
         "ListTopUpsStateMachine",
+        "AuditBooksStateMachine",
     }
 
 
