@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, unquote
 
 import pytest
 
 from emulator.cloud import LocalCloud
 from emulator.executions import Answered, Execution
+from tests.conftest import Api
 
 GATEWAY_TIMEOUT = 504
 """API Gateway stopped waiting: the execution may still succeed or fail after the client was answered."""
@@ -44,3 +48,61 @@ def _a_failed_execution_is_a_5xx_and_a_5xx_a_failed_execution(cloud: LocalCloud)
     del journal.answered
     cloud.wait_until_idle(30)  # an execution API Gateway stopped waiting for ends
     assert [problem for execution in seen if (problem := _mismatch(execution)) is not None] == []
+
+
+# -- the books audited after every scenario ----------------------------------------------------------------
+
+_ORG_IN_PATH = re.compile(r"^/orgs/([^/?]+)")
+_touched: set[str] = set()
+"""The orgs the current test's requests named (their paths' orgId)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orgs_are_noted(api: Api) -> Iterator[None]:
+    original = api.call
+
+    def call(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        found = _ORG_IN_PATH.match(path)
+        if found is not None:
+            _touched.add(unquote(found.group(1)))
+        return original(method, path, *args, **kwargs)
+
+    api.call = call  # type: ignore[method-assign]
+    yield
+    del api.call
+
+
+def _windows(cloud: LocalCloud, org_id: str) -> list[str]:
+    """The windows the org has a counter for (USAGE#<window> items)."""
+    found = cloud.client("dynamodb").query(
+        TableName=cloud.stack.table_name,
+        KeyConditionExpression="pk = :org AND begins_with(sk, :usage)",
+        ExpressionAttributeValues={":org": {"S": f"ORG#{org_id}"}, ":usage": {"S": "USAGE#"}},
+        ConsistentRead=True,
+    )["Items"]
+    return [item["sk"]["S"].removeprefix("USAGE#") for item in found]
+
+
+@pytest.fixture(autouse=True)
+def _the_books_agree_after_every_scenario(
+    request: pytest.FixtureRequest, cloud: LocalCloud, api: Api
+) -> Iterator[None]:
+    """After each test, every org it named audits clean for every window it has a counter for (GET
+    /orgs/{orgId}/audit: the counters equal the ledger), so every scenario of this suite, the bursts and the fault
+    matrix included, also checks the books. A reservation left in flight past the sweep's grace (STALE_RESERVATION)
+    is the state some tests leave on purpose, not a disagreement of the books; a test that corrupts the books says so
+    (`books_disagree`)."""
+    _touched.clear()
+    yield
+    if request.node.get_closest_marker("books_disagree") or not cloud.wait_until_idle(15):
+        return
+    disagree = {}
+    for org_id in sorted(_touched):
+        for window in _windows(cloud, org_id):
+            reply = api.call("GET", f"/orgs/{quote(org_id, safe='')}/audit?period={window}")
+            if reply.status != 200:
+                continue  # an org id the API refuses (the error tests)
+            drift = [item for item in reply.body["drift"] if item["kind"] != "STALE_RESERVATION"]
+            if drift:
+                disagree[(org_id, window)] = drift
+    assert disagree == {}, f"the books disagree after the test: {disagree}"

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests.http import support as http
 from tests.integration.workflows import Fault, always, inject
 
@@ -75,6 +77,7 @@ def _set(cloud, org_id: str, sort_key: str, used: int) -> None:
     )
 
 
+@pytest.mark.books_disagree
 def test_an_org_counter_changed_by_hand_is_reported_exactly(api, cloud, org_id):
     http.freeze_clock(api, NOVEMBER_10)
     http.set_plan(api, org_id, "Basic")
@@ -94,6 +97,7 @@ def test_an_org_counter_changed_by_hand_is_reported_exactly(api, cloud, org_id):
     ]
 
 
+@pytest.mark.books_disagree
 def test_a_user_counter_changed_by_hand_is_reported_exactly(api, cloud, org_id):
     http.freeze_clock(api, NOVEMBER_10)
     http.set_plan(api, org_id, "Basic")
