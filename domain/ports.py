@@ -10,6 +10,9 @@ from domain.account import ChargePosition, LedgerEntry, OrgProfile, OrgReservati
 from domain.audit import Books
 from domain.events import LimitNotice
 
+ACTIVE_SHARDS = 8
+"""How many shards the orgs active in a month are listed in (the audit of every org reads them side by side)."""
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -171,6 +174,13 @@ class CreditStore(Protocol):
 
     def books(self, org_id: str, window: str) -> Books:
         """The org's counters and ledger for the window (domain/audit.py), read strongly consistent; writes nothing."""
+        ...
+
+    def active_windows(
+        self, month: str, shard: int, limit: int, after: dict[str, str] | None
+    ) -> tuple[list[tuple[str, str]], dict[str, str] | None]:
+        """Up to `limit` (org, window) whose counter was written in the month, of one of ACTIVE_SHARDS shards, after
+        the key `after` (None: from the first); and the key the next page starts after (None: no more)."""
         ...
 
     def abandoned_reservations(self, reserved_before: datetime, limit: int) -> list[AbandonedReservation]:

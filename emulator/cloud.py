@@ -440,6 +440,7 @@ class LocalCloud:
         up on runs missed); one moved back restarts the count; a frozen clock runs nothing more until it moves, so
         the sweep's heartbeat alarm, judged on the same clock, stays satisfied."""
         rates = {spec.logical_id: spec.schedule_seconds for spec in self.stack.functions.values()}
+        rates |= {spec.logical_id: spec.schedule_seconds for spec in self.stack.state_machines.values()}
         scheduled = {name: rate for name, rate in rates.items() if rate is not None}
         last: dict[str, datetime] = {}
         while True:
@@ -448,10 +449,28 @@ class LocalCloud:
                 ran = last.get(name)
                 if ran is None or not 0 <= (now - ran).total_seconds() < rate:
                     last[name] = now
-                    response = self.invoke(name, {"source": "aws.events", "detail-type": "Scheduled Event"})
-                    logging.getLogger("emulator").info("scheduled %s: %s", name, response.get("Payload"))
+                    self._run_scheduled(name)
             if stop.wait(1.0):
                 return
+
+    def _run_scheduled(self, name: str) -> None:
+        """A function invoked as EventBridge would, or a workflow started (on a thread of its own: it may run long)."""
+        event = {"source": "aws.events", "detail-type": "Scheduled Event"}
+        if name in self.stack.functions:
+            response = self.invoke(name, event)
+            logging.getLogger("emulator").info("scheduled %s: %s", name, response.get("Payload"))
+            return
+
+        def run() -> None:
+            result = self.run_workflow(name, event, timeout=3600.0)
+            logging.getLogger("emulator").info("scheduled %s: %s %s", name, result.status, result.output)
+
+        threading.Thread(target=run, name=f"scheduled-{name}", daemon=True).start()
+
+    def run_workflow(self, state_machine_logical_id: str, event: dict[str, Any], timeout: float) -> ExecutionResult:
+        """Start a workflow as a schedule does (StartExecution) and wait for it to end (a Standard one too)."""
+        arn = self.stack.state_machines[state_machine_logical_id].arn
+        return self.start_sync_execution(arn, json.dumps(event), timeout=timeout)
 
     # -- CloudWatch -----------------------------------------------------------------------------------------
 

@@ -77,6 +77,8 @@ class StateMachineSpec:
     logical_id: str
     definition: str
     workflow_type: str
+    schedule_seconds: float | None = None
+    """The rate of its Schedule event, if it has one."""
 
     @property
     def arn(self) -> str:
@@ -313,7 +315,14 @@ def load_stack(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = N
             substitutions = resolver.resolve(props.get("DefinitionSubstitutions", {}))
             for key, value in substitutions.items():
                 definition = definition.replace("${" + key + "}", str(value))
-            state_machines[name] = StateMachineSpec(name, definition, props.get("Type", "STANDARD"))
+            schedules = [
+                _rate_seconds(event["Properties"]["Schedule"])
+                for event in props.get("Events", {}).values()
+                if event.get("Type") in ("Schedule", "ScheduleV2")
+            ]
+            state_machines[name] = StateMachineSpec(
+                name, definition, props.get("Type", "STANDARD"), min(schedules, default=None)
+            )
         elif kind == "AWS::DynamoDB::Table":
             table, table_name = resolver.resolve(props), resolver.ref(name)
         elif kind == "AWS::SNS::Topic":

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from domain.audit import DriftKind
 from domain.errors import Conflict, CreditDenied, DomainError, NotRecorded
 from domain.events import LimitNotice
 
@@ -41,6 +42,8 @@ SERVICE_NAMESPACE = "Xapien/Credits"
 DECISIONS_WORKFLOW = "UseCreditStateMachine"
 """The workflow whose steps decide (and count) a charge: its functions' logs hold the decisions."""
 TOP_UPS_WORKFLOW = "TopUpStateMachine"
+AUDIT_WORKFLOW = "AuditEveryOrgStateMachine"
+"""The daily audit of every org (its Drift metric beside it)."""
 """No step counts top-ups (functions/top_up emits no metric): the dashboard shows this workflow's executions."""
 TABLE_OPERATIONS = ("TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem",
                     "GetItem", "Query", "TransactGetItems", "BatchGetItem")  # fmt: skip
@@ -169,6 +172,10 @@ def widgets(template: dict[str, Any]) -> list[dict[str, Any]]:
         ours("ReservationsSwept", {}, label="abandoned reservations released"),
         *each("AWS/Lambda", "Invocations", "FunctionName", [sweep], " runs"),
     ]
+    audits = [
+        *[ours("Drift", {"kind": str(kind)}, label=f"drift {kind}") for kind in DriftKind],
+        *each("AWS/States", "ExecutionsSucceeded", "StateMachineArn", [AUDIT_WORKFLOW], " completed"),
+    ]
     panels: list[tuple[str, list[Row], str]] = [
         ("Decisions by outcome (per minute)", outcomes, "Sum"),
         ("Denials by reason (per minute)", [decision("DENIED", code, label=code) for code in denials], "Sum"),
@@ -185,6 +192,7 @@ def widgets(template: dict[str, Any]) -> list[dict[str, Any]]:
         ("Notifications to customer success", notifications, "Sum"),
         ("Refunds", refunds, "Sum"),
         ("Top-ups and the sweep", top_ups_and_sweep, "Sum"),
+        ("The books audited: drift by kind, daily audits completed", audits, "Sum"),
     ]
     properties = {"region": "${AWS::Region}", "period": 60, "view": "timeSeries"}
     return [

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from domain.audit import DriftKind
 from emulator.template import parse_yaml
 from generate.dashboard import dashboard, queries
 
@@ -251,6 +252,34 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
         Dimensions=_dimensions(TopicName={"Fn::GetAtt": ["AlertsTopic", "TopicName"]}),
         Statistic="Sum",
         Period=60,
+    )
+    kinds_of_drift = [f"d{n}" for n in range(len(DriftKind))]
+    found["AuditDriftAlarm"] = _alarm(
+        "audit-drift",
+        "The daily audit found an org whose counters disagree with its ledger (the Drift metric, by kind; each"
+        " discrepancy is logged by AuditEveryOrgFunction with the org, window, counter, ledger and entries).",
+        0,
+        Metrics=[
+            *[
+                _stat(metric_id, SERVICE_NAMESPACE, "Drift", _dimensions(kind=str(kind), service=service))
+                for metric_id, kind in zip(kinds_of_drift, DriftKind, strict=True)
+            ],
+            {"Id": "drift", "Label": "disagreements", "ReturnData": True, "Expression": _sum_of(kinds_of_drift)},
+        ],
+    )
+    # Hourly periods, 26 of them (CloudWatch allows 7 days of periods of an hour or more): a day's run and two hours
+    found["AuditNotRunningAlarm"] = _alarm(
+        "audit-not-running",
+        "No audit of every org has completed for 26 hours (it runs daily): drift would go unseen.",
+        1,
+        comparison="LessThanThreshold",
+        periods=26,
+        missing="breaching",
+        Namespace="AWS/States",
+        MetricName="ExecutionsSucceeded",
+        Dimensions=_dimensions(StateMachineArn={"Ref": "AuditEveryOrgStateMachine"}),
+        Statistic="Sum",
+        Period=3600,
     )
     sweep, minutes = _schedule(template)
     found["AbandonedReservationsAlarm"] = _alarm(

@@ -19,11 +19,14 @@ from typing import Any
 
 from adapters.dynamodb.items import entry_from_item, top_up_from_item, used_from_item, values
 from adapters.dynamodb.keys import (
+    ACTIVE_INDEX,
+    ACTIVE_SHARD,
     HISTORY_INDEX,
     HISTORY_SK,
     PK,
     RESERVED_INDEX,
     SK,
+    active_shard_key,
     charges_prefix,
     org_key,
     reserved_shard,
@@ -110,3 +113,19 @@ class BooksReader:
             if period == month:
                 counters[user_id] = used_from_item(item)
         return counters
+
+    def active_windows(
+        self, month: str, shard: int, limit: int, after: dict[str, str] | None
+    ) -> tuple[list[tuple[str, str]], dict[str, str] | None]:
+        """Up to `limit` (org, window) counters written in the month, of one ActiveIndex shard, after `after` (the
+        last key a page answered; None: from the first), and where the next page starts (None: no more)."""
+        start = None if after is None else {name: {"S": value} for name, value in after.items()}
+        found, following = self._table.query_page(
+            IndexName=ACTIVE_INDEX,
+            KeyConditionExpression=f"{ACTIVE_SHARD} = :shard",
+            ExpressionAttributeValues=values(shard=active_shard_key(month, shard)),
+            Limit=limit,
+            **({} if start is None else {"ExclusiveStartKey": start}),
+        )
+        windows = [(item[PK].removeprefix("ORG#"), item[SK].removeprefix("USAGE#")) for item in found]
+        return windows, None if following is None else {name: value["S"] for name, value in following.items()}

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.account import ChargePosition
+from domain.ports import ACTIVE_SHARDS
 
 PK = "pk"
 SK = "sk"
@@ -128,6 +129,21 @@ RESERVED_SHARDS = 8
 
 def shard_key(shard: int) -> str:
     return f"{_RESERVED}{shard}"
+
+
+ACTIVE_INDEX = "ActiveIndex"
+ACTIVE_SHARD = "activeShard"
+# The window counters written in a month, spread over ACTIVE_SHARDS index partitions: the orgs the daily audit reads.
+
+
+def active_shard_key(month: str, shard: int) -> str:
+    return f"ACTIVE#{month}#{shard}"
+
+
+def active_shard(org_id: str, month: str) -> str:
+    """Where an org's window counter written in `month` sits in ActiveIndex (a counter of a month's window is written
+    in that month only; a trial's, in each month the trial has activity, moving once when it crosses a month)."""
+    return active_shard_key(month, zlib.crc32(org_id.encode()) % ACTIVE_SHARDS)
 
 
 def reserved_shard(org_id: str) -> str:

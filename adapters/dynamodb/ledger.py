@@ -21,8 +21,10 @@ from adapters.dynamodb.items import (
     values,
 )
 from adapters.dynamodb.keys import (
+    ACTIVE_SHARD,
     RESERVED_INDEX,
     RESERVED_SHARDS,
+    active_shard,
     entry_key,
     fence_key,
     shard_key,
@@ -105,7 +107,10 @@ class Ledger:
         work = self._table.transaction("org reservation")
         check_profile_version(work, org_id, snapshot.profile.version)
         window = usage_key(org_id, reservation.window)
-        work.update("window usage", window, move.update, move.condition, _TYPE, type=USAGE_TYPE, **move.values)
+        # In ActiveIndex under the decision's month: the orgs the daily audit reads (keys.py)
+        active = {"active": active_shard(org_id, reservation.period)}
+        update = f"{move.update}, {ACTIVE_SHARD} = :active"
+        work.update("window usage", window, update, move.condition, _TYPE, type=USAGE_TYPE, **move.values, **active)
         # Queued before the entry: a fenced reservation is reported as such even if the enquiry has an entry too.
         work.check(
             "fence", fence_key(org_id, entry.execution_name), _ABSENT, refused=lambda: Fenced(entry.execution_name)
@@ -208,12 +213,13 @@ class Ledger:
         work.update(
             "window usage",
             usage_key(org_id, top_up.period),
-            "SET topUps = if_not_exists(topUps, :zero) + :credits, #type = :type",
+            f"SET topUps = if_not_exists(topUps, :zero) + :credits, #type = :type, {ACTIVE_SHARD} = :active",
             None,
             _TYPE,
             zero=0,
             credits=top_up.credits,
             type=USAGE_TYPE,
+            active=active_shard(org_id, top_up.period),
         )
         work.put(
             "top-up", top_up_to_item(org_id, top_up), _ABSENT, refused=lambda: TopUpAlreadyRecorded(top_up.top_up_id)

@@ -110,6 +110,11 @@ class DynamoCreditStore:
     def books(self, org_id: str, window: str) -> Books:
         return self._books.books(org_id, window)
 
+    def active_windows(
+        self, month: str, shard: int, limit: int, after: dict[str, str] | None
+    ) -> tuple[list[tuple[str, str]], dict[str, str] | None]:
+        return self._books.active_windows(month, shard, limit, after)
+
     # -- writes --------------------------------------------------------------------------------------------
 
     def reserve_org_credit(

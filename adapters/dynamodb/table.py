@@ -108,6 +108,11 @@ class Table:
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return found
 
+    def query_page(self, **arguments: Any) -> tuple[list[dict[str, Any]], Item | None]:
+        """One page of a Query: its items, and the key the next page starts after (None: no more)."""
+        page = self._db.query(TableName=self.name, **arguments)
+        return [plain(item) or {} for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
     # -- writes ------------------------------------------------------------------------------------------
 
     def transaction(self, what: str) -> Transaction:

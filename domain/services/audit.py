@@ -11,6 +11,7 @@ from datetime import datetime
 
 from domain.audit import Books, Drift, audit
 from domain.history import charges_window
+from domain.periods import Period
 from domain.services.charge import ABANDONED_AFTER
 from domain.services.dependencies import Dependencies
 
@@ -41,3 +42,38 @@ def audit_books(deps: Dependencies, org_id: str, period: str | None) -> Audit:
         if not found.drift:
             break
     return found
+
+
+ACTIVE_PAGE = 50
+"""Windows one invocation of the daily audit reads (each an audit: a month of Ultimate is a few reads)."""
+
+
+@dataclass(frozen=True)
+class AuditedWindow:
+    org_id: str
+    window: str
+    drift: tuple[Drift, ...]
+
+
+@dataclass(frozen=True)
+class ActiveAuditPage:
+    """One page of the audit of every org active in a month: one shard's next windows, each audited."""
+
+    month: str
+    shard: int
+    audited: tuple[AuditedWindow, ...]
+    after: dict[str, str] | None
+    """Where the shard's next page starts; None when the shard is done."""
+
+
+def audit_active_page(
+    deps: Dependencies, month: str | None, shard: int, after: dict[str, str] | None, limit: int = ACTIVE_PAGE
+) -> ActiveAuditPage:
+    """Audit the next windows (an org's month, or its trial) whose counter was written in `month` (the current month
+    when None), of one shard, after `after`. Reads only: it never changes the books."""
+    month = month or Period.containing(deps.now()).key
+    windows, following = deps.store.active_windows(month, shard, limit, after)
+    audited = tuple(
+        AuditedWindow(org_id, window, audit_books(deps, org_id, window).drift) for org_id, window in windows
+    )
+    return ActiveAuditPage(month, shard, audited, following)

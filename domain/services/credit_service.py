@@ -8,7 +8,7 @@ from datetime import datetime
 from domain.account import LedgerEntry, OrgReservation, UserReservation
 from domain.ports import AbandonedReservation, Clock, CreditStore, Notifier, UserSnapshot
 from domain.retry import Retry
-from domain.services.audit import Audit, audit_books
+from domain.services.audit import ActiveAuditPage, Audit, audit_active_page, audit_books
 from domain.services.balance import Balance, get_balance
 from domain.services.charge import ChargeRequest
 from domain.services.dependencies import Dependencies
@@ -111,3 +111,6 @@ class CreditService:
 
     def audit(self, org_id: str, period: str | None) -> Audit:
         return audit_books(self._deps, org_id, period)
+
+    def audit_active_page(self, month: str | None, shard: int, after: dict[str, str] | None) -> ActiveAuditPage:
+        return audit_active_page(self._deps, month, shard, after)

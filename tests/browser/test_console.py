@@ -172,6 +172,8 @@ def test_the_alarms_a_fault_fired_are_listed_with_why(browser, api, cloud, org_i
     # Given a clean CloudWatch, the sweep run, and a user step that crashes: a 503
     assert cloud.wait_until_idle(30)
     cloud.forget_metrics()
+    http.freeze_clock(api, "2027-03-01T08:00:30Z")  # the daily audit's run, judged by the hour
+    assert cloud.run_workflow("AuditEveryOrgStateMachine", {}, timeout=60).status == "SUCCEEDED"
     http.freeze_clock(api, "2027-03-01T09:00:30Z")
     cloud.invoke("SweepReservationsFunction", {"source": "aws.events"})
     http.set_plan(api, org_id, "Basic")

@@ -156,3 +156,27 @@ def test_a_period_that_is_not_a_window_is_refused(api, org_id):
 def _later(instant: str, minutes: int) -> str:
     moved = datetime.fromisoformat(instant.replace("Z", "+00:00")) + timedelta(minutes=minutes)
     return moved.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.books_disagree
+def test_the_daily_audit_finds_a_counter_changed_by_hand_and_its_alarm_fires(api, cloud, org_id):
+    # Given a clean CloudWatch, and an org active in a month of its own whose counter was changed by hand
+    assert cloud.wait_until_idle(30)
+    cloud.forget_metrics()
+    http.freeze_clock(api, "2027-04-10T09:00:30Z")
+    assert cloud.run_workflow("AuditEveryOrgStateMachine", {}, timeout=60).status == "SUCCEEDED"
+    http.freeze_clock(api, "2027-04-10T10:00:30Z")
+    cloud.invoke("SweepReservationsFunction", {"source": "aws.events"})
+    http.set_plan(api, org_id, "Basic")
+    http.charge(api, org_id, 3)
+    _set(cloud, org_id, "USAGE#2027-04", 5)
+
+    # When the daily audit runs (as its schedule starts it)
+    run = cloud.run_workflow("AuditEveryOrgStateMachine", {}, timeout=120)
+
+    # Then it succeeded, found the org's drift, and its alarm fires once that minute has been judged
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    http.freeze_clock(api, "2027-04-10T10:01:05Z")
+    states = {alarm["name"]: alarm["state"] for alarm in api.call("GET", "/_local/alarms").body["alarms"]}
+    assert states["credits-local-audit-drift"] == "ALARM"
+    assert {name for name, state in states.items() if state != "OK"} == {"credits-local-audit-drift"}

@@ -9,6 +9,8 @@ import pytest
 
 from adapters.dynamodb import DynamoCreditStore
 from adapters.dynamodb.keys import (
+    ACTIVE_INDEX,
+    ACTIVE_SHARD,
     HISTORY_INDEX,
     HISTORY_SK,
     PK,
@@ -37,13 +39,16 @@ def test_the_table_in_template_yaml_is_keyed_as_the_adapter_expects() -> None:
         attribute["AttributeName"]: attribute["AttributeType"] for attribute in table["AttributeDefinitions"]
     }
 
-    (index,) = table["GlobalSecondaryIndexes"]
-    index_keys = {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}
+    active, reserved = table["GlobalSecondaryIndexes"]
+    index_keys = {key["KeyType"]: key["AttributeName"] for key in reserved["KeySchema"]}
 
     assert key_schema == {"HASH": PK, "RANGE": SK}
-    assert index["IndexName"] == RESERVED_INDEX
+    assert reserved["IndexName"] == RESERVED_INDEX
     assert index_keys == {"HASH": "reservedShard", "RANGE": "reservedAt"}
-    assert "executionName" in index["Projection"]["NonKeyAttributes"]
+    assert "executionName" in reserved["Projection"]["NonKeyAttributes"]
+    assert active["IndexName"] == ACTIVE_INDEX
+    assert {key["KeyType"]: key["AttributeName"] for key in active["KeySchema"]} == {"HASH": ACTIVE_SHARD, "RANGE": PK}
+    assert active["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     local = {
         index["IndexName"]: ({key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}, index["Projection"])
         for index in table["LocalSecondaryIndexes"]
@@ -59,6 +64,7 @@ def test_the_table_in_template_yaml_is_keyed_as_the_adapter_expects() -> None:
         "reservedAt": "S",
         HISTORY_SK: "S",
         USER_HISTORY_SK: "S",
+        ACTIVE_SHARD: "S",
     }
 
 

@@ -235,6 +235,8 @@ def tour_the_staff_commands_and_the_saga_failures(cloud: LocalCloud, workflows: 
     abandon_a_reservation(cloud, org_id, "b-abandoned", "abandoned-1")
     abandon_a_reservation(cloud, org_id, "b-swept", "abandoned-2")
     raced = abandon_a_reservation(cloud, org_id, "b-raced", "abandoned-3")
+    # The daily audit, while reservations are in flight (it re-reads each the index lists)
+    assert cloud.run_workflow("AuditEveryOrgStateMachine", {}, timeout=60).status == "SUCCEEDED"
     cloud.clock.freeze(LATER)
     assert outcome(workflows.use(org_id, "b-abandoned", "user-2")) == "charged"
     with released_while_the_sweep_reads_the_index(cloud, raced):

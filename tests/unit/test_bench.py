@@ -358,6 +358,7 @@ def test_the_table_shape_is_read_from_the_template():
 
     assert shape.keys == ("pk", "sk")
     assert shape.indexes == (
+        Index("ActiveIndex", ("activeShard", "pk"), ()),
         Index("ReservedIndex", ("reservedShard", "reservedAt"), ("executionName",)),
         Index("HistoryIndex", ("pk", "historySk"), None),
         Index("UserHistoryIndex", ("pk", "userHistorySk"), None),

@@ -90,7 +90,7 @@ def test_a_function_is_near_its_timeout_at_four_fifths_of_it() -> None:
 
 def test_only_the_heartbeat_treats_silence_as_a_fault() -> None:
     breaching = {name for name, properties in ALARMS.items() if properties["TreatMissingData"] == "breaching"}
-    assert breaching == {f"{STACK.api_name}-sweep-not-running"}
+    assert breaching == {f"{STACK.api_name}-sweep-not-running", f"{STACK.api_name}-audit-not-running"}
     assert {properties["TreatMissingData"] for properties in ALARMS.values()} == {"breaching", "notBreaching"}
 
 

@@ -19,6 +19,9 @@ STACK: Stack = load_stack()
 TEMPLATE: dict[str, Any] = load_yaml(TEMPLATE_PATH)
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 STATE_MACHINES = sorted(STACK.state_machines)
+SCHEDULED = sorted(name for name, spec in STACK.state_machines.items() if spec.schedule_seconds is not None)
+"""The workflows a schedule starts (the daily audit), not a route."""
+API_MACHINES = [machine for machine in STATE_MACHINES if machine not in SCHEDULED]
 TABLE_ID = next(name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::DynamoDB::Table")
 FUNCTIONS = sorted(STACK.functions)
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
@@ -30,8 +33,19 @@ def _properties(logical_id: str) -> dict[str, Any]:
     return properties
 
 
+def _states(states: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every state, those of a Map's item processor included."""
+    found = []
+    for state in states.values():
+        found.append(state)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor is not None:
+            found += _states(processor["States"])
+    return found
+
+
 def _tasks(spec: StateMachineSpec) -> list[dict[str, Any]]:
-    return [state for state in json.loads(spec.definition)["States"].values() if state["Type"] == "Task"]
+    return [state for state in _states(json.loads(spec.definition)["States"]) if state["Type"] == "Task"]
 
 
 def _invoke_policies(machine: str) -> set[str]:
@@ -176,9 +190,16 @@ def test_every_task_invokes_a_function_of_the_stack_that_the_state_machine_may_i
     assert invoked == _invoke_policies(machine)
 
 
-@pytest.mark.parametrize("machine", STATE_MACHINES)
-def test_every_state_machine_is_express(machine: str) -> None:
+@pytest.mark.parametrize("machine", API_MACHINES)
+def test_every_state_machine_a_route_starts_is_express(machine: str) -> None:
     assert STACK.state_machines[machine].workflow_type == "EXPRESS"
+
+
+def test_the_scheduled_workflow_is_the_daily_audit_a_standard_one() -> None:
+    # A pass over every org may outlast an Express workflow's 5 minutes; no route starts it
+    assert SCHEDULED == ["AuditEveryOrgStateMachine"]
+    spec = STACK.state_machines["AuditEveryOrgStateMachine"]
+    assert (spec.workflow_type, spec.schedule_seconds) == ("STANDARD", 86400)
 
 
 def _reads() -> set[str]:
@@ -199,7 +220,7 @@ def test_every_state_machine_logs_to_a_log_group_of_the_stack_kept_as_the_parame
 
     # A workflow that decides logs every step with its data (the Step Functions console shows an Express
     # execution from its logs); a read logs only its failures.
-    assert logging["Level"] == ("ERROR" if machine in _reads() else "ALL")
+    assert logging["Level"] == ("ERROR" if machine in _reads() or machine in SCHEDULED else "ALL")
     assert logging["IncludeExecutionData"] is True
     groups = [
         destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0] for destination in logging["Destinations"]
@@ -266,7 +287,7 @@ def test_every_route_names_a_state_machine_of_the_stack_and_every_state_machine_
     started = [_started_machine(route) for route in STACK.routes]
 
     assert [arn for arn in started if arn not in arns] == []
-    assert sorted(arns[arn] for arn in started) == STATE_MACHINES
+    assert sorted(arns[arn] for arn in started) == API_MACHINES
 
 
 def test_the_api_may_start_exactly_the_state_machines_its_routes_name() -> None:
