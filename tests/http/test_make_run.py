@@ -120,3 +120,24 @@ def test_the_aws_endpoint_reads_what_the_api_wrote(running, org_id):
     assert sorted(topic.rsplit(":", 1)[1] for topic in topics) == ["AlertsTopic", "OperationsTopic"]
     # and CloudWatch holds the decision the function's EMF reported, stamped with the emulator's clock
     assert sum(decisions[0]["Values"]) >= 1
+
+
+def test_a_counter_changed_through_the_aws_endpoint_is_reported_by_the_audit(running, org_id):
+    # Given an org charged twice through the API of `make run`
+    api, endpoint = running
+    assert api.set_plan(org_id, "Basic").status == 200
+    for enquiry_id in ("enq-1", "enq-2"):
+        assert api.use(org_id, enquiry_id, "alice").status == 201
+    window = api.call("GET", f"/orgs/{org_id}/audit").body["period"]
+
+    # When its counter is changed by hand, with UpdateItem on the emulated account's DynamoDB (the AWS endpoint)
+    _client("dynamodb", endpoint).update_item(
+        TableName="credits-local",
+        Key={"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": f"USAGE#{window}"}},
+        UpdateExpression="SET used = :used",
+        ExpressionAttributeValues={":used": {"N": "5"}},
+    )
+
+    # Then the audit reports it exactly: what the counter says, what the ledger adds up to, the entries
+    (drift,) = api.call("GET", f"/orgs/{org_id}/audit").body["drift"]
+    assert drift == {"kind": "ORG_USED", "subject": "org", "counter": 5, "ledger": 2, "entries": ["enq-1", "enq-2"]}
