@@ -17,6 +17,8 @@ from tests.http.support import (
     set_plan,
 )
 
+pytestmark = pytest.mark.refusals_only  # each test asserts that its refused request changed nothing
+
 WRITES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "plan": ("PUT", "plan", {"plan": "Lite"}),
     "user-limit": ("PUT", "user-limit", {"limit": 3}),
