@@ -86,6 +86,21 @@ def _sum_of(ids: list[str]) -> str:
     return " + ".join(f"FILL({metric_id}, 0)" for metric_id in ids)
 
 
+def _summed(queries: list[dict[str, Any]], result_id: str, label: str) -> list[dict[str, Any]]:
+    """An alarm's Metrics: the metric queries, and the one it watches, their sum (a minute without data counted 0)."""
+    expression = _sum_of([query["Id"] for query in queries])
+    return [*queries, {"Id": result_id, "Label": label, "ReturnData": True, "Expression": expression}]
+
+
+def _per_operation(prefix: str, name: str, table: dict[str, Any]) -> list[dict[str, Any]]:
+    """One AWS/DynamoDB metric of the table for each operation the service sends it (ids <prefix>0, 1...)."""
+    operations = WRITE_OPERATIONS + READ_OPERATIONS
+    return [
+        _stat(f"{prefix}{n}", "AWS/DynamoDB", name, _dimensions(TableName=table, Operation=operation))
+        for n, operation in enumerate(operations)
+    ]
+
+
 def _functions(template: dict[str, Any]) -> dict[str, float]:
     """Each function's logical id and Timeout (seconds)."""
     default = float(template.get("Globals", {}).get("Function", {}).get("Timeout", 3))
@@ -163,10 +178,11 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
             f"An execution of {workflow} failed, timed out, was throttled or aborted: every business outcome ends"
             " SUCCEEDED, so each of these is a fault.",
             0,
-            Metrics=[
-                *[_stat(metric_id, "AWS/States", name, arn) for metric_id, name in zip(ids, names, strict=True)],
-                {"Id": "faults", "Label": "faulted executions", "ReturnData": True, "Expression": _sum_of(ids)},
-            ],
+            Metrics=_summed(
+                [_stat(metric_id, "AWS/States", name, arn) for metric_id, name in zip(ids, names, strict=True)],
+                "faults",
+                "faulted executions",
+            ),
         )
     for function, timeout in _functions(template).items():
         dimensions = _dimensions(FunctionName={"Ref": function})
@@ -194,44 +210,22 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "table-system-errors",
         "DynamoDB failed requests of its own (InternalServerError, 500) on the credit table.",
         0,
-        Metrics=[
-            *[
-                _stat(f"e{n}", "AWS/DynamoDB", "SystemErrors", _dimensions(TableName=table, Operation=operation))
-                for n, operation in enumerate(WRITE_OPERATIONS + READ_OPERATIONS)
-            ],
-            {
-                "Id": "errors",
-                "Label": "system errors",
-                "ReturnData": True,
-                "Expression": _sum_of([f"e{n}" for n in range(len(WRITE_OPERATIONS + READ_OPERATIONS))]),
-            },
-        ],
+        Metrics=_summed(_per_operation("e", "SystemErrors", table), "errors", "system errors"),
     )
     found["TableThrottlesAlarm"] = _alarm(
         "table-throttles",
         "More than TableThrottlesPerMinute requests to the credit table were throttled in a minute (a partition over"
         " its 1,000 write units a second: one org charging too fast, or a hot key).",
         {"Ref": "TableThrottlesPerMinute"},
-        Metrics=[
-            *[
-                _stat(f"t{n}", "AWS/DynamoDB", "ThrottledRequests", _dimensions(TableName=table, Operation=operation))
-                for n, operation in enumerate(WRITE_OPERATIONS + READ_OPERATIONS)
-            ],
-            {
-                "Id": "throttled",
-                "Label": "throttled requests",
-                "ReturnData": True,
-                "Expression": _sum_of([f"t{n}" for n in range(len(WRITE_OPERATIONS + READ_OPERATIONS))]),
-            },
-        ],
+        Metrics=_summed(_per_operation("t", "ThrottledRequests", table), "throttled", "throttled requests"),
     )
     kinds = [f"n{n}" for n in range(len(NOTIFICATION_KINDS))]
     found["NotificationsFailedAlarm"] = _alarm(
         "notifications-failed",
         "The service could not publish a notice to customer success (limit forecast or limit reached).",
         0,
-        Metrics=[
-            *[
+        Metrics=_summed(
+            [
                 _stat(
                     metric_id,
                     SERVICE_NAMESPACE,
@@ -240,8 +234,9 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 )
                 for metric_id, kind in zip(kinds, NOTIFICATION_KINDS, strict=True)
             ],
-            {"Id": "failed", "Label": "notices not published", "ReturnData": True, "Expression": _sum_of(kinds)},
-        ],
+            "failed",
+            "notices not published",
+        ),
     )
     found["AlertsDeliveryFailedAlarm"] = _alarm(
         "alerts-delivery-failed",
@@ -259,13 +254,14 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "The daily audit found an org whose counters disagree with its ledger (the Drift metric, by kind; each"
         " discrepancy is logged by AuditEveryOrgFunction with the org, window, counter, ledger and entries).",
         0,
-        Metrics=[
-            *[
+        Metrics=_summed(
+            [
                 _stat(metric_id, SERVICE_NAMESPACE, "Drift", _dimensions(kind=str(kind), service=service))
                 for metric_id, kind in zip(kinds_of_drift, DriftKind, strict=True)
             ],
-            {"Id": "drift", "Label": "disagreements", "ReturnData": True, "Expression": _sum_of(kinds_of_drift)},
-        ],
+            "drift",
+            "disagreements",
+        ),
     )
     # Hourly periods, 26 of them (CloudWatch allows 7 days of periods of an hour or more): a day's run and two hours
     found["AuditNotRunningAlarm"] = _alarm(
