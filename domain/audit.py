@@ -77,10 +77,13 @@ def ledger_used(books: Books) -> int:
     return sum(1 for entry in books.entries if _counts_against_the_window(entry))
 
 
+def _charged_in_the_month(books: Books) -> list[LedgerEntry]:
+    """The entries a month's user counters count: charged (not refunded) in that month, whatever their window."""
+    return [e for e in books.month_entries if e.state is EntryState.CHARGED and e.period == books.window]
+
+
 def ledger_user_used(books: Books) -> dict[str, int]:
-    return dict(
-        Counter(e.user_id for e in books.month_entries if e.state is EntryState.CHARGED and e.period == books.window)
-    )
+    return dict(Counter(entry.user_id for entry in _charged_in_the_month(books)))
 
 
 def audit(books: Books, now: datetime, grace: timedelta) -> list[Drift]:
@@ -96,13 +99,7 @@ def audit(books: Books, now: datetime, grace: timedelta) -> list[Drift]:
         for user_id in sorted(set(books.user_used) | set(by_user)):
             counter, ledger = books.user_used.get(user_id, 0), by_user.get(user_id, 0)
             if counter != ledger:
-                charged = tuple(
-                    sorted(
-                        e.enquiry_id
-                        for e in books.month_entries
-                        if e.user_id == user_id and e.state is EntryState.CHARGED and e.period == books.window
-                    )
-                )
+                charged = tuple(sorted(e.enquiry_id for e in _charged_in_the_month(books) if e.user_id == user_id))
                 drift.append(Drift(DriftKind.USER_USED, f"user:{user_id}", counter, ledger, charged))
     for entry in books.entries:
         if entry.state is EntryState.ORG_RESERVED and now - entry.recorded_at > grace:

@@ -210,7 +210,7 @@ class LocalCloud:
         """Functions whose invocations Lambda refuses as throttled (`throttled`)."""
         self.metrics = recorder
         """What CloudWatch would hold (emulator/metrics.py), stamped with this cloud's clock."""
-        self._alarms = Evaluator(Alarm.from_properties(properties) for properties in self.stack.alarms)
+        self._alarms = self._new_alarms()
         self._alarms_lock = threading.Lock()
         self.isolation = dynamodb.isolation
         """DynamoDB's transaction isolation: `isolation.transaction_seconds` is each transaction's time in flight."""
@@ -474,11 +474,15 @@ class LocalCloud:
 
     # -- CloudWatch -----------------------------------------------------------------------------------------
 
+    def _new_alarms(self) -> Evaluator:
+        """The template's alarms as just created: INSUFFICIENT_DATA, nothing remembered."""
+        return Evaluator(Alarm.from_properties(properties) for properties in self.stack.alarms)
+
     def forget_metrics(self) -> None:
         """Wipe CloudWatch: no metric recorded, every alarm as just created (INSUFFICIENT_DATA, nothing remembered)."""
         with self._alarms_lock:
             self.metrics.clear()
-            self._alarms = Evaluator(Alarm.from_properties(properties) for properties in self.stack.alarms)
+            self._alarms = self._new_alarms()
 
     def evaluate_alarms(self, now: datetime | None = None) -> list[Evaluation]:
         """Every alarm of the template, evaluated as CloudWatch would on the metrics recorded, as of `now` (the

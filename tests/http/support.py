@@ -134,3 +134,14 @@ def denied_for_the_user_limit(api: Api, org_id: str) -> Reply:
     denied = api.use(org_id, "enq-2", "alice")
     assert_rejected(denied, 402, "USER_LIMIT_REACHED")
     return denied
+
+
+def set_counter(dynamodb: Any, org_id: str, sort_key: str, used: int, table: str = "credits-local") -> None:
+    """A counter (USAGE#<window>, USER#<user>#<month>) changed by hand, behind the service's back: an UpdateItem on
+    the emulated account's DynamoDB, with `dynamodb` a client of it (in-process, or through the AWS endpoint)."""
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": sort_key}},
+        UpdateExpression="SET used = :used",
+        ExpressionAttributeValues={":used": {"N": str(used)}},
+    )

@@ -327,12 +327,7 @@ def test_every_service_metric_an_alarm_reads_is_one_the_code_emits(api, cloud, w
     cloud.invocation_hooks.clear()
     _move_clock(api, cloud, watched + timedelta(minutes=6))
     # and an org whose counter was changed by hand, which the daily audit finds
-    cloud.client("dynamodb").update_item(
-        TableName=cloud.stack.table_name,
-        Key={"pk": {"S": f"ORG#{sent}"}, "sk": {"S": f"USAGE#{watched:%Y-%m}"}},
-        UpdateExpression="SET used = :used",
-        ExpressionAttributeValues={":used": {"N": "99"}},
-    )
+    http.set_counter(cloud.client("dynamodb"), sent, f"USAGE#{watched:%Y-%m}", 99, cloud.stack.table_name)
     assert cloud.run_workflow("AuditEveryOrgStateMachine", {}, timeout=120).status == "SUCCEEDED"
 
     # When the metrics CloudWatch holds are listed (the EMF documents the functions wrote, as CloudWatch Logs

@@ -67,22 +67,12 @@ def test_an_org_with_every_kind_of_decision_audits_clean(api, org_id):
     assert http.balance(api, org_id)["used"] == 27
 
 
-def _set(cloud, org_id: str, sort_key: str, used: int) -> None:
-    """A counter changed by hand, as an UpdateItem through the emulated account's DynamoDB would."""
-    cloud.client("dynamodb").update_item(
-        TableName=TABLE,
-        Key={"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": sort_key}},
-        UpdateExpression="SET used = :used",
-        ExpressionAttributeValues={":used": {"N": str(used)}},
-    )
-
-
 @pytest.mark.books_disagree
 def test_an_org_counter_changed_by_hand_is_reported_exactly(api, cloud, org_id):
     http.freeze_clock(api, NOVEMBER_10)
     http.set_plan(api, org_id, "Basic")
     http.charge(api, org_id, 4)
-    _set(cloud, org_id, "USAGE#2026-11", 7)
+    http.set_counter(cloud.client("dynamodb"), org_id, "USAGE#2026-11", 7)
 
     drift = _audit(api, org_id, "2026-11")["drift"]
 
@@ -103,7 +93,7 @@ def test_a_user_counter_changed_by_hand_is_reported_exactly(api, cloud, org_id):
     http.set_plan(api, org_id, "Basic")
     http.charge(api, org_id, 2, user_id="alice")
     http.charge(api, org_id, 1, prefix="other", user_id="bob")
-    _set(cloud, org_id, "USER#alice#2026-11", 0)
+    http.set_counter(cloud.client("dynamodb"), org_id, "USER#alice#2026-11", 0)
 
     drift = _audit(api, org_id)["drift"]
 
@@ -169,7 +159,7 @@ def test_the_daily_audit_finds_a_counter_changed_by_hand_and_its_alarm_fires(api
     cloud.invoke("SweepReservationsFunction", {"source": "aws.events"})
     http.set_plan(api, org_id, "Basic")
     http.charge(api, org_id, 3)
-    _set(cloud, org_id, "USAGE#2027-04", 5)
+    http.set_counter(cloud.client("dynamodb"), org_id, "USAGE#2027-04", 5)
 
     # When the daily audit runs (as its schedule starts it)
     run = cloud.run_workflow("AuditEveryOrgStateMachine", {}, timeout=120)

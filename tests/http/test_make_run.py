@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from tests.conftest import Api
+from tests.http.support import set_counter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,12 +132,7 @@ def test_a_counter_changed_through_the_aws_endpoint_is_reported_by_the_audit(run
     window = api.call("GET", f"/orgs/{org_id}/audit").body["period"]
 
     # When its counter is changed by hand, with UpdateItem on the emulated account's DynamoDB (the AWS endpoint)
-    _client("dynamodb", endpoint).update_item(
-        TableName="credits-local",
-        Key={"pk": {"S": f"ORG#{org_id}"}, "sk": {"S": f"USAGE#{window}"}},
-        UpdateExpression="SET used = :used",
-        ExpressionAttributeValues={":used": {"N": "5"}},
-    )
+    set_counter(_client("dynamodb", endpoint), org_id, f"USAGE#{window}", 5)
 
     # Then the audit reports it exactly: what the counter says, what the ledger adds up to, the entries
     (drift,) = api.call("GET", f"/orgs/{org_id}/audit").body["drift"]
