@@ -93,7 +93,9 @@ class Execution:
 
 
 def _iso(instant: datetime | None) -> str | None:
-    return None if instant is None else instant.isoformat().replace("+00:00", "Z")
+    """Always to the microsecond: one width, so that the instants sort as text (isoformat drops a zero fraction, and
+    "...:01Z" sorted after "...:01.001000Z")."""
+    return None if instant is None else instant.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class ExecutionJournal:
