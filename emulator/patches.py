@@ -27,6 +27,7 @@ from moto.core.serialize import XFormedAttributePicker
 from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.sns.models import Topic
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
@@ -102,6 +103,9 @@ def _moto() -> list[Patch]:
               ("self", "context")),
         Patch("moto", ConditionExpressionParser, "parse", motofast.remembered_conditions, ("self",)),
         Patch("moto", dynamodb_responses, "UpdateExpressionParser", motofast.searched_update_expressions),
+        Patch("moto", Table, "query", motofast.partition_query,
+              ("self", "hash_key", "range_comparison", "range_objs", "limit", "exclusive_start_key",
+               "scan_index_forward", "projection_expressions", "index_name")),
         # The Step Functions interpreter (emulator/interpreter.py).
         Patch("moto", ExecutionWorker, "_get_evaluation_entrypoint", lambda _: interpreter.parsed_once, ("self",)),
         Patch("moto", ExecutionWorker, "start", lambda _: interpreter.start_on_pool, ("self",)),
@@ -160,6 +164,8 @@ def _airspeed() -> list[Patch]:
               lambda _: re.compile(rf"\s*\$({name}(?:\.{name})*)", re.IGNORECASE)),
         Patch("airspeed", a.FormalReference, "evaluate_raw", lambda _: vtl.render_reference,
               ("self", "stream", "namespace", "loader")),
+        Patch("airspeed", a.NameOrCall, "calculate", vtl.no_method_as_property,
+              ("self", "current_object", "loader", "top_namespace")),
         Patch("airspeed", a.ElseBlock, "parse", lambda _: vtl.parse_else_block, ("self",)),
         Patch("airspeed", a.Block, "parse", lambda original: vtl.then(original, vtl.drop_space_before_set),
               ("self",)),
