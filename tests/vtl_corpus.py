@@ -335,22 +335,30 @@ def _fail_states(workflow: StateMachineSpec) -> list[tuple[str, str | None]]:
     return [(state["Error"], state.get("Cause")) for state in states if state["Type"] == "Fail" and "Error" in state]
 
 
-DOMAIN_MESSAGES: dict[str, str] = {
-    # domain/account.py and domain/services.py raise these with these messages
-    "NoActivePlan": "the org has no plan; set one before running enquiries",
-    "TrialExpired": "the trial ended at 2026-11-24T12:00:00+00:00; choose a paid plan to continue",
-    "OrgLimitReached": "the org has used all 100 credits of 2026-11",
-    "UserLimitReached": "the user has used all 25 credits allowed per user in 2026-11",
-    "TrialNotAvailable": "the org has already had its trial",
-    "EnquiryChargedToAnotherUser": "enquiry enquiry-1 is already recorded for another user",
-    "EnquiryInProgress": "enquiry enquiry-1 is being charged by another request; retry",
-    "TopUpNotAvailable": "top-ups add to a paid plan's month; set a paid plan first",
-    "TopUpIdReused": "top-up zendesk-4711 was already recorded with 50 credits",
-    "EnquiryRefunded": "enquiry enquiry-1 was refunded; a report run again is a new enquiry, with a new enquiryId",
-    "EnquiryNotFound": "no charge of enquiry enq-1 is recorded for this org",
-    "WindowClosed": "enquiry enq-1 was charged to 2026-10, which closed at 2026-11-01T00:00:00+00:00; its credit "
+_RAISED_WITH: dict[type[DomainError], str] = {
+    # domain/account.py and domain/services/ raise these with these messages
+    errors.NoActivePlan: "the org has no plan; set one before running enquiries",
+    errors.TrialExpired: "the trial ended at 2026-11-24T12:00:00+00:00; choose a paid plan to continue",
+    errors.OrgLimitReached: "the org has used all 100 credits of 2026-11",
+    errors.UserLimitReached: "the user has used all 25 credits allowed per user in 2026-11",
+    errors.TrialNotAvailable: "the org has already had its trial",
+    errors.EnquiryChargedToAnotherUser: "enquiry enquiry-1 is already recorded for another user",
+    errors.EnquiryInProgress: "enquiry enquiry-1 is being charged by another request; retry",
+    errors.TopUpNotAvailable: "top-ups add to a paid plan's month; set a paid plan first",
+    errors.TopUpIdReused: "top-up zendesk-4711 was already recorded with 50 credits",
+    errors.EnquiryRefunded: "enquiry enquiry-1 was refunded; a report run again is a new enquiry, with a new enquiryId",
+    errors.EnquiryNotFound: "no charge of enquiry enq-1 is recorded for this org",
+    errors.WindowClosed: "enquiry enq-1 was charged to 2026-10, which closed at 2026-11-01T00:00:00+00:00; its credit "
     "cannot be given back",
 }
+
+DOMAIN_MESSAGES: dict[str, str] = {
+    error.__name__: _RAISED_WITH.get(error, f"the request breaks the rule {error.__name__}")
+    for error in errors.REJECTIONS
+    if error is not InvalidRequest  # it names its own code and field: the route's invalid requests, below
+}
+"""Every rejection of the domain (domain/errors.py REJECTIONS) with a message like the one it is raised with: a new
+rejection is rendered by both engines without a change here."""
 
 
 def _answer(error: DomainError) -> dict[str, Any]:
