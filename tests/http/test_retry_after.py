@@ -3,7 +3,10 @@ throttle and a 409 ENQUIRY_IN_PROGRESS. No other answer carries it."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+
+import pytest
 
 from domain.services import ChargeRequest
 from emulator.cloud import LocalCloud
@@ -11,6 +14,8 @@ from emulator.template import StageThrottle
 from functions.common.documents import charge_request_document
 from tests.conftest import Api, serving
 from tests.http.support import MID_NOVEMBER, assert_rejected, freeze_clock, set_plan
+from tests.integration.faults import Stall
+from tests.integration.workflows import always
 
 RETRY_AFTER = "1"
 
@@ -57,6 +62,25 @@ def test_an_enquiry_still_being_charged_is_409_with_when_to_retry(api: Api, clou
     # Then it is told the enquiry is in progress, and when to ask again
     assert_rejected(reply, 409, "ENQUIRY_IN_PROGRESS")
     assert reply.headers["retry-after"] == RETRY_AFTER
+
+
+def test_an_execution_that_outlives_the_gateways_wait_is_504_with_when_to_retry(
+    api: Api, cloud: LocalCloud, org_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an org on Basic, a validate step that takes half a second, and API Gateway waiting 0.1 s for an execution
+    # (29 s on AWS: the emulator's wait shortened, as no workflow outlives it otherwise)
+    freeze_clock(api, MID_NOVEMBER)
+    set_plan(api, org_id, "Basic")
+    cloud.invocation_hooks.append(Stall("ValidateFunction", 0.5, always))
+    monkeypatch.setattr(cloud, "start_sync_execution", functools.partial(cloud.start_sync_execution, timeout=0.1))
+
+    # When the client sends an enquiry
+    reply = api.use(org_id, "enq-1", "alice")
+
+    # Then the gateway stops waiting with a 504 that says when to retry (the execution goes on, and ends)
+    assert_rejected(reply, 504, "TIMEOUT")
+    assert reply.headers["retry-after"] == RETRY_AFTER
+    assert cloud.wait_until_idle(10)
 
 
 def test_the_stage_throttle_answers_429_with_when_to_retry_each_route_on_its_own(
