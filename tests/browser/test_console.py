@@ -66,6 +66,23 @@ def _click_state(browser: WebDriver, name: str) -> dict[str, str]:
     }
 
 
+def _detail_facts(browser: WebDriver) -> dict[str, str]:
+    """The facts the execution's pane shows (Execution, Answered, Org...), by term."""
+    terms = [element.text for element in browser.find_elements(By.CSS_SELECTOR, "#detail-facts dt")]
+    values = [element.text for element in browser.find_elements(By.CSS_SELECTOR, "#detail-facts dd")]
+    return dict(zip(terms, values, strict=True))
+
+
+def _listed(driver: WebDriver, execution_name: str) -> list[str] | None:
+    """The execution's row in the list, (status, HTTP), read in one script: the list redraws itself every 2 s."""
+    return driver.execute_script(
+        "const row = [...document.querySelectorAll('#executions tbody tr')]"
+        ".find((row) => row.dataset.name === arguments[0]);"
+        "return row ? [row.children[2].textContent, row.children[3].textContent] : null;",
+        execution_name,
+    )
+
+
 def _answer(browser: WebDriver) -> dict:
     return json.loads(browser.find_element(By.ID, "answer").text)
 
@@ -101,9 +118,16 @@ def test_a_user_limit_denial_is_shown_with_its_compensation(browser, api, org_id
     denied = http.denied_for_the_user_limit(api, org_id)
 
     # When the console shows it
-    states = _open(browser, api, denied.headers["x-amz-apigw-id"].rstrip("="))
+    name = denied.headers["x-amz-apigw-id"].rstrip("=")
+    states = _open(browser, api, name)
 
-    # Then the user step answered the denial (nothing failed), the org's reservation was released, and the execution
+    # Then the execution SUCCEEDED with the denial as its decision, in the detail and in the list
+    assert browser.find_element(By.ID, "detail-title").text == "UseCreditStateMachine · SUCCEEDED"
+    assert _detail_facts(browser)["Answered"] == "402 USER_LIMIT_REACHED"
+    WebDriverWait(browser, 10).until(
+        lambda driver: _listed(driver, name) == ["SUCCEEDED", "402"], "the list does not show it SUCCEEDED, 402"
+    )
+    # and the user step answered the denial (nothing failed), the org's reservation was released, and the execution
     # ended with the denial as its answer
     assert _classes(states, "failed") | _classes(states, "caught") == set()
     assert {"IsUserDenied", "ReleaseOrgCredit", "WhyReleased", "UserDenied"} <= _classes(states, "visited")
