@@ -253,10 +253,21 @@ def _javaify(value: Any) -> Any:
 
 
 def _parse_json(text: str, what: str) -> Any:
+    """JSON as json-smart's permissive parser reads it, the one behind API Gateway's $input.path and $util.parseJson.
+
+    Beyond JSON, it reads a text that starts with no bracket or quote as one string, trimmed: API Gateway mapped the
+    payloads a=b, a{b, null{ and true{ as those strings, and refused {a and [a with json-smart's own words ("Could not
+    process payloadnet.minidev.json.parser.ParseException: Unexpected End Of File position 1: null"; the cases of
+    tests/recorded/apigateway from github.com/ToQoz/api-gateway-mapping-template). What else json-smart accepts (an
+    object with unquoted names, a trailing comma, single quotes) is refused here.
+    """
     try:
         return _javaify(json.loads(text))
     except ValueError as exc:
-        raise TemplateError(f"{what} is not valid JSON: {exc}") from exc
+        trimmed = text.strip(_JAVA_TRIM)
+        if trimmed[:1] in ("{", "[", '"', "'"):
+            raise TemplateError(f"{what} is not valid JSON: {exc}") from exc
+        return JavaString(trimmed)
 
 
 _MISSING = object()
@@ -311,7 +322,7 @@ class _Input:
 
     def _parsed(self) -> Any:
         if self._document is _MISSING:
-            self._document = _parse_json(self.body, "the payload") if self.body.strip() else {}
+            self._document = _parse_json(self.body, "the payload")
         return self._document
 
     def path(self, path: str) -> Any:
@@ -328,15 +339,20 @@ class _Input:
 _JS_ESCAPES = {char: "\\" + letter for char, letter in zip("'\"\\/\b\f\n\r\t", "'\"\\/bfnrt", strict=True)}
 
 
+def _text(value: object) -> str:
+    """A $util function's argument as text: a null reads as an empty string, as everywhere in API Gateway's templates
+    (it mapped $util.urlEncode($input.body.testAccess) as nothing: LocalStack's AWS-validated
+    test_input_body_formatting, tests/recorded/apigateway)."""
+    return "" if value is None else _java_str(value)
+
+
 class _Util:
     """$util, as in the API Gateway mapping template reference."""
 
-    def escapeJavaScript(self, value: object) -> JavaString | None:
+    def escapeJavaScript(self, value: object) -> JavaString:
         # Commons Lang 2 StringEscapeUtils.escapeJavaScript: note ' becomes \' which JSON rejects.
-        if value is None:
-            return None
         out = []
-        for char in _java_str(value):
+        for char in _text(value):
             if char in _JS_ESCAPES:
                 out.append(_JS_ESCAPES[char])
             elif " " <= char <= "\x7f":
@@ -350,17 +366,17 @@ class _Util:
         return _parse_json(_java_str(text), "the argument of $util.parseJson")
 
     def base64Encode(self, value: object) -> JavaString:
-        return JavaString(base64.b64encode(_java_str(value).encode()).decode("ascii"))
+        return JavaString(base64.b64encode(_text(value).encode()).decode("ascii"))
 
     def base64Decode(self, value: object) -> JavaString:
-        return JavaString(base64.b64decode(_java_str(value), validate=True).decode(errors="replace"))
+        return JavaString(base64.b64decode(_text(value), validate=True).decode(errors="replace"))
 
     def urlEncode(self, value: object) -> JavaString:
         # java.net.URLEncoder leaves '*' alone and encodes '~', unlike quote_plus.
-        return JavaString(urllib.parse.quote_plus(_java_str(value), safe="*").replace("~", "%7E"))
+        return JavaString(urllib.parse.quote_plus(_text(value), safe="*").replace("~", "%7E"))
 
     def urlDecode(self, value: object) -> JavaString:
-        return JavaString(urllib.parse.unquote_plus(_java_str(value)))
+        return JavaString(urllib.parse.unquote_plus(_text(value)))
 
 
 def context_variables(request: HttpRequest, error: GatewayError | None = None) -> dict[str, Any]:
@@ -437,8 +453,10 @@ def _truth(value: object) -> bool:
 
 
 def _equals(left: object, right: object) -> bool:
-    if left is None or right is None:
-        return left is right
+    # A null compares as an empty string: API Gateway found $input.path("$.nonExisting") equal both to $null and to ""
+    # (LocalStack's AWS-validated test_input_path_template_formatting, tests/recorded/apigateway).
+    left = JavaString("") if left is None else left
+    right = JavaString("") if right is None else right
     numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
     if numbers or type(left) is type(right) or (isinstance(left, str) and isinstance(right, str)):
         return left == right
@@ -474,16 +492,32 @@ def interpolate(self: Any, namespace: Any, loader: Any) -> JavaString:
 
 
 def render_reference(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
-    # airspeed's own, except that values render as Java's toString() would: true, {a=1}, [1, 2].
-    value = None if self.expression is None else self.expression.calculate(namespace, loader)
-    if value is None:
-        if self.alternate is not None:
-            value = self.alternate.calculate(namespace, loader)
-        elif self.silent and self.expression is not None:
-            value = ""
-        else:
-            value = self.my_text()  # an undefined reference renders as its own source text
-    stream.write(_java_str(value))
+    # airspeed's own, except that values render as Java's toString() would (true, {a=1}, [1, 2]), and that a null or
+    # undefined reference renders as nothing, quiet ($!) or not. Velocity 1.7 would print its source text, but API
+    # Gateway printed nothing for $result set from a JSONPath that selects nothing, for $result.nested and for
+    # $input.params without parentheses (the recordings of tests/recorded/apigateway: LocalStack's
+    # test_input_path_template_formatting, ToQoz/api-gateway-mapping-template).
+    if self.expression is None:  # a lone $ is text
+        stream.write(self.my_text())
+        return
+    value = self.expression.calculate(namespace, loader)
+    if value is None and self.alternate is not None:
+        value = self.alternate.calculate(namespace, loader)
+    stream.write("" if value is None else _java_str(value))
+
+
+def no_method_as_property(calculate: Callable[..., Any]) -> Callable[..., Any]:
+    """$a.name without parentheses reads a property (getName(), or get("name") of a Map), never the method itself:
+    airspeed would hand over the bound method. API Gateway rendered $input.params, $input.json and $util.urlEncode
+    as nothing (ToQoz/api-gateway-mapping-template's recordings, tests/recorded/apigateway)."""
+
+    def calculate_property(self: Any, current_object: Any, loader: Any, top_namespace: Any) -> Any:
+        result = calculate(self, current_object, loader, top_namespace)
+        if self.parameters is None and self.index is None and callable(result):
+            return None
+        return result
+
+    return calculate_property
 
 
 def parse_else_block(self: Any) -> None:
@@ -511,12 +545,47 @@ def drop_space_before_set(block: Any) -> None:
     ]
 
 
+def parse_set(self: Any) -> None:
+    """airspeed's #set, but its place may also index a map or a list, as in Velocity 1.7:
+    #set($context.requestOverride.querystring[$name] = "bar"), #set($context["requestOverride"].path.x = 1). API
+    Gateway rendered both (LocalStack's AWS-validated test_integration_mock_with_vtl_map_assignation,
+    tests/recorded/apigateway); airspeed refuses them as syntax errors."""
+    self.identity_match(self.START)
+    (place,) = self.require_match(self.PLACE, "place")
+    steps: list[Any] = place.split(".")
+    while True:
+        try:
+            steps.append(self.next_element(airspeed.ArrayIndex))
+        except airspeed.NoMatch:
+            step = self.next_match(_SET_STEP)
+            if step is None:
+                break
+            steps.append(step[0])
+    self.terms = steps
+    self.require_match(self.EQUALS, "=")
+    self.value = self.require_next_element(airspeed.Expression, "expression")
+    self.require_match(self.END, "closing paren")
+
+
+def set_place(self: Any, stream: Any, namespace: Any, loader: Any) -> None:
+    value = self.value.calculate(namespace, loader)
+    keys = [step if isinstance(step, str) else step.calculate(namespace, loader) for step in self.terms]
+    if len(keys) == 1:
+        namespace.set_inherited(keys[0], value)
+        return
+    target = namespace
+    for key in keys[:-1]:
+        target = target[key]
+    target[keys[-1]] = value
+
+
 def _map_values(value: object) -> object:
     return list(value.values()) if isinstance(value, dict) else value
 
 
 VELOCITY_NAME = "[a-z_][a-z0-9_-]*"
 """A Velocity 1.7 identifier (case-insensitive)."""
+_SET_STEP = re.compile(rf"\.({VELOCITY_NAME})", re.IGNORECASE)
 
 
 def then(parse: Callable[[Any], None], after: Callable[[Any], None]) -> Callable[[Any], None]:

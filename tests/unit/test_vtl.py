@@ -81,7 +81,21 @@ def test_double_quoted_literals_interpolate_and_read_unicode_escapes() -> None:
 
 
 def test_identifiers_may_contain_hyphens_as_in_velocity_1_7() -> None:
-    assert _render("$context.requestId-x ${context.requestId}-x") == "$context.requestId-x req-123-x"
+    # $context.requestId-x is the (undefined) property requestId-x, which renders as nothing
+    assert _render("[$context.requestId-x] ${context.requestId}-x") == "[] req-123-x"
+
+
+def test_set_may_index_a_map_as_in_velocity_1_7() -> None:
+    by_variable = """#set($m = {})#set($k = "a")#set($m[$k] = 1)"""
+    nested = """#set($n = {"x": {}})#set($n["x"].y = 2)#set($n.x["z"] = 3)"""
+
+    assert _render(by_variable + nested + "$m $n") == "{a=1} {x={y=2, z=3}}"
+
+
+def test_a_header_override_may_be_named_by_a_variable() -> None:
+    template = """#set($name = "Retry-After")#set($context.responseOverride.header[$name] = "1")ok"""
+
+    assert render_request_template(template, _request()).header_overrides == {"Retry-After": "1"}
 
 
 def test_a_doubled_quote_in_a_literal_stands_for_one_quote() -> None:
@@ -229,9 +243,9 @@ def test_path_gives_objects_templates_can_navigate() -> None:
 
 
 def test_path_of_a_missing_key_is_null() -> None:
-    template = "#if($input.path('$.nope'))set#{else}null#end $input.path('$.nope')"
+    template = "#if($input.path('$.nope'))set#{else}null#end [$input.path('$.nope')]"
 
-    assert _render(template, body="{}") == "null $input.path('$.nope')"
+    assert _render(template, body="{}") == "null []"
 
 
 def test_empty_body_maps_as_an_empty_object() -> None:
@@ -244,7 +258,12 @@ def test_an_empty_body_is_base64_encoded_as_an_empty_object() -> None:
 
 def test_path_on_invalid_json_raises_template_error() -> None:
     with pytest.raises(TemplateError, match="not valid JSON"):
-        _render("$input.path('$.a')", body="not json")
+        _render("$input.path('$.a')", body='{"a": ')
+
+
+def test_a_payload_that_opens_no_object_array_or_string_reads_as_one_trimmed_string() -> None:
+    # json-smart's permissive reading, as API Gateway mapped a=b (tests/recorded/apigateway, ToQoz's recordings)
+    assert _render("$input.path('$') $input.json('$') [$input.path('$.a')]", body=" a=b{ \n") == 'a=b{ "a=b{" []'
 
 
 def test_json_on_invalid_json_raises_template_error() -> None:
@@ -289,8 +308,23 @@ def test_url_encode_and_decode_follow_java() -> None:
 # ---- Velocity semantics -------------------------------------------------------------------------
 
 
-def test_undefined_reference_renders_as_its_source_text_and_quiet_reference_as_nothing() -> None:
-    assert _render("$nope $context.nope [$!nope]") == "$nope $context.nope []"
+def test_undefined_and_null_references_render_as_nothing_quiet_or_not() -> None:
+    # Velocity 1.7 would print "$nope": API Gateway prints nothing (tests/recorded/apigateway)
+    template = "[$nope] [$context.nope] [$!nope] [${nope}] [$input.path('$.a')] [$input.params] [$util.urlEncode] [$]"
+
+    assert _render(template, body='{"a": null}') == "[] [] [] [] [] [] [] [$]"
+
+
+def test_a_null_compares_equal_to_an_empty_string_and_to_null() -> None:
+    template = """#set($n = $input.path('$.nope'))#if($n == "")e#end #if($n == $null)n#end #if($n != "x")x#end"""
+
+    assert _render(template, body="{}") == "e n x"
+
+
+def test_a_null_argument_of_a_util_function_reads_as_an_empty_string() -> None:
+    template = "[$util.urlEncode($nope)] [$util.escapeJavaScript($nope)] [$util.base64Encode($nope)]"
+
+    assert _render(template) == "[] [] []"
 
 
 @pytest.mark.parametrize(
