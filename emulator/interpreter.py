@@ -5,7 +5,11 @@
   new thread each, and an execution's end is a future the sync caller waits on (no sleeping and polling).
 - moto's interpreter keeps every thread it ever started in a module list (TMP_THREADS), and with it each
   execution's environment: a long-running emulator would grow without bound. Nothing is kept here.
-- No Retry or Catch on States.ALL matches States.Runtime or States.DataLimitExceeded, as on AWS.
+- No Retry or Catch matches States.Runtime, as on AWS; States.ALL does match States.DataLimitExceeded, as AWS
+  recorded (tests/recorded/stepfunctions).
+- A Lambda task whose Resource is the function's ARN reports a failed invocation's cause as Lambda sent it (the
+  runtime's JSON, with spaces); moto re-serialised it compactly, which is what the lambda:invoke integration does.
+- A Standard execution's context object has Execution.RedriveCount (0: the emulator does not redrive).
 - The interpreter copies an execution's data (its input, each path's value, each result) with copy.deepcopy,
   dozens of times a decision; that data is JSON, which json_copy copies several times faster.
 - Lambda tasks invoke the project's real handlers in-process (LocalCloud._invoke), not Docker.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 import types
 from collections.abc import Callable
@@ -23,11 +28,16 @@ from concurrent.futures import Future
 from typing import Any
 
 from moto.sns.models import Topic
+from moto.stepfunctions.parser.api import StateMachineType
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.program.program import Program
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils import (
+    LambdaFunctionErrorException,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
@@ -124,11 +134,16 @@ def cached(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return functools.lru_cache(maxsize=1024)(parse)
 
 
-TERMINAL_ERRORS = frozenset({StatesErrorNameType.StatesRuntime, StatesErrorNameType.StatesStatesDataLimitExceeded})
-"""What a Retry or Catch on States.ALL does not match: "States.ALL ... cannot catch the States.DataLimitExceeded
-terminal error or Runtime error types" (https://docs.aws.amazon.com/step-functions/latest/dg/
-concepts-error-handling.html). moto's interpreter lets States.ALL match them: the execution would go on to a
-compensation that AWS never runs."""
+TERMINAL_ERRORS = frozenset({StatesErrorNameType.StatesRuntime})
+"""What no Retry or Catch matches, States.ALL or the error's own name: "These errors are not retriable and will
+always cause the execution to fail" (States.Runtime, https://docs.aws.amazon.com/step-functions/latest/dg/
+concepts-error-handling.html); AWS recorded a Catch on ["States.Runtime"] not catching it (LocalStack's
+test_base_scenarios::test_catch_states_runtime). moto's interpreter lets States.ALL match it: the execution would go
+on to a compensation that AWS never runs.
+
+The same page says States.ALL cannot catch States.DataLimitExceeded either, but AWS recorded a Catch on States.ALL
+catching it when a Lambda task's result was over 256 KiB, by ARN and through lambda:invoke (test_states_errors::
+test_*_catch_state_all_data_limit_exceeded_on_large_utf8_response, 2024-03-21): that is what the emulator does."""
 
 
 def terminal_errors_uncaught(original: Callable[[ErrorEqualsDecl, Any], None]) -> Callable[..., None]:
@@ -137,14 +152,47 @@ def terminal_errors_uncaught(original: Callable[[ErrorEqualsDecl, Any], None]) -
     @functools.wraps(original)
     def matches(self: ErrorEqualsDecl, env: Any) -> None:
         error_name = env.stack[-1]
-        terminal = isinstance(error_name, StatesErrorName) and error_name.typ in TERMINAL_ERRORS
-        if terminal and error_name not in self.error_names:
+        if isinstance(error_name, StatesErrorName) and error_name.typ in TERMINAL_ERRORS:
             env.stack.pop()
             env.stack.append(False)
             return
         original(self, env)
 
     return matches
+
+
+def lambda_cause_as_sent(original: Callable[[StateTaskLambda, Any, Exception], Any]) -> Callable[..., Any]:
+    """StateTaskLambda._from_error (a task whose Resource is the function's ARN) with the cause of a failed
+    invocation as Lambda's runtime sent it: AWS recorded `{"errorMessage": "...", "errorType": ...}` there, with
+    the spaces of Python's json.dumps, and the compact form only through lambda:invoke (test_task_lambda and
+    test_task_service_lambda, 2024-11-28). moto's invoke hands over the payload compacted."""
+
+    @functools.wraps(original)
+    def from_error(self: StateTaskLambda, env: Any, ex: Exception) -> Any:
+        if isinstance(ex, LambdaFunctionErrorException):
+            try:
+                sent = json.dumps(json.loads(ex.payload))
+            except ValueError:
+                sent = ex.payload
+            ex = LambdaFunctionErrorException(ex.function_error, sent)
+        return original(self, env, ex)
+
+    return from_error
+
+
+def with_redrive_count(original: Callable[[ExecutionWorker], Any]) -> Callable[..., Any]:
+    """ExecutionWorker._get_evaluation_environment, whose context object's Execution then has RedriveCount, as a
+    Standard execution's has on AWS (0 until redriven; an Express one has none): recorded in test_base::
+    test_query_context_object_values and test_context_object::test_input_path[$$]."""
+
+    @functools.wraps(original)
+    def environment(self: ExecutionWorker) -> Any:
+        env = original(self)
+        if self._evaluation_details.state_machine_details.typ == StateMachineType.STANDARD:
+            env.states.context_object.context_object_data["Execution"]["RedriveCount"] = 0
+        return env
+
+    return environment
 
 
 def logged_publish(original: Callable[..., str]) -> Callable[..., str]:

@@ -36,6 +36,7 @@ from moto.stepfunctions.parser.asl.component.common.string import string_express
 from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 from moto.stepfunctions.parser.asl.eval import states
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
@@ -115,6 +116,8 @@ def _moto() -> list[Patch]:
         *[Patch("moto", module, "copy", lambda _: interpreter.JSON_COPY)
           for module in (states, string_expression, execute_state, result_path)],
         Patch("moto", ErrorEqualsDecl, "_eval_body", interpreter.terminal_errors_uncaught, ("self", "env")),
+        Patch("moto", StateTaskLambda, "_from_error", interpreter.lambda_cause_as_sent, ("self", "env", "ex")),
+        Patch("moto", ExecutionWorker, "_get_evaluation_environment", interpreter.with_redrive_count, ("self",)),
         Patch("moto", lambda_eval_utils, "_invoke_lambda_function", lambda _: interpreter.invoke_lambda,
               ("parameters", "region", "state_credentials")),
         Patch("moto", Topic, "publish", interpreter.logged_publish, ("self", "message")),

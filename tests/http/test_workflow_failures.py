@@ -1,6 +1,7 @@
 """What Step Functions itself can answer, besides the service's own errors, still reaches the client as a JSON
 error with a code: an execution that failed outside the service's Fail states (States.Runtime,
-States.DataLimitExceeded), an input over StartSyncExecution's 256 KiB, and its other refusals."""
+States.DataLimitExceeded where no Catch can take it), a step's answer over 256 KiB (caught), an input over
+StartSyncExecution's 256 KiB, and its other refusals."""
 
 from __future__ import annotations
 
@@ -55,9 +56,9 @@ def test_an_execution_failing_with_states_runtime_answers_a_json_500_and_the_swe
     assert balance(api, org_id)["used"] == 0
 
 
-def test_a_step_answering_more_than_256_kib_ends_the_execution_and_answers_a_json_500(api, cloud, org_id):
-    # Given a plan step whose answer is over Step Functions' 256 KiB payload limit (States.DataLimitExceeded, a
-    # terminal error no Catch on States.ALL catches)
+def test_a_step_answering_more_than_256_kib_is_caught_by_the_workflow_and_answers_503(api, cloud, org_id):
+    # Given a plan step whose answer is over Step Functions' 256 KiB payload limit (States.DataLimitExceeded, which
+    # the task's Catch on States.ALL catches: recorded on AWS, tests/recorded/stepfunctions)
     def too_large(name: str, result: Any) -> Any:
         return result | {"padding": "x" * 300_000} if name == "SetPlanFunction" else result
 
@@ -66,9 +67,8 @@ def test_a_step_answering_more_than_256_kib_ends_the_execution_and_answers_a_jso
     # When staff set the plan
     reply = api.set_plan(org_id, "Basic")
 
-    # Then the client gets a JSON 500 naming the failure
-    assert_rejected(reply, 500, "INTERNAL_ERROR")
-    assert "States.DataLimitExceeded" in reply.body["message"]
+    # Then the workflow's fault path answers: a 503 the client may retry
+    assert_rejected(reply, 503, "SERVICE_UNAVAILABLE")
     # and the step's write, which did run, is confirmed by a retry (setting a plan is idempotent)
     cloud.result_hooks.clear()
     assert set_plan(api, org_id, "Basic")["plan"] == "Basic"
