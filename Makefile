@@ -130,5 +130,18 @@ deploy: build  ## first time: sam deploy --guided (writes samconfig.toml choices
 bench: $(VENV)/.installed  ## latency, throughput, DynamoDB requests per decision, cold starts (not part of make test)
 	$(PY) -m bench
 
+# moto's own tests of DynamoDB and the Step Functions interpreter, from the sdist of the pinned moto (PyPI, sha256 in
+# tools/moto-suite/sdist.txt, kept in .venv/moto-suite/), unmodified, on moto as released and on moto as the emulator
+# patches it (tools/moto-suite/run.py): a test that passes on the first and not on the second is a defect, unless
+# tools/moto-suite/known_differences.toml says why AWS agrees with the emulator. Summary: test-output/moto-suite.json.
+# Not part of make test (its two runs take a few minutes on two cores): .ci/run runs it after.
+.PHONY: moto-suite
+$(VENV)/.moto-suite-installed: requirements-moto-suite.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-moto-suite.txt
+	touch $@
+
+moto-suite: $(VENV)/.moto-suite-installed  ## moto's own DynamoDB and Step Functions tests, unpatched and patched
+	$(PY) tools/moto-suite/run.py
+
 clean:
 	rm -rf .venv .aws-sam .pytest_cache .mypy_cache .ruff_cache
