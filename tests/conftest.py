@@ -132,7 +132,7 @@ class Api:
         """GET the ledger: query is period, userId, limit, cursor."""
         return self.call("GET", f"/orgs/{org_id}/usage{_query(query)}")
 
-    def usage_entry(self, org_id: str, enquiry_id: str) -> Reply:
+    def get_charge(self, org_id: str, enquiry_id: str) -> Reply:
         return self.call("GET", f"/orgs/{org_id}/usage/{quote(enquiry_id, safe='')}")
 
     def top_ups(self, org_id: str, period: str | None = None) -> Reply:

@@ -12,7 +12,7 @@ from domain.services.audit import ActiveAuditPage, Audit, audit_active_page, aud
 from domain.services.balance import Balance, get_balance
 from domain.services.charge import ChargeRequest
 from domain.services.dependencies import Dependencies
-from domain.services.history import ChargesPage, TopUps, get_usage_entry, list_charges, list_top_ups
+from domain.services.history import ChargesPage, TopUps, get_charge, list_charges, list_top_ups
 from domain.services.notify import NotifyOutcome, notify, notify_denial
 from domain.services.refund import RefundResult, refund
 from domain.services.release_org_credit import release_org_credit
@@ -103,8 +103,8 @@ class CreditService:
     ) -> ChargesPage:
         return list_charges(self._deps, org_id, period, user_id, limit, cursor)
 
-    def usage_entry(self, org_id: str, enquiry_id: str) -> LedgerEntry:
-        return get_usage_entry(self._deps, org_id, enquiry_id)
+    def get_charge(self, org_id: str, enquiry_id: str) -> LedgerEntry:
+        return get_charge(self._deps, org_id, enquiry_id)
 
     def top_ups(self, org_id: str, period: str | None) -> TopUps:
         return list_top_ups(self._deps, org_id, period)

@@ -51,7 +51,7 @@ def list_charges(
     return ChargesPage(org_id, window, user_id, entries, following)
 
 
-def get_usage_entry(deps: Dependencies, org_id: str, enquiry_id: str) -> LedgerEntry:
+def get_charge(deps: Dependencies, org_id: str, enquiry_id: str) -> LedgerEntry:
     """The enquiry's charge (refunded since or not). A reservation still in flight is not a charge (yet): the
     ledger does not list it either."""
     entry = deps.store.find_entry(org_id, enquiry_id)

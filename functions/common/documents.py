@@ -82,7 +82,7 @@ def ledger_item_document(entry: LedgerEntry) -> dict[str, Any]:
     return document
 
 
-def usage_page_document(page: ChargesPage) -> dict[str, Any]:
+def charges_page_document(page: ChargesPage) -> dict[str, Any]:
     return {
         "orgId": page.org_id,
         "period": page.window,
@@ -91,7 +91,7 @@ def usage_page_document(page: ChargesPage) -> dict[str, Any]:
     }
 
 
-def usage_entry_document(org_id: str, entry: LedgerEntry) -> dict[str, Any]:
+def charge_document(org_id: str, entry: LedgerEntry) -> dict[str, Any]:
     return {"orgId": org_id} | ledger_item_document(entry)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from adapters.runtime import bootstrap
 from domain.services import CreditService
 from functions.common.commands import ListCharges
-from functions.common.documents import usage_page_document
+from functions.common.documents import charges_page_document
 from functions.common.errors import Handler
 from functions.common.handlers import command_handler
 
@@ -14,7 +14,7 @@ from functions.common.handlers import command_handler
 def handler(service: CreditService) -> Handler:
     def list_charges(command: ListCharges, event: dict[str, Any], context: Any) -> dict[str, Any]:
         page = service.charges(command.org_id, command.period, command.user_id, command.limit, command.cursor)
-        return usage_page_document(page)
+        return charges_page_document(page)
 
     return command_handler(
         ListCharges, list_charges, outside_body=("orgId", "period", "userId", "limit", "cursor"), with_body=False

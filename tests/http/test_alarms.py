@@ -113,7 +113,7 @@ def test_every_kind_of_denial_a_burst_a_refund_and_a_top_up_leave_every_alarm_ok
     http.assert_error_document(api.call("POST", f"/orgs/{org_id}/usage", {"userId": "alice"}), 400)
     http.assert_error_document(api.call("POST", f"/orgs/{org_id}/usage", raw="{not json"), 400)
     http.assert_error_document(api.set_plan(org_id, "Platinum"), 400)
-    http.assert_error_document(api.usage_entry(org_id, "never-ran"), 404)
+    http.assert_error_document(api.get_charge(org_id, "never-ran"), 404)
     http.assert_error_document(api.call("GET", "/no/such/route"), 403)
     assert api.use(org_id, "mine-0", "alice").status == 200  # a replay
 

@@ -133,7 +133,7 @@ def test_one_enquirys_charge_names_the_execution_that_charged_it(api, cloud, org
     assert api.use(org_id, "enq-1", "alice").status == 201
 
     # When support looks it up
-    reply = api.usage_entry(org_id, "enq-1")
+    reply = api.get_charge(org_id, "enq-1")
 
     # Then it names the execution that charged it, whose history the emulator keeps: the saga that charged it
     assert reply.status == 200, reply.body
@@ -168,7 +168,7 @@ def test_an_enquiry_that_was_not_charged_is_not_found(api, org_id, how):
     if how == "denied":
         http.assert_rejected(api.use(org_id, "the-enquiry"), 402, "ORG_LIMIT_REACHED")
 
-    http.assert_rejected(api.usage_entry(org_id, "the-enquiry"), 404, "ENQUIRY_NOT_FOUND")
+    http.assert_rejected(api.get_charge(org_id, "the-enquiry"), 404, "ENQUIRY_NOT_FOUND")
 
 
 @pytest.mark.parametrize(

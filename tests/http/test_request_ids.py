@@ -77,7 +77,7 @@ def test_the_execution_that_answered_is_named_after_x_amz_apigw_id(api, cloud, o
     # names the same execution
     name = extended.rstrip("=")
     assert name in _execution_names(cloud, "UseCreditStateMachine")
-    assert api.usage_entry(org_id, "enq-1").body["executionName"] == name
+    assert api.get_charge(org_id, "enq-1").body["executionName"] == name
 
 
 def test_a_clients_own_request_id_is_echoed_if_it_is_a_uuid(api, org_id):

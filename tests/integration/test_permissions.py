@@ -121,14 +121,14 @@ class Requests:
 # -- the paths that reach the table or the topic ---------------------------------------------------------------
 
 
-def charge_document(org_id: str, enquiry_id: str, user_id: str, execution_name: str) -> dict[str, Any]:
+def charge_request(org_id: str, enquiry_id: str, user_id: str, execution_name: str) -> dict[str, Any]:
     request = ChargeRequest(org_id, user_id, enquiry_id, MARCH_25, execution_name)
     return charge_request_document(request)
 
 
 def abandon_a_reservation(cloud: LocalCloud, org_id: str, enquiry_id: str, execution_name: str) -> dict[str, Any]:
     """The org step of a workflow that then ended without charging or releasing (its compensation failed too)."""
-    charge = charge_document(org_id, enquiry_id, "user-9", execution_name)
+    charge = charge_request(org_id, enquiry_id, "user-9", execution_name)
     response = cloud.invoke("ReserveOrgCreditFunction", {"charge": charge})
     assert "FunctionError" not in response, response
     return charge

@@ -114,7 +114,7 @@ def test_a_refunded_charge_stays_in_the_ledger_as_refunded(service: CreditServic
 def test_one_enquirys_charge_names_the_execution_that_charged_it(service: CreditService, clock: FixedClock) -> None:
     a_charged_enquiry(service, clock, execution_name="exec-42", on="Basic")
 
-    entry = service.usage_entry(ORG, "enq-1")
+    entry = service.get_charge(ORG, "enq-1")
 
     assert (entry.state, entry.execution_name, entry.charged_at) == (EntryState.CHARGED, "exec-42", clock.now())
 
@@ -127,7 +127,7 @@ def test_an_enquiry_not_charged_is_not_found(service: CreditService, clock: Fixe
         an_org_on(service, "Basic")
 
     with pytest.raises(EnquiryNotFound):
-        service.usage_entry(ORG, "enq-1")
+        service.get_charge(ORG, "enq-1")
 
 
 def test_a_months_top_ups_are_listed_newest_first(service: CreditService, clock: FixedClock) -> None:

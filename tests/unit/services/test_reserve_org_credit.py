@@ -112,12 +112,12 @@ def test_an_enquiry_still_being_charged_by_another_request_is_in_progress(
     assert store.window_counter(ORG, MARCH).used == 1
 
 
-def test_a_repeated_org_step_with_the_same_reservation_id_does_not_charge_twice(
+def test_an_org_step_rerun_under_the_same_execution_name_does_not_charge_twice(
     service: CreditService, store: InMemoryCreditStore, clock: FixedClock
 ) -> None:
     # Given an org step that committed, but whose answer was lost so the workflow retries it
     charge_request, first = a_reserved_enquiry(service, clock, on="Basic")
-    # When the step runs again with the same reservation id
+    # When the step reruns under the same execution name
     again = service.reserve_org_credit(charge_request)
     # Then it recognises its own write: same reservation, not a replay, nothing more counted
     assert again.reservation == first.reservation
