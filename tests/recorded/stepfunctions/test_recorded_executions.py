@@ -33,9 +33,13 @@ def _param(case: dict[str, Any]) -> Any:
     return pytest.param(case, id=case["id"].split("/v2/", 1)[1], marks=marks)
 
 
-def test_the_corpus_holds_at_least_150_recorded_cases():
+def test_the_corpus_holds_at_least_150_recorded_cases_and_each_listed_difference_says_what_it_could_hide():
     assert len(CASES) >= MINIMUM_CASES
     assert set(KNOWN) <= {case["id"] for case in CASES}, "a listed difference names no case"
+    for case_id, known in KNOWN.items():
+        assert known["what"], case_id
+        assert known["could_hide"], case_id
+        assert known["differences"], case_id
 
 
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
