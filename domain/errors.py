@@ -1,9 +1,12 @@
 """Errors are named after the rule they enforce.
 
-The class names are also the Step Functions error names used in Retry/Catch (a Lambda's errorType is its
-exception's class name), so renaming one is a change to statemachines/ too; tests/unit/test_workflow_contract.py
-keeps the two in step. Each error carries a stable UPPER_SNAKE `code` for API clients, and each family of
-rejections the HTTP status a client is answered with (`http_status`, here and nowhere else).
+A rejection (an error with an `http_status`) never leaves a step as an exception: the step answers it as data
+(functions/common/errors.py) and no workflow names it. Of these errors only the transient ones, WriteContended and
+StoreUnavailable, reach Step Functions, by their class names (a Lambda's errorType is its exception's class name) in
+the workflows' Retry lists, so renaming one of them is a change to statemachines/ too;
+tests/unit/test_workflow_contract.py keeps the two in step. Each error carries a stable UPPER_SNAKE `code` for API
+clients, and each family of rejections the HTTP status a client is answered with (`http_status`, here and nowhere
+else).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 emulated account (the real ASL and handlers) along every path that reaches the table or the topic, while each AWS
 request a function sends is recorded with the function that sent it and mapped to the IAM actions it needs.
 
-tests/unit/test_template.py checks the same grants against the code read statically; this checks them against the
-requests actually made, so that neither a call the analysis missed nor a grant nothing uses goes unnoticed."""
+This is the one check of least privilege: the tour runs every function of the stack, and each role's grants, read from
+template.yaml (tests/unit/test_template.py's role_grants), are compared with the requests actually made, so that
+neither a request IAM would refuse nor a grant on the table or the topic that nothing uses goes unnoticed."""
 
 from __future__ import annotations
 
