@@ -40,7 +40,9 @@ from typing import Any
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     DynamodbException,
+    MockValidationException,
     MultipleTransactionsException,
+    ProvidedKeyDoesNotExist,
     TooManyTransactionsException,
     TransactionCanceledException,
     TransactWriteSingleOpException,
@@ -138,10 +140,28 @@ _ORIGINAL: dict[str, Callable[..., Any]] = {}
 
 
 def _item_key(backend: DynamoDBBackend, table_name: str, key_or_item: dict[str, Any]) -> dict[str, Any]:
-    """The key attributes of a key or of a whole item."""
+    """The key attributes of a key or of a whole item (KeyError if one is missing)."""
     table = backend.get_table(table_name)
     names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr is not None else [])
     return {name: key_or_item[name] for name in names}
+
+
+def _transaction_key(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    """The key of a transaction's item, or DynamoDB's ValidationException for the whole request when the item (a
+    Put) or the key lacks a key attribute, in DynamoDB's words (as moto's PutItem gives them)."""
+    try:
+        return _item_key(backend, op["TableName"], op["Item"] if op_type == "Put" else op["Key"])
+    except KeyError as missing:
+        if op_type == "Put":
+            raise MockValidationException(
+                f"One or more parameter values were invalid: Missing the key {missing.args[0]} in the item"
+            ) from None
+        raise ProvidedKeyDoesNotExist() from None
+
+
+_MALFORMED = (KeyError, AttributeError, TypeError, ValueError)
+"""What working out a write's key and units raises for a request DynamoDB refuses as malformed (a key attribute
+missing, a value of the wrong type, such as {"S": 123}): moto's own validation then answers it."""
 
 
 def _ref(table_name: str, key: dict[str, Any]) -> ItemRef:
@@ -262,7 +282,7 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
             if len(item) != 1:
                 raise TransactWriteSingleOpException
             op_type, op = next(iter(item.items()))
-            key = _item_key(backend, op["TableName"], op["Item"] if op_type == "Put" else op["Key"])
+            key = _transaction_key(backend, op_type, op)
             ref = _ref(op["TableName"], key)
             if ref in refs:
                 raise MultipleTransactionsException()
@@ -314,6 +334,12 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
                     _ORIGINAL["delete_item"](backend, table_name, key)
                 else:
                     _ORIGINAL["put_item"](backend, table_name, original.to_json()["Attributes"])
+        if isinstance(error, MockValidationException):
+            # An update DynamoDB refuses as invalid (two SET clauses, say) fails the whole request with a
+            # ValidationException, not a cancellation: moto's aws_verified
+            # test_transact_write_items__update_with_multiple_set_clauses records AWS's answer. DynamoDB refuses it
+            # before writing anything; here the items written before it were put back, under the hold.
+            raise error
         raise TransactionCanceledException([(type(error).__name__, str(error), None)]) from error
     finally:
         with isolation.mutex:
@@ -362,14 +388,19 @@ def single_write(original: Callable[..., Any], item_parameter: str) -> Callable[
         failures.check(table_name, operation)
         key_or_item = args[0] if args else kwargs[item_parameter]
         with isolation.mutex:
-            key = _item_key(backend, table_name, key_or_item)
+            try:
+                key = _item_key(backend, table_name, key_or_item)
+                current = _ORIGINAL["get_item"](backend, table_name, key)
+                put = key_or_item if item_parameter == "item_attrs" else None
+                units = sum(_units(backend, table_name, current, put, _named(kwargs)))
+            except _MALFORMED:
+                # DynamoDB validates a request before it meets a transaction or a throttle (moto's own tests of a
+                # missing key or a value of the wrong type, test_dynamodb.py and test_dynamodb_exceptions.py)
+                return original(backend, table_name, *args, **kwargs)
             if isolation.held_positions([_ref(table_name, key)])[0]:
                 isolation.conflicts += 1
                 _conflicted(table_name)
                 raise TransactionConflictException()
-            current = _ORIGINAL["get_item"](backend, table_name, key)
-            put = key_or_item if item_parameter == "item_attrs" else None
-            units = sum(_units(backend, table_name, current, put, _named(kwargs)))
             if capacity.take([(_partition(backend, table_name, key), units)]) is not None:
                 _throttled(table_name, operation, 1)
                 raise ThrottlingException()
