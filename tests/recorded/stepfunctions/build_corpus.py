@@ -200,20 +200,21 @@ def _express() -> list[Spec]:
     sync = "express/test_express_sync.py::TestExpressSync::"
     times = {"StartTime": "start-time", "execution_starttime": "start-time", "EnteredTime": "entered-time",
              "state_enteredtime": "entered-time"}  # fmt: skip
-    express = {"workflow_type": "EXPRESS", "content": ["start_execution_sync_response"]}
+    express, answer = "EXPRESS", ["start_execution_sync_response"]
     return [
-        Spec(sync + "test_base[BASE_PASS_RESULT]", BASE + "pass_result.json5", **express),  # type: ignore[arg-type]
-        Spec(sync + "test_base[BASE_RAISE_FAILURE]", BASE + "raise_failure.json5", **express),  # type: ignore[arg-type]
+        Spec(sync + "test_base[BASE_PASS_RESULT]", BASE + "pass_result.json5", workflow_type=express, content=answer),
+        Spec(sync + "test_base[BASE_RAISE_FAILURE]", BASE + "raise_failure.json5", workflow_type=express,
+             content=answer),
         Spec(sync + "test_query_runtime_memory", BASE + "query_context_object_values.json5", paths=times,
-             **express),  # type: ignore[arg-type]
+             workflow_type=express, content=answer),
         Spec(sync + "test_catch", EH + "task_service_lambda_invoke_catch_all.json5",
              functions={"@@fn1@@": ("lambda_function_name", RAISE)},
              regex=[(r'\\"requestId\\":\\"([a-f0-9\-]+)\\"', '\\"requestId\\":<request-id>\\"')],
-             **express),  # type: ignore[arg-type]
+             workflow_type=express, content=answer),
         Spec(sync + "test_retry", SC + "lambda_invoke_with_retry_extended_input.json5",
              [resource("InvokeLambdaWithRetry")], functions={"@@fn1@@": ("lambda_function_name", RAISE)},
              regex=[(r'\\"requestId\\": \\"([a-f0-9\-]+)\\"', '\\"requestId\\": \\"<request-id>\\"')],
-             **express),  # type: ignore[arg-type]
+             workflow_type=express, content=answer),
     ]  # fmt: skip
 
 
