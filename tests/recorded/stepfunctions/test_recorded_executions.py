@@ -43,7 +43,7 @@ def test_the_corpus_holds_at_least_150_recorded_cases_and_each_listed_difference
 
 
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
-def test_the_emulator_answers_as_aws_recorded(case, cloud, machines, monkeypatch):
+def test_the_emulator_answers_as_aws_recorded(case, cloud, machines, monkeypatch, unmetered):
     # Given a recorded case
     if case["kind"] == "choice":
         assert recorded_input_agrees(case), "the transcribed input is not the recorded one"

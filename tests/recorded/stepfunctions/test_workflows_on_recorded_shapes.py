@@ -101,7 +101,9 @@ def _routes(state: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("workflow", "name", "state"), CHOICES, ids=[f"{w}:{n}" for w, n, _ in CHOICES])
-def test_each_choice_rule_of_the_workflows_routes_every_recorded_value_as_aws_did(cloud, workflow, name, state):
+def test_each_choice_rule_of_the_workflows_routes_every_recorded_value_as_aws_did(
+    cloud, unmetered, workflow, name, state
+):
     # Given a Choice state of a workflow, alone, and the values AWS recorded its operator against
     (rule,) = state["Choices"]
     operator = _operator(rule)
