@@ -116,6 +116,12 @@ class StateMachines:
             self.created[key] = (created["stateMachineArn"], name)
         return self.created[key]
 
+    def delete_all(self) -> None:
+        """Leave the session's account with the stack's state machines only."""
+        for arn, _ in self.created.values():
+            self.client.delete_state_machine(stateMachineArn=arn)
+        self.created.clear()
+
 
 def _wait(execution_arn: str) -> None:
     backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]

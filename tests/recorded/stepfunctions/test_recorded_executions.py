@@ -25,7 +25,9 @@ class _NoWait:
 
 @pytest.fixture(scope="module")
 def machines(cloud):
-    return StateMachines(cloud.client("stepfunctions"))
+    created = StateMachines(cloud.client("stepfunctions"))
+    yield created
+    created.delete_all()
 
 
 def _param(case: dict[str, Any]) -> Any:

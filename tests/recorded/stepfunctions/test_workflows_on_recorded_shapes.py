@@ -22,7 +22,7 @@ from emulator.gateway import Gateway
 from emulator.template import Route
 from emulator.vtl import HttpRequest
 from tests.integration.workflows import Fault, Workflows, always, inject
-from tests.recorded.stepfunctions.replay import CASES
+from tests.recorded.stepfunctions.replay import CASES, StateMachines
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = sorted((ROOT / "statemachines").glob("*.asl.json"))
@@ -109,20 +109,19 @@ def test_each_choice_rule_of_the_workflows_routes_every_recorded_value_as_aws_di
     operator = _operator(rule)
     recorded = _recorded_for(operator, rule[operator])
     assert recorded, f"{workflow} {name}: AWS's recording has no case of {operator} {rule[operator]!r}"
-    created = cloud.client("stepfunctions").create_state_machine(
-        name=f"choice_{workflow.split('.')[0]}_{name}",
-        definition=json.dumps(_routes(state)),
-        roleArn="arn:aws:iam::123456789012:role/recorded-cases",
-        type="EXPRESS",
-    )
+    machines = StateMachines(cloud.client("stepfunctions"))
+    arn, _ = machines.arn_and_name(json.dumps(_routes(state)), "EXPRESS")
 
-    for value, taken in recorded:
-        # When the emulator routes the value at the rule's Variable
-        result = cloud.start_sync_execution(created["stateMachineArn"], json.dumps(_at(rule["Variable"], value)))
+    try:
+        for value, taken in recorded:
+            # When the emulator routes the value at the rule's Variable
+            result = cloud.start_sync_execution(arn, json.dumps(_at(rule["Variable"], value)))
 
-        # Then it goes where AWS went
-        expected = rule["Next"] if taken else state["Default"]
-        assert (result.status, json.loads(result.output or "null")) == ("SUCCEEDED", expected), (value, taken)
+            # Then it goes where AWS went
+            expected = rule["Next"] if taken else state["Default"]
+            assert (result.status, json.loads(result.output or "null")) == ("SUCCEEDED", expected), (value, taken)
+    finally:
+        machines.delete_all()
 
 
 def test_the_workflows_choice_operators_are_those_the_recording_covers():
