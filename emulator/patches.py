@@ -23,6 +23,7 @@ from jsonpath_ng.ext.parser import parse as jsonpath_ext_parse
 from jsonpath_ng.parser import parse as jsonpath_parse
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.core import responses as moto_responses
+from moto.core.common_models import BaseModel
 from moto.core.serialize import XFormedAttributePicker
 from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.comparisons import ConditionExpressionParser
@@ -41,7 +42,7 @@ from moto.stepfunctions.parser.asl.eval import states
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-from emulator import dynamodb, interpreter, metrics, motofast, vtl
+from emulator import dynamodb, interpreter, metrics, motofast, retention, vtl
 
 PINNED = {"moto": "5.2.5", "airspeed": "0.7.1", "jsonpath-ng": "1.16.0", "aws-lambda-powertools": "3.37.0"}
 """The versions whose internals are patched here (requirements-dev.txt pins the same)."""
@@ -107,6 +108,8 @@ def _moto() -> list[Patch]:
         Patch("moto", Table, "query", motofast.partition_query,
               ("self", "hash_key", "range_comparison", "range_objs", "limit", "exclusive_start_key",
                "scan_index_forward", "projection_expressions", "index_name")),
+        # Every model instance moto made, tracked without keeping it alive (emulator/retention.py).
+        Patch("moto", BaseModel, "__new__", retention.weakly_tracked, ("cls",)),
         # The Step Functions interpreter (emulator/interpreter.py).
         Patch("moto", ExecutionWorker, "_get_evaluation_entrypoint", lambda _: interpreter.parsed_once, ("self",)),
         Patch("moto", ExecutionWorker, "start", lambda _: interpreter.start_on_pool, ("self",)),
