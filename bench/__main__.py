@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from http.client import HTTPException
 
-from bench import cold_init, overhead, scenarios
+from bench import cold_init, long_session, overhead, scenarios
 from bench.client import BenchError, Client
 from bench.cold_init import ColdInit, Measured
 from bench.cost import (
@@ -363,6 +363,9 @@ def main(arguments: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="fresh interpreters per function (median)")
     parser.add_argument("--overhead-rounds", type=int, default=6, help="concurrent runs with metrics on, and off")
     parser.add_argument("--overhead-decisions", type=int, default=200, help="sequential decisions on, and off")
+    parser.add_argument(
+        "--long-session", type=int, default=50_000, help="mixed requests of the long session, last (0: none)"
+    )
     options = parser.parse_args(arguments)
     settings = Settings(
         sequential=options.sequential,
@@ -386,6 +389,14 @@ def main(arguments: list[str] | None = None) -> int:
         print(f"bench failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     print(render(results))
+    if options.long_session:
+        # Last, in a process of its own (python -m emulator, as make run starts it): its memory is the emulator's
+        _progress(f"long session ({options.long_session} mixed requests, about {options.long_session // 50} s)")
+        try:
+            print(long_session.render(long_session.run(options.long_session)))
+        except (BenchError, OSError, HTTPException) as error:
+            print(f"bench failed: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
     _progress(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

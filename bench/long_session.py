@@ -1,0 +1,262 @@
+"""A long session, as a new user would run one: `python -m emulator` (what `make run` starts) in a process of its
+own, 200 orgs, 8 clients sending mixed traffic (70% charges, then balances, ledger pages, refunds and top-ups).
+
+What it shows is whether the emulator's cost per request grows with what it holds: the throughput of the first and
+of the last 10,000 requests, and the emulator's resident memory (VmRSS) when each stretch ends. Run alone:
+`python -m bench.long_session [--requests N]`; `make bench` runs it last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.client import BenchError, Client
+
+HOST = "127.0.0.1"
+ORGS = 200
+CLIENTS = 8
+STRETCH = 10_000
+"""The requests whose throughput is compared: the first STRETCH and the last STRETCH."""
+PLANS = ("Ultimate", "Enterprise")
+USERS_PER_ORG = 5
+RETRY_LATER = 503
+"""Answered when a step ran out of time on a machine this busy: counted, and the client goes on (nothing charged)."""
+MIX = (("charge", 70), ("balance", 12), ("ledger", 8), ("refund", 6), ("top-up", 4))
+"""What each request is, in percent of the session."""
+EXPECTED = {
+    "charge": {201, 402},  # 402 once an org or a user has used its month
+    "balance": {200},
+    "ledger": {200},
+    "refund": {201},
+    "top-up": {201},
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def rss_bytes(pid: int) -> int:
+    """The process's resident set (VmRSS, /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise BenchError(f"no VmRSS for process {pid}")
+
+
+@contextmanager
+def emulator_process() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`python -m emulator` as make run starts it, on free ports, its log discarded; stopped at the end."""
+    port, aws_port = _free_port(), _free_port()
+    process = subprocess.Popen(  # noqa: S603  # this interpreter, fixed arguments
+        [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(port), "--aws-port", str(aws_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ | {"EMULATOR_API_AUTH": "NONE", "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise BenchError(f"the emulator stopped at start (exit {process.returncode})")
+            try:
+                with socket.create_connection((HOST, port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise BenchError("the emulator did not listen within 60 s") from None
+                time.sleep(0.2)
+        yield process, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class _Org:
+    org_id: str
+    charged: list[str] = field(default_factory=list)
+    refunded: set[str] = field(default_factory=set)
+
+
+class _Traffic:
+    """Each client's next request, drawn from MIX with its own random generator over the orgs it is given."""
+
+    def __init__(self, number: int, orgs: list[_Org]) -> None:
+        self._draw = random.Random(20261207 + number)  # noqa: S311  # traffic, not secrets
+        self._orgs = orgs
+        self._kinds = [kind for kind, percent in MIX for _ in range(percent)]
+        self._count = 0
+        self._client_number = number
+        self._pending = (orgs[0], "")
+
+    def next(self) -> tuple[str, str, str, object]:
+        self._count += 1
+        org = self._draw.choice(self._orgs)
+        kind = self._draw.choice(self._kinds)
+        if kind == "refund":
+            unrefunded = [enquiry for enquiry in org.charged[-20:] if enquiry not in org.refunded]
+            if not unrefunded:
+                kind = "charge"
+            else:
+                enquiry = self._draw.choice(unrefunded)
+                org.refunded.add(enquiry)
+                return kind, "POST", f"/orgs/{org.org_id}/refunds", {"enquiryId": enquiry, "reason": "bench"}
+        if kind == "charge":
+            enquiry = f"e{self._client_number}-{self._count}"
+            self._pending = (org, enquiry)
+            user = f"u{self._draw.randrange(USERS_PER_ORG)}"
+            return kind, "POST", f"/orgs/{org.org_id}/usage", {"enquiryId": enquiry, "userId": user}
+        if kind == "balance":
+            return kind, "GET", f"/orgs/{org.org_id}/balance", None
+        if kind == "ledger":
+            return kind, "GET", f"/orgs/{org.org_id}/usage?limit=50", None
+        return kind, "POST", f"/orgs/{org.org_id}/top-ups", {"credits": 5, "reason": "bench"}
+
+    def answered(self, kind: str, status: int) -> None:
+        """A charge answered 201 may be refunded later."""
+        if kind == "charge" and status == 201:
+            org, enquiry = self._pending
+            org.charged.append(enquiry)
+
+
+@dataclass(frozen=True)
+class LongSession:
+    requests: int
+    seconds: float
+    first: float
+    """Requests a second over the first STRETCH requests answered."""
+    last: float
+    """Requests a second over the last STRETCH requests answered."""
+    rss_start: int
+    rss_first: int
+    """The emulator's RSS once the first STRETCH requests were answered."""
+    rss_last: int
+    """... and once the last were."""
+    statuses: Counter[str]
+    stretch: int = STRETCH
+
+    @property
+    def speed_kept(self) -> float:
+        return self.last / self.first
+
+    @property
+    def rss_growth(self) -> int:
+        return self.rss_last - self.rss_first
+
+
+def run(requests: int = 50_000, progress: bool = True, stretch: int = STRETCH) -> LongSession:
+    """`requests` mixed requests; the throughput and RSS of the first and the last `stretch` of them."""
+    if requests < 2 * stretch:
+        raise BenchError(f"a long session needs at least {2 * stretch} requests, not {requests}")
+    with emulator_process() as (process, port):
+        setup = Client(HOST, port)
+        orgs = [_Org(f"long-{number}") for number in range(ORGS)]
+        for number, org in enumerate(orgs):
+            setup.set_plan(org.org_id, PLANS[number % len(PLANS)])
+        setup.close()
+        rss_start = rss_bytes(process.pid)
+
+        lock = threading.Lock()
+        answered_at: list[float] = []
+        statuses: Counter[str] = Counter()
+        rss_marks: dict[int, int] = {}
+        marks = {stretch, requests}
+        issued = [0]
+        failure: list[BaseException] = []
+
+        def client(number: int) -> None:
+            traffic = _Traffic(number, orgs[number::CLIENTS])  # each org has one client: its history is known
+            connection = Client(HOST, port, timeout=60)
+            try:
+                while True:
+                    with lock:
+                        if issued[0] >= requests or failure:
+                            return
+                        issued[0] += 1
+                    kind, method, path, body = traffic.next()
+                    status, text = connection.call(method, path, body)
+                    if status not in EXPECTED[kind] and status != RETRY_LATER:
+                        raise BenchError(f"{kind} {method} {path} answered {status}: {text}")
+                    traffic.answered(kind, status)
+                    with lock:
+                        answered_at.append(time.perf_counter())
+                        statuses[f"{kind} {status}"] += 1
+                        done = len(answered_at)
+                        if done in marks:
+                            rss_marks[done] = rss_bytes(process.pid)
+                        if progress and done % 5000 == 0:
+                            print(f"bench: long session, {done} requests", file=sys.stderr, flush=True)
+            except BaseException as error:  # noqa: BLE001  # reported by the main thread
+                with lock:
+                    failure.append(error)
+            finally:
+                connection.close()
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client, args=(number,)) for number in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failure:
+            raise BenchError(f"the long session stopped: {failure[0]}") from failure[0]
+        answered_at.sort()
+        first = stretch / (answered_at[stretch - 1] - started)
+        last = (stretch - 1) / (answered_at[-1] - answered_at[-stretch])
+        return LongSession(
+            requests=len(answered_at),
+            seconds=answered_at[-1] - started,
+            first=first,
+            last=last,
+            rss_start=rss_start,
+            rss_first=rss_marks[stretch],
+            rss_last=rss_marks[requests],
+            statuses=statuses,
+            stretch=stretch,
+        )
+
+
+def render(session: LongSession) -> str:
+    mb = 1024 * 1024
+    return "\n".join(
+        [
+            f"Long session: {session.requests:,} mixed requests from {CLIENTS} clients over {ORGS} orgs "
+            f"(python -m emulator in its own process), {session.seconds:.0f} s",
+            f"  first {session.stretch:,}: {session.first:.1f} requests/s, RSS {session.rss_first / mb:.0f} MB "
+            f"(at start {session.rss_start / mb:.0f} MB)",
+            f"  last {session.stretch:,}: {session.last:.1f} requests/s ({session.speed_kept:.0%} of the first), "
+            f"RSS {session.rss_last / mb:.0f} MB ({session.rss_growth / mb:+.0f} MB)",
+            "  answers: " + ", ".join(f"{key} x{count}" for key, count in sorted(session.statuses.items())),
+        ]
+    )
+
+
+def main(arguments: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.long_session", description=__doc__)
+    parser.add_argument("--requests", type=int, default=50_000)
+    options = parser.parse_args(arguments)
+    print(render(run(options.requests)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
