@@ -2,7 +2,10 @@
 own, 200 orgs, 8 clients sending mixed traffic (70% charges, then balances, ledger pages, refunds and top-ups).
 
 What it shows is whether the emulator's cost per request grows with what it holds: the throughput of the first and
-of the last 10,000 requests, and the emulator's resident memory (VmRSS) when each stretch ends. Run alone:
+of the last 10,000 requests, and the emulator's resident memory (VmRSS) when each stretch ends. So that what each
+request answers is the same size from the first request to the last, every org is charged SEEDED times before the
+session (not counted) and a ledger page asks for SEEDED entries: without it a page grew from a few entries to a full
+one as orgs were charged, and the session slowed for what it answered, not for what it held. Run alone:
 `python -m bench.long_session [--requests N]`; `make bench` runs it last.
 """
 
@@ -31,6 +34,8 @@ STRETCH = 10_000
 """The requests whose throughput is compared: the first STRETCH and the last STRETCH."""
 PLANS = ("Ultimate", "Enterprise")
 USERS_PER_ORG = 5
+SEEDED = 10
+"""Charges made for each org before the session, and the size of its ledger pages."""
 RETRY_LATER = 503
 """Answered when a step ran out of time on a machine this busy: counted, and the client goes on (nothing charged)."""
 MIX = (("charge", 70), ("balance", 12), ("ledger", 8), ("refund", 6), ("top-up", 4))
@@ -100,13 +105,14 @@ class _Org:
 class _Traffic:
     """Each client's next request, drawn from MIX with its own random generator over the orgs it is given."""
 
-    def __init__(self, number: int, orgs: list[_Org]) -> None:
+    def __init__(self, number: int, orgs: list[_Org], page: int = SEEDED) -> None:
         self._draw = random.Random(20261207 + number)  # noqa: S311  # traffic, not secrets
         self._orgs = orgs
         self._kinds = [kind for kind, percent in MIX for _ in range(percent)]
         self._count = 0
         self._client_number = number
         self._pending = (orgs[0], "")
+        self._page = page
 
     def next(self) -> tuple[str, str, str, object]:
         self._count += 1
@@ -128,7 +134,7 @@ class _Traffic:
         if kind == "balance":
             return kind, "GET", f"/orgs/{org.org_id}/balance", None
         if kind == "ledger":
-            return kind, "GET", f"/orgs/{org.org_id}/usage?limit=50", None
+            return kind, "GET", f"/orgs/{org.org_id}/usage?limit={self._page}", None
         return kind, "POST", f"/orgs/{org.org_id}/top-ups", {"credits": 5, "reason": "bench"}
 
     def answered(self, kind: str, status: int) -> None:
@@ -153,6 +159,8 @@ class LongSession:
     """... and once the last were."""
     statuses: Counter[str]
     stretch: int = STRETCH
+    orgs: int = ORGS
+    seeded: int = SEEDED
 
     @property
     def speed_kept(self) -> float:
@@ -163,15 +171,22 @@ class LongSession:
         return self.rss_last - self.rss_first
 
 
-def run(requests: int = 50_000, progress: bool = True, stretch: int = STRETCH) -> LongSession:
-    """`requests` mixed requests; the throughput and RSS of the first and the last `stretch` of them."""
+def run(
+    requests: int = 50_000, progress: bool = True, stretch: int = STRETCH, orgs: int = ORGS, seeded: int = SEEDED
+) -> LongSession:
+    """`requests` mixed requests over `orgs` orgs, each charged `seeded` times first; the throughput and RSS of the
+    first and the last `stretch` of them."""
     if requests < 2 * stretch:
         raise BenchError(f"a long session needs at least {2 * stretch} requests, not {requests}")
     with emulator_process() as (process, port):
         setup = Client(HOST, port)
-        orgs = [_Org(f"long-{number}") for number in range(ORGS)]
-        for number, org in enumerate(orgs):
+        clients_orgs = [_Org(f"long-{number}") for number in range(orgs)]
+        for number, org in enumerate(clients_orgs):
             setup.set_plan(org.org_id, PLANS[number % len(PLANS)])
+            for seed in range(seeded):
+                enquiry = f"seed-{seed}"
+                setup.expect(201, "POST", f"/orgs/{org.org_id}/usage", {"enquiryId": enquiry, "userId": "u0"})
+                org.charged.append(enquiry)
         setup.close()
         rss_start = rss_bytes(process.pid)
 
@@ -184,7 +199,8 @@ def run(requests: int = 50_000, progress: bool = True, stretch: int = STRETCH) -
         failure: list[BaseException] = []
 
         def client(number: int) -> None:
-            traffic = _Traffic(number, orgs[number::CLIENTS])  # each org has one client: its history is known
+            # each org has one client, which knows its history
+            traffic = _Traffic(number, clients_orgs[number::CLIENTS], seeded)
             connection = Client(HOST, port, timeout=60)
             try:
                 while True:
@@ -232,6 +248,8 @@ def run(requests: int = 50_000, progress: bool = True, stretch: int = STRETCH) -
             rss_last=rss_marks[requests],
             statuses=statuses,
             stretch=stretch,
+            orgs=orgs,
+            seeded=seeded,
         )
 
 
@@ -239,8 +257,9 @@ def render(session: LongSession) -> str:
     mb = 1024 * 1024
     return "\n".join(
         [
-            f"Long session: {session.requests:,} mixed requests from {CLIENTS} clients over {ORGS} orgs "
-            f"(python -m emulator in its own process), {session.seconds:.0f} s",
+            f"Long session: {session.requests:,} mixed requests from {CLIENTS} clients over {session.orgs} orgs, each "
+            f"charged {session.seeded} times first, ledger pages of {session.seeded} (python -m emulator in its own "
+            f"process), {session.seconds:.0f} s",
             f"  first {session.stretch:,}: {session.first:.1f} requests/s, RSS {session.rss_first / mb:.0f} MB "
             f"(at start {session.rss_start / mb:.0f} MB)",
             f"  last {session.stretch:,}: {session.last:.1f} requests/s ({session.speed_kept:.0%} of the first), "

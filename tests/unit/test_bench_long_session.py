@@ -10,7 +10,7 @@ from bench import long_session
 
 @pytest.mark.slow
 def test_a_short_session_reports_what_it_measured() -> None:
-    session = long_session.run(requests=240, progress=False, stretch=100)
+    session = long_session.run(requests=240, progress=False, stretch=100, orgs=16, seeded=2)
     assert session.requests == 240
     assert sum(session.statuses.values()) == 240
     kinds = {key.split()[0] for key in session.statuses}
