@@ -55,6 +55,19 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time the process has used, user and system (/proc/<pid>/stat utime and stime): unlike the
+    throughput, not lengthened by what else the machine runs or by time a virtual machine's CPU is stolen."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def steal_seconds() -> float:
+    """The CPU time this (virtual) machine's hypervisor gave to others, all CPUs (/proc/stat's steal)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_bytes(pid: int) -> int:
     """The process's resident set (VmRSS, /proc/<pid>/status)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -158,6 +171,12 @@ class LongSession:
     rss_last: int
     """... and once the last were."""
     statuses: Counter[str]
+    cpu_first: float = 0.0
+    """The emulator's CPU milliseconds a request over the first stretch."""
+    cpu_last: float = 0.0
+    steal_first: float = 0.0
+    """The machine's stolen CPU seconds a second of the first stretch (0: none)."""
+    steal_last: float = 0.0
     stretch: int = STRETCH
     orgs: int = ORGS
     seeded: int = SEEDED
@@ -194,6 +213,8 @@ def run(
         answered_at: list[float] = []
         statuses: Counter[str] = Counter()
         rss_marks: dict[int, int] = {}
+        cpu_marks: dict[int, float] = {}
+        steal_marks: dict[int, float] = {}
         marks = {stretch, requests}
         issued = [0]
         failure: list[BaseException] = []
@@ -219,6 +240,9 @@ def run(
                         done = len(answered_at)
                         if done in marks:
                             rss_marks[done] = rss_bytes(process.pid)
+                        if done in cpu_points:
+                            cpu_marks[done] = cpu_seconds(process.pid)
+                            steal_marks[done] = steal_seconds()
                         if progress and done % 5000 == 0:
                             print(f"bench: long session, {done} requests", file=sys.stderr, flush=True)
             except BaseException as error:  # noqa: BLE001  # reported by the main thread
@@ -227,6 +251,8 @@ def run(
             finally:
                 connection.close()
 
+        cpu_points = {stretch, requests - stretch + 1, requests}
+        cpu_marks[0], steal_marks[0] = cpu_seconds(process.pid), steal_seconds()
         started = time.perf_counter()
         threads = [threading.Thread(target=client, args=(number,)) for number in range(CLIENTS)]
         for thread in threads:
@@ -238,6 +264,9 @@ def run(
         answered_at.sort()
         first = stretch / (answered_at[stretch - 1] - started)
         last = (stretch - 1) / (answered_at[-1] - answered_at[-stretch])
+        first_seconds = answered_at[stretch - 1] - started
+        last_seconds = answered_at[-1] - answered_at[-stretch]
+        at_last = requests - stretch + 1
         return LongSession(
             requests=len(answered_at),
             seconds=answered_at[-1] - started,
@@ -247,6 +276,10 @@ def run(
             rss_first=rss_marks[stretch],
             rss_last=rss_marks[requests],
             statuses=statuses,
+            cpu_first=(cpu_marks[stretch] - cpu_marks[0]) * 1000 / stretch,
+            cpu_last=(cpu_marks[requests] - cpu_marks[at_last]) * 1000 / (stretch - 1),
+            steal_first=(steal_marks[stretch] - steal_marks[0]) / first_seconds,
+            steal_last=(steal_marks[requests] - steal_marks[at_last]) / last_seconds,
             stretch=stretch,
             orgs=orgs,
             seeded=seeded,
@@ -260,9 +293,11 @@ def render(session: LongSession) -> str:
             f"Long session: {session.requests:,} mixed requests from {CLIENTS} clients over {session.orgs} orgs, each "
             f"charged {session.seeded} times first, ledger pages of {session.seeded} (python -m emulator in its own "
             f"process), {session.seconds:.0f} s",
-            f"  first {session.stretch:,}: {session.first:.1f} requests/s, RSS {session.rss_first / mb:.0f} MB "
+            f"  first {session.stretch:,}: {session.first:.1f} requests/s, {session.cpu_first:.1f} ms of emulator "
+            f"CPU a request, {session.steal_first:.2f} CPU-s/s stolen, RSS {session.rss_first / mb:.0f} MB "
             f"(at start {session.rss_start / mb:.0f} MB)",
             f"  last {session.stretch:,}: {session.last:.1f} requests/s ({session.speed_kept:.0%} of the first), "
+            f"{session.cpu_last:.1f} ms of CPU a request, {session.steal_last:.2f} CPU-s/s stolen, "
             f"RSS {session.rss_last / mb:.0f} MB ({session.rss_growth / mb:+.0f} MB)",
             "  answers: " + ", ".join(f"{key} x{count}" for key, count in sorted(session.statuses.items())),
         ]

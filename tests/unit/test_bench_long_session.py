@@ -18,6 +18,9 @@ def test_a_short_session_reports_what_it_measured() -> None:
     assert all(key.split()[1] in {"200", "201", "402", "503"} for key in session.statuses)
     assert session.first > 0
     assert session.last > 0
+    assert 0 < session.cpu_first < 1000
+    assert 0 < session.cpu_last < 1000
+    assert session.steal_first >= 0
     assert 50 * 2**20 < session.rss_first < 2**31
     assert session.rss_last > 0
     rendered = long_session.render(session)
