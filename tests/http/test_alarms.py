@@ -98,6 +98,7 @@ def _move_clock(api, cloud, to: datetime, sweep: bool = True) -> None:
 # -- every business outcome: no alarm --------------------------------------------------------------------
 
 
+@pytest.mark.exclusive  # its burst must not be starved by other tests: Validate-near-timeout fired beside them
 def test_every_kind_of_denial_a_burst_a_refund_and_a_top_up_leave_every_alarm_ok(api, cloud, watched, org_id):
     # Given orgs on Lite, a trial used up, and no plan at all
     http.set_plan(api, org_id, "Lite")
