@@ -15,6 +15,8 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from moto.core.common_models import BaseModel
+
 
 class LiveInstances:
     """A class's instances, tracked as moto's list is (append, iterate, len), without keeping them alive."""
@@ -50,7 +52,7 @@ def weakly_tracked(original: Callable[..., Any]) -> Callable[..., Any]:
     new list in its place, is followed by a LiveInstances again at the next instance)."""
 
     def __new__(cls: Any, *args: Any, **kwargs: Any) -> Any:
-        instance = object.__new__(cls)
+        instance = super(BaseModel, cls).__new__(cls)  # as moto's: the next class after BaseModel makes it
         tracked = cls.__dict__.get("instances_tracked")
         if not isinstance(tracked, LiveInstances):
             tracked = LiveInstances(tracked or ())

@@ -111,3 +111,15 @@ def test_a_point_takes_a_few_bytes() -> None:
     finally:
         tracemalloc.stop()
     assert per_point < 48, per_point  # two arrays of 8-byte items, twice (recorded, not yet handed to moto)
+
+
+def test_a_model_that_is_also_a_dict_is_made_as_moto_makes_it() -> None:
+    """moto has such models (meteringmarketplace's UsageRecord): the instance comes from the class after BaseModel."""
+    from moto.core.common_models import BaseModel
+
+    class Record(BaseModel, dict):  # type: ignore[misc, type-arg]
+        pass
+
+    record = Record(a=1)
+    assert record == {"a": 1}
+    assert record in list(Record.instances_tracked)  # type: ignore[attr-defined]
