@@ -101,6 +101,15 @@ def _per_operation(prefix: str, name: str, table: dict[str, Any]) -> list[dict[s
     ]
 
 
+def _per_kind(prefix: str, name: str, kinds: Any, service: Any, **more: str) -> list[dict[str, Any]]:
+    """One of the service's metrics for each kind it counts by (ids <prefix>0, 1...), dimensions kind, `more`,
+    service."""
+    return [
+        _stat(f"{prefix}{n}", SERVICE_NAMESPACE, name, _dimensions(kind=str(kind), **more, service=service))
+        for n, kind in enumerate(kinds)
+    ]
+
+
 def _functions(template: dict[str, Any]) -> dict[str, float]:
     """Each function's logical id and Timeout (seconds)."""
     default = float(template.get("Globals", {}).get("Function", {}).get("Timeout", 3))
@@ -219,21 +228,12 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
         {"Ref": "TableThrottlesPerMinute"},
         Metrics=_summed(_per_operation("t", "ThrottledRequests", table), "throttled", "throttled requests"),
     )
-    kinds = [f"n{n}" for n in range(len(NOTIFICATION_KINDS))]
     found["NotificationsFailedAlarm"] = _alarm(
         "notifications-failed",
         "The service could not publish a notice to customer success (limit forecast or limit reached).",
         0,
         Metrics=_summed(
-            [
-                _stat(
-                    metric_id,
-                    SERVICE_NAMESPACE,
-                    "Notifications",
-                    _dimensions(kind=kind, outcome="FAILED", service=service),
-                )
-                for metric_id, kind in zip(kinds, NOTIFICATION_KINDS, strict=True)
-            ],
+            _per_kind("n", "Notifications", NOTIFICATION_KINDS, service, outcome="FAILED"),
             "failed",
             "notices not published",
         ),
@@ -248,20 +248,12 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
         Statistic="Sum",
         Period=60,
     )
-    kinds_of_drift = [f"d{n}" for n in range(len(DriftKind))]
     found["AuditDriftAlarm"] = _alarm(
         "audit-drift",
         "The daily audit found an org whose counters disagree with its ledger (the Drift metric, by kind; each"
         " discrepancy is logged by AuditEveryOrgFunction with the org, window, counter, ledger and entries).",
         0,
-        Metrics=_summed(
-            [
-                _stat(metric_id, SERVICE_NAMESPACE, "Drift", _dimensions(kind=str(kind), service=service))
-                for metric_id, kind in zip(kinds_of_drift, DriftKind, strict=True)
-            ],
-            "drift",
-            "disagreements",
-        ),
+        Metrics=_summed(_per_kind("d", "Drift", DriftKind, service), "drift", "disagreements"),
     )
     # Hourly periods, 26 of them (CloudWatch allows 7 days of periods of an hour or more): a day's run and two hours
     found["AuditNotRunningAlarm"] = _alarm(
