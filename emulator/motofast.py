@@ -128,6 +128,12 @@ class _Partition:
         return getattr(self._table, name)
 
 
+def _collection(table: Any, hash_key: Any) -> list[Any]:
+    """The items of one partition of the table, in sort-key order."""
+    partition = table.items.get(hash_key)
+    return [] if partition is None else sorted(partition.values(), key=lambda item: item.range_key)
+
+
 def _partition_items(table: Any, hash_key: Any, index_name: str | None, conditions: Any) -> list[Any] | None:
     """The items of the partition a Query names, or None where this cannot tell (moto then reads the table).
 
@@ -138,8 +144,7 @@ def _partition_items(table: Any, hash_key: Any, index_name: str | None, conditio
     if not table.range_key_attr:
         return None
     if index_name is None:
-        partition = table.items.get(hash_key)
-        return [] if partition is None else sorted(partition.values(), key=lambda item: item.range_key)
+        return _collection(table, hash_key)
     index = {index.name: index for index in table.all_indexes()}.get(index_name)
     if index is None or not conditions:
         return None  # moto's own error for an unknown index
@@ -148,8 +153,7 @@ def _partition_items(table: Any, hash_key: Any, index_name: str | None, conditio
     if set(wanted) != set(hash_attributes):
         return None
     if hash_attributes == [table.hash_key_attr]:  # a local index: the table's partition
-        partition = table.items.get(wanted[table.hash_key_attr])
-        return [] if partition is None else sorted(partition.values(), key=lambda item: item.range_key)
+        return _collection(table, wanted[table.hash_key_attr])
     found = [
         item
         for partition in table.items.values()
