@@ -16,9 +16,9 @@ export SAM_CLI_TELEMETRY = 0
 # (each test worker, each emulator) compiled moto, botocore and the tests again, about half of collecting the tests.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test static lint typecheck unit tests-parallel tests-exclusive template judges checkov generate events browser build deploy bench clean
+.PHONY: run test static lint typecheck unit tests-parallel tests-exclusive template judges checkov docs generate events browser build deploy bench clean
 
-# Judges we did not write (README "Checked by other engines"):
+# Judges we did not write (docs/tests.md "Checked by other engines"):
 # - Apache Velocity 1.7, the engine behind API Gateway's mapping templates, renders every template in
 #   api/openapi.yaml beside the emulator (tools/vtl-reference/; compiled with javac from the local Maven repo);
 # - asl-validator (npm, pinned in tools/asl-validator/package-lock.json) checks every workflow;
@@ -47,7 +47,7 @@ test:  ## every check CI runs
 	$(MAKE) --no-print-directory -j2 --output-sync=target static tests-parallel
 	$(MAKE) --no-print-directory tests-exclusive
 
-static: lint typecheck template checkov  ## the static checks alone
+static: lint typecheck template checkov docs  ## the static checks alone
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -64,7 +64,7 @@ typecheck: $(VENV)/.installed
 #   the cores stay busy meanwhile. What those tests check never depends on the load (a late write waits for its test).
 # - tests-exclusive: the bursts of concurrent clients (marked `exclusive`), which measure how the emulator holds up:
 #   alone, one at a time. (Two at once, one per core, was 12 s quicker, and once in seven runs a user step of the
-#   20 ms burst ran out of time: README "Tests".)
+#   20 ms burst ran out of time: docs/tests.md.)
 TEST_WORKERS ?= 6
 
 unit: tests-parallel tests-exclusive  ## pytest alone
@@ -109,8 +109,24 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 checkov: $(CHECKOV_VENV)/.installed  ## checkov on template.yaml: no failed check unless suppressed there with a reason
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
+# The documentation site, docs/ as mkdocs.yml lays it out, built into site/. MkDocs and Material (pinned in
+# requirements-docs.txt) have an environment of their own, as checkov does. --strict: a link to a page or an anchor
+# that does not exist fails the build (mkdocs.yml's validation). Not --quiet, nor --verbose: MkDocs 1.6.1 counts the
+# warnings strict fails on only at its default log level (--quiet drops them, and --verbose skips the anchor check), so
+# either builds a broken link. Nothing is fetched while building. Material prints a banner about its end of life on
+# every build: NO_MKDOCS_2_WARNING turns it off.
+DOCS_VENV := .venv/docs
+
+$(DOCS_VENV)/.installed: requirements-docs.txt
+	$(PYTHON_BASE) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-docs.txt
+	touch $@
+
+docs: $(DOCS_VENV)/.installed  ## build docs/ into site/ with MkDocs, strictly: a broken link or anchor fails it
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict
+
 # api/openapi.yaml and the one-task workflows are written from one source each, api/source/ and statemachines/source/
-# (README "Code layout"); make test only checks that the committed files are as written (tests/unit/test_generated.py).
+# (docs/design.md "Code layout"); make test only checks that the committed files are as written (tests/unit/test_generated.py).
 generate: $(VENV)/.installed  ## rewrite api/openapi.yaml and the one-task statemachines/*.asl.json from their sources
 	$(PY) -m generate
 
@@ -144,4 +160,4 @@ moto-suite: $(VENV)/.moto-suite-installed  ## moto's own DynamoDB and Step Funct
 	$(PY) tools/moto-suite/run.py
 
 clean:
-	rm -rf .venv .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .aws-sam .pytest_cache .mypy_cache .ruff_cache site
