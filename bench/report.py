@@ -1,4 +1,4 @@
-"""How the bench prints: one Markdown table (README keeps the latest) and the machine it was measured on."""
+"""How the bench prints: one Markdown table (docs/benchmark.md keeps the latest) and the machine it was measured on."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A Markdown table with its columns padded to one width, readable in a terminal and pasteable in README."""
+    """A Markdown table with its columns padded to one width, readable in a terminal and pasteable in
+    docs/benchmark.md."""
     widths = [len(cell) for cell in header]
     for row in rows:
         if len(row) != len(header):

@@ -103,7 +103,8 @@ class WindowClosed(Conflict):
 
 
 class EnquiryRefunded(Conflict):
-    """The enquiry was charged and then refunded: it is not charged again under the same id (README "Decisions")."""
+    """The enquiry was charged and then refunded: it is not charged again under the same id (docs/rules.md,
+    "Decisions")."""
 
     code = "ENQUIRY_REFUNDED"
 

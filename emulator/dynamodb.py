@@ -187,7 +187,7 @@ def _units(
 
 def _transaction_units(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], current: Item | None) -> int:
     """A transaction does each item twice, prepare and commit, and its index entries once each, as outside one; a
-    condition check is billed as a transactional write of the item it checks (README, Benchmark)."""
+    condition check is billed as a transactional write of the item it checks (docs/benchmark.md)."""
     if op_type == "ConditionCheck":
         return 2 * item_units(stored_size(current))
     put = op["Item"] if op_type == "Put" else None

@@ -74,7 +74,7 @@ class RequestIds:
     @classmethod
     def of(cls, headers: dict[str, str]) -> RequestIds:
         # A value not in the form of a UUID is not taken (API Gateway replaces it in its access log; what its
-        # templates see then is not documented: README, "Differences from AWS").
+        # templates see then is not documented: docs/emulator.md, "Differences from AWS").
         asked = (_header(headers, "X-Amzn-RequestId") or "").strip()
         request_id = asked if _UUID.fullmatch(asked) else str(uuid.uuid4())
         return cls(request_id, base64.urlsafe_b64encode(os.urandom(11)).decode("ascii"))
@@ -163,7 +163,7 @@ def _iam_refusal(headers: dict[str, str]) -> str | None:
     """The gateway response API Gateway sends an AWS_IAM method's request that is not signed with SigV4, if any.
 
     Only the signature's presence and shape are checked (its scope must be this region and execute-api); the
-    signature itself is not verified and no IAM policy is evaluated (README, "Differences from AWS").
+    signature itself is not verified and no IAM policy is evaluated (docs/emulator.md, "Differences from AWS").
     """
     authorization = _header(headers, "Authorization")
     if not authorization:

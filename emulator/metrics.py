@@ -20,7 +20,7 @@ not the whole history), and into moto's CloudWatch only when something reads mot
 by emulator/patches.py on its get_all_metrics): then they are converted to moto's own points, stamped as moto
 wants them (naive UTC). Points put through the AWS endpoint by a client are moto's alone: the alarms do not judge
 them. A long session would hold every point for ever (CloudWatch keeps them 15 months): past MAX_POINTS each
-metric keeps its newer half (README, Differences from AWS).
+metric keeps its newer half (docs/emulator.md, Differences from AWS).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ proportional to the window's items, not to the org's whole history:
   and the trial's charges (at most its 10), whose users were counted in the month they were charged in.
 A reservation made while the index has not caught up is missing from it for that while (typically under a second on
 AWS; never on the emulator, whose index is immediate): the audit would then see the counter one above the ledger. The
-scheduled audit reads an org again before it reports drift; README, "The books audited".
+scheduled audit reads an org again before it reports drift; docs/rules.md, "The books audited".
 """
 
 from __future__ import annotations

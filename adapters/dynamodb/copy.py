@@ -1,12 +1,12 @@
 """Copy every item of one table into another: the migration path when a table must be replaced (a change to its
-local secondary indexes, which exist only if the table is created with them: README, Deploy).
+local secondary indexes, which exist only if the table is created with them: docs/deploy.md).
 
     python -m adapters.dynamodb.copy --source OLD_TABLE --target NEW_TABLE [--region eu-west-2]
 
 A strongly consistent Scan, a page at a time, and BatchWriteItem 25 items at a time, asking again for what
 DynamoDB leaves unprocessed (throttled) after a growing pause. Items keep every attribute, the indexes' keys
 included, so the target's indexes are built from them. It changes nothing in the source. Run it while nothing
-writes to the source (README says how), or a write made meanwhile may be missed.
+writes to the source (docs/deploy.md says how), or a write made meanwhile may be missed.
 """
 
 from __future__ import annotations

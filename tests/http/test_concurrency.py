@@ -130,7 +130,7 @@ def test_a_plan_change_and_a_top_up_in_the_middle_of_a_burst_both_succeed_and_th
         replay = api.use(org_id, enquiry_id, user_id)
         assert (replay.status, replay.body.get("replayed")) == (200, True), replay.body
     assert balance(api, org_id)["used"] == len(charged)
-    # and the audit finds them agreeing, entry by entry (GET /orgs/{orgId}/audit, README "The books audited")
+    # and the audit finds them agreeing, entry by entry (GET /orgs/{orgId}/audit, docs/rules.md "The books audited")
     audited = api.call("GET", f"/orgs/{org_id}/audit?period=2026-11").body
     assert audited["drift"] == [], audited
     assert (audited["ledger"]["charged"], audited["ledger"]["topUps"]) == (len(charged), 25)

@@ -3,7 +3,7 @@ Gateway before any workflow runs, and changes nothing.
 
 The shared emulator serves the stack as a sandbox (ApiAuth=NONE, what `make run` does unless EMULATOR_API_AUTH is
 set); here a second server, over the same emulated account, serves the routes of the default stack. The emulator
-checks a signature's presence and shape, not its value (README, "Differences from AWS").
+checks a signature's presence and shape, not its value (docs/emulator.md, "Differences from AWS").
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Every answer names the request it answers, as API Gateway does: x-amzn-RequestId ($context.requestId, which a
 client may set, in the form of a UUID) and x-amz-apigw-id ($context.extendedRequestId, API Gateway's own); an error
 body carries the request id too. The workflow execution that answered is named after x-amz-apigw-id, which no
-client can choose: executions of one name would share a reservation (README, "Decisions")."""
+client can choose: executions of one name would share a reservation (docs/rules.md, "Decisions")."""
 
 from __future__ import annotations
 

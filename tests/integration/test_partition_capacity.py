@@ -111,7 +111,7 @@ def test_a_charge_writes_16_units_in_its_orgs_partition(
         result = workflows.use(org_id, "enq-1")
     cloud.wait_for_invocations(10)
 
-    # Then 16 units charge it (README, "One org's ceiling": 14 transactional, 2 history index entries); with 15,
+    # Then 16 units charge it (docs/design.md, "One org's ceiling": 14 transactional, 2 history index entries); with 15,
     # the step is throttled, the client told 503, and nothing is charged
     assert outcome(result) == expected
     assert workflows.balance(org_id)["used"] == (1 if expected == "charged" else 0)

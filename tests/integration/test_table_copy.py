@@ -1,5 +1,6 @@
-"""The migration path README gives for replacing the table (python -m adapters.dynamodb.copy): a copy of every item,
-indexes rebuilt from their attributes, on the emulator's DynamoDB with the table as template.yaml defines it."""
+"""The migration path docs/deploy.md gives for replacing the table (python -m adapters.dynamodb.copy): a copy of
+every item, indexes rebuilt from their attributes, on the emulator's DynamoDB with the table as template.yaml defines
+it."""
 
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ def test_a_failed_condition_without_a_meaning_of_its_own_is_a_stale_read_naming_
 @pytest.mark.parametrize("code", ["ThrottlingError", "ProvisionedThroughputExceeded"])
 def test_a_cancellation_by_throttling_is_the_store_unavailable_not_a_stale_read_to_retry_at_once(code: str) -> None:
     # Given a transaction DynamoDB cancels because its partition is over its capacity (an org's items share one
-    # partition: README "One org's ceiling")
+    # partition: docs/design.md "One org's ceiling")
     work = _queue_three(_cancelled_by("None", code, "TransactionConflict"), fence_first=False)
 
     # Then the step fails as for any throttled request, for the workflow to retry after its pause, instead of

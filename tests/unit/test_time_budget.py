@@ -71,7 +71,7 @@ INVOCATION_SECONDS = 1
 """What a task gives an invocation beyond its function's Timeout: a cold start's Init, which Lambda does not count
 against the Timeout ("The Init phase is limited to 10 seconds", "The function's timeout setting limits the duration
 of the entire Invoke phase": Lambda execution environment lifecycle), but which the task's TimeoutSeconds does
-count, from LambdaFunctionStarted. This stack's cold inits measure under half a second (README, Benchmark)."""
+count, from LambdaFunctionStarted. This stack's cold inits measure under half a second (docs/benchmark.md)."""
 
 
 def test_every_task_waits_for_its_function_exactly_its_timeout_and_a_cold_start() -> None:
