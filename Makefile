@@ -28,9 +28,13 @@ include tools/vtl-reference/rules.mk
 ASL_VALIDATOR_DIR := .venv/asl-validator
 ASL_VALIDATOR := $(ASL_VALIDATOR_DIR)/node_modules/.bin/asl-validator
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The pinned packages, then the project itself for the `credits` command (.venv/app/bin/credits, docs/cli.md):
+# editable, so that it runs the checkout's cli/; no dependencies of its own (pyproject.toml names the command and
+# packages cli alone; what it needs is pinned in requirements-dev.txt).
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON_BASE) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
 $(TOOLS)/.installed: requirements-tools.txt
@@ -54,7 +58,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy domain adapters functions emulator bench generate
+	$(VENV)/bin/mypy domain adapters functions emulator bench generate cli
 
 # pytest-xdist runs the tests in two phases, each process with an emulator of its own (they share nothing: every test
 # uses fresh org ids):

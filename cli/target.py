@@ -1,0 +1,98 @@
+"""Which API the command calls, and as whom.
+
+The API: `--endpoint` (or CREDITS_ENDPOINT), else the `ApiUrl` output of the stack that samconfig.toml names for
+the environment (`--env`, `default` unless told), or of `--stack`. As whom: the caller's usual AWS credentials, as
+botocore finds them (environment, `--profile`, SSO, a role), for SigV4 in the region of `--region`, else of the
+profile or environment, else of samconfig.toml's deploy."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from cli.client import Fault, Signer
+
+SAMCONFIG = Path(__file__).resolve().parents[1] / "samconfig.toml"
+"""`sam deploy`'s choices for each environment: the stack's name and its region."""
+API_URL_OUTPUT = "ApiUrl"
+"""template.yaml's output with the stage's URL."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The root command's options: which API, and as whom."""
+
+    endpoint: str | None = None
+    stack: str | None = None
+    env: str = "default"
+    profile: str | None = None
+    region: str | None = None
+    sign: bool | None = None
+    """True: sign, and fail without credentials; False: never sign; None: sign when credentials are found."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    endpoint: str
+    signer: Signer | None
+
+
+def deployed(env: str, samconfig: Path = SAMCONFIG) -> tuple[str | None, str | None]:
+    """The stack name and the deploy region samconfig.toml gives the environment (None for what it does not say)."""
+    try:
+        config = tomllib.loads(samconfig.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None, None
+    section = config.get(env, {})
+    stack = section.get("global", {}).get("parameters", {}).get("stack_name")
+    region = section.get("deploy", {}).get("parameters", {}).get("region")
+    return stack, region
+
+
+def resolve(target: Target) -> Resolved:
+    """The endpoint and the signer, or a Fault that says what is missing."""
+    stack_name, deploy_region = deployed(target.env)
+    try:
+        session = botocore.session.Session(profile=target.profile)
+        region = target.region or session.get_config_variable("region") or deploy_region
+        endpoint = target.endpoint or _api_url(session, region, target.stack or stack_name, target.env)
+        credentials = None if target.sign is False else session.get_credentials()
+    except BotoCoreError as failed:
+        raise Fault("CREDENTIALS_FAILED", str(failed)) from failed
+    if credentials is None:
+        if target.sign:
+            raise Fault(
+                "NO_CREDENTIALS",
+                "no AWS credentials found (environment, profile, SSO): `aws sso login`, or --profile NAME",
+            )
+        return Resolved(endpoint, None)
+    if not region:
+        raise Fault("NO_REGION", "no region to sign for: --region NAME")
+    return Resolved(endpoint, Signer(credentials, region))
+
+
+def _api_url(session: Any, region: str | None, stack: str | None, env: str) -> str:
+    if not stack:
+        raise Fault("NO_STACK", f"samconfig.toml names no stack for {env!r}: --stack NAME or --endpoint URL")
+    try:
+        cloudformation = session.create_client("cloudformation", region_name=region)
+        (described,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as refused:
+        error = refused.response.get("Error", {})
+        # DescribeStacks answers a stack it does not have with ValidationError ("Stack with id X does not exist").
+        if error.get("Code") == "ValidationError":
+            raise Fault("STACK_NOT_FOUND", f"{error.get('Message', stack)} (region {region})") from refused
+        raise Fault("STACK_LOOKUP_FAILED", str(refused)) from refused
+    except NoCredentialsError as failed:
+        raise Fault("NO_CREDENTIALS", f"{failed}: finding stack {stack!r} needs them; or --endpoint URL") from failed
+    except BotoCoreError as failed:
+        raise Fault("STACK_LOOKUP_FAILED", str(failed)) from failed
+    for output in described.get("Outputs", []):
+        if output.get("OutputKey") == API_URL_OUTPUT:
+            return str(output["OutputValue"])
+    raise Fault("NO_API_URL", f"stack {stack!r} has no {API_URL_OUTPUT} output")
