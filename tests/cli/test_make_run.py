@@ -60,7 +60,17 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("make-run") / "make-run.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            ["make", "--no-print-directory", "run", "API_AUTH=AWS_IAM", f"PORT={port}", f"AWS_PORT={aws_port}"],
+            # --assume-old: the tests run in .venv/app; make run must not reinstall it under the other test processes
+            # (it would when requirements or pyproject.toml changed since the last install).
+            [
+                "make",
+                "--no-print-directory",
+                "--assume-old=.venv/app/.installed",
+                "run",
+                "API_AUTH=AWS_IAM",
+                f"PORT={port}",
+                f"AWS_PORT={aws_port}",
+            ],
             cwd=ROOT,
             env=_environment(),
             stdout=output,
@@ -111,6 +121,7 @@ def _credits(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_installed_credits_signs_what_make_run_api_auth_aws_iam_requires(make_run: str) -> None:
+    assert CREDITS.exists(), f"{CREDITS} is not installed: make installs it (the rule $(VENV)/.installed)"
     org_id = f"org-{uuid.uuid4().hex[:12]}"
 
     # Given an unsigned request, refused by the default stack
