@@ -30,20 +30,14 @@ DEFAULT_RETRY_AFTER_SECONDS = 1.0
 
 
 class ExitCode(IntEnum):
-    """What a run of `credits` ended with (docs/cli.md, "Exit codes")."""
+    """What a run of `credits` ended with: EXIT_CODE_MEANINGS says (and --help, and docs/cli.md "Exit codes")."""
 
     OK = 0
-    """A 2xx, a replay (200) included."""
     USAGE = 2
-    """Click's own: the command line is wrong; nothing was sent."""
+    """Click's own."""
     DENIED = 3
-    """A 4xx that asking again will not change: a rule of the service (402, 409), a bad request (400, 404, 413,
-    415) or a refusal of the caller (403)."""
     RETRYABLE = 4
-    """An answer that says to ask again later (429, 503, 504, or any answer with Retry-After), after --retry."""
     FAULT = 5
-    """Something broke: a 500 or another 5xx that says nothing of retrying, no answer at all, no credentials, no
-    such stack."""
 
 
 EXIT_CODE_MEANINGS = {
