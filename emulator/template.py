@@ -165,6 +165,7 @@ class Resolver:
             "AWS::AccountId": ACCOUNT_ID,
             "AWS::Partition": PARTITION,
             "AWS::StackName": STACK_NAME,
+            "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
             "AWS::URLSuffix": "amazonaws.com",
         }
         if name in pseudo:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,7 @@ def test_a_parameter_the_template_does_not_declare_is_refused() -> None:
 
 # -- who may call what: the two caller policies the stack creates -------------------------------------------------
 
+INVOKE = "execute-api:Invoke"
 ARN_PREFIX = re.compile(r"^arn:aws:execute-api:[a-z0-9-]+:\d{12}:CreditApi/v1/")
 SOURCE = TEMPLATE_PATH.parent / "api" / "source" / "openapi.yaml"
 
@@ -81,16 +83,22 @@ def _requests(path: str) -> set[str]:
     return found
 
 
+def _statements(policy: str) -> list[dict[str, Any]]:
+    template = load_yaml(TEMPLATE_PATH)
+    document = Resolver(template).resolve(template["Resources"][policy]["Properties"]["PolicyDocument"])
+    statements: list[dict[str, Any]] = document["Statement"]
+    return statements
+
+
 def _invocable_routes(policy: str) -> set[tuple[str, str]]:
     """The routes some request to which the policy allows, judged like IAM: * matches any characters, '/' included."""
-    template = load_yaml(TEMPLATE_PATH)
-    statements = Resolver(template).resolve(template["Resources"][policy]["Properties"]["PolicyDocument"])["Statement"]
+    statements = [statement for statement in _statements(policy) if statement["Action"].startswith("execute-api:")]
     allowed: set[tuple[str, str]] = set()
     for route in load_stack().routes:
         for request in (f"{route.method}{concrete}" for concrete in _requests(route.path)):
             for statement in statements:
                 assert statement["Effect"] == "Allow"
-                assert statement["Action"] == "execute-api:Invoke"
+                assert statement["Action"] == INVOKE
                 for resource in statement["Resource"]:
                     assert ARN_PREFIX.match(resource), resource
                     if fnmatch.fnmatchcase(request, ARN_PREFIX.sub("", resource)):
@@ -123,6 +131,21 @@ def test_every_route_is_granted_to_some_caller() -> None:
 
     # Then no route is left to nobody (a route added without x-callers would answer everyone 403)
     assert {(route.method, route.path) for route in load_stack().routes} == granted
+
+
+def test_staff_tools_may_read_this_stacks_outputs_and_no_other_stacks_the_report_runner_none() -> None:
+    # Given what each caller policy allows besides calling the API
+    beyond = {
+        caller: [statement for statement in _statements(f"{caller}ApiAccessPolicy") if statement["Action"] != INVOKE]
+        for caller in ("Staff", "ReportRunner")
+    }
+
+    # Then staff tools (the credits command finds the API's URL in the stack's outputs) may describe this stack alone
+    stack_id = Resolver(load_yaml(TEMPLATE_PATH)).ref("AWS::StackId")
+    assert beyond == {
+        "Staff": [{"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": stack_id}],
+        "ReportRunner": [],
+    }
 
 
 def test_staff_tools_may_do_everything_but_charge() -> None:
