@@ -16,7 +16,7 @@ export SAM_CLI_TELEMETRY = 0
 # (each test worker, each emulator) compiled moto, botocore and the tests again, about half of collecting the tests.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test static lint typecheck unit tests-parallel tests-exclusive template judges checkov docs generate events browser build deploy bench clean
+.PHONY: run test static lint typecheck unit tests-parallel tests-exclusive template judges checkov docs docs-check generate events browser build deploy bench clean
 
 # Judges we did not write (docs/tests.md "Checked by other engines"):
 # - Apache Velocity 1.7, the engine behind API Gateway's mapping templates, renders every template in
@@ -51,7 +51,7 @@ test:  ## every check CI runs
 	$(MAKE) --no-print-directory -j2 --output-sync=target static tests-parallel
 	$(MAKE) --no-print-directory tests-exclusive
 
-static: lint typecheck template checkov docs  ## the static checks alone
+static: lint typecheck template checkov docs-check  ## the static checks alone
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -126,8 +126,15 @@ $(DOCS_VENV)/.installed: requirements-docs.txt
 	$(DOCS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-docs.txt
 	touch $@
 
+# make test builds the site under .venv/ (DOCS_SITE), which sam build leaves out of the Lambda packages: with the
+# functions' CodeUri the whole repository, a site/ left in it would go into every function's package.
+DOCS_SITE ?= site
+
 docs: $(DOCS_VENV)/.installed  ## build docs/ into site/ with MkDocs, strictly: a broken link or anchor fails it
-	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict --site-dir $(DOCS_SITE)
+
+docs-check:  ## make docs into .venv/docs/site: what make test runs
+	$(MAKE) --no-print-directory docs DOCS_SITE=$(DOCS_VENV)/site
 
 # api/openapi.yaml and the one-task workflows are written from one source each, api/source/ and statemachines/source/
 # (docs/design.md "Code layout"); make test only checks that the committed files are as written (tests/unit/test_generated.py).
