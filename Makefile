@@ -130,7 +130,22 @@ $(DOCS_VENV)/.installed: requirements-docs.txt
 # functions' CodeUri the whole repository, a site/ left in it would go into every function's package.
 DOCS_SITE ?= site
 
-docs: $(DOCS_VENV)/.installed  ## build docs/ into site/ with MkDocs, strictly: a broken link or anchor fails it
+# Mermaid, which draws the diagrams in the browser, is served with the pages (docs/javascripts/, not committed): else
+# Material has the browser fetch it from unpkg. Only its one-file bundle is taken, from npm's registry (npm pack: the
+# package alone, none of its dependencies), checked against the integrity npm's lock file would pin.
+MERMAID_VERSION := 11.17.2
+MERMAID_INTEGRITY := sha512-V6K3C8EBdEsPFZXSKMJe6ppQOENxuHARr9GvHX4hh47lAbhMRD9qf4oEK7LoaRQxULMa80/qt5gHO73aCleBBg==
+MERMAID := docs/javascripts/mermaid.min.js
+
+$(MERMAID): Makefile
+	rm -rf $(DOCS_VENV)/mermaid && mkdir -p $(DOCS_VENV)/mermaid $(dir $@)
+	cd $(DOCS_VENV)/mermaid && npm pack --silent mermaid@$(MERMAID_VERSION) >/dev/null
+	test "sha512-$$(openssl dgst -sha512 -binary $(DOCS_VENV)/mermaid/mermaid-$(MERMAID_VERSION).tgz | base64 -w0)" \
+		= "$(MERMAID_INTEGRITY)" || { echo "mermaid $(MERMAID_VERSION): not the package pinned" >&2; exit 1; }
+	tar -xzf $(DOCS_VENV)/mermaid/mermaid-$(MERMAID_VERSION).tgz -C $(DOCS_VENV)/mermaid package/dist/mermaid.min.js
+	cp $(DOCS_VENV)/mermaid/package/dist/mermaid.min.js $@
+
+docs: $(DOCS_VENV)/.installed $(MERMAID)  ## build docs/ into site/ with MkDocs, strictly: a broken link or anchor fails it
 	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict --site-dir $(DOCS_SITE)
 
 docs-check:  ## make docs into .venv/docs/site: what make test runs
