@@ -7,8 +7,6 @@ import email.utils
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,8 +16,9 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.exceptions import BotoCoreError
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.httpsession import URLLib3Session
 
 SERVICE = "execute-api"
 TIMEOUT_SECONDS = 60.0
@@ -45,7 +44,7 @@ EXIT_CODE_MEANINGS = {
     ExitCode.USAGE: "usage error: the command line is wrong, nothing was sent",
     ExitCode.DENIED: "denied: a 4xx that asking again will not change (400, 402, 403, 404, 409, 413, 415)",
     ExitCode.RETRYABLE: "retryable: 429, 503, 504 or any answer with Retry-After, once --retry N is spent",
-    ExitCode.FAULT: "fault: a 500 or another 5xx, no answer, no credentials, no such stack",
+    ExitCode.FAULT: "fault: a 500 or another 5xx, no answer, no credentials, no such stack, a defect (INTERNAL)",
 }
 
 
@@ -127,25 +126,45 @@ class Signer:
     def sign(self, request: AWSRequest) -> None:
         try:
             frozen = self._credentials.get_frozen_credentials()
-        except BotoCoreError as failed:
+        except (BotoCoreError, ClientError) as failed:
+            # ClientError: STS refused the profile's role (AssumeRole, AssumeRoleWithWebIdentity), or SSO its token.
             raise Fault("CREDENTIALS_FAILED", str(failed)) from failed
         SigV4Auth(frozen, SERVICE, self.region).add_auth(request)
 
 
-def send(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> Answer:
-    """One HTTP exchange, whatever its status."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise Fault("BAD_ENDPOINT", f"{url!r} is not an http(s) URL")
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method=method)  # noqa: S310 (http(s))
+def endpoint_problem(url: str) -> str | None:
+    """Why `url` cannot be the API's (a stage's URL), or None when it can."""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (http(s), above)
-            return Answer(response.status, _text(response.read()), _lower(response.headers.items()))
-    except urllib.error.HTTPError as answered:
-        return Answer(answered.code, _text(answered.read()), _lower(answered.headers.items()))
-    except urllib.error.URLError as failed:
-        raise Fault("NO_ANSWER", f"{method} {url}: {failed.reason}") from failed
-    except OSError as failed:
-        raise Fault("NO_ANSWER", f"{method} {url}: {failed}") from failed
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not one)
+    except ValueError as malformed:
+        return f"{url!r} is not a URL: {malformed}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http(s) URL such as http://127.0.0.1:3000 (a stage's URL)"
+    return None
+
+
+def http_session(verify: bool | str = True, proxies: Mapping[str, str] | None = None) -> URLLib3Session:
+    """botocore's own HTTP client, as its clients use it: `verify` the CA bundle (AWS_CA_BUNDLE, the profile's
+    ca_bundle) or True for botocore's, the proxies from the environment."""
+    return URLLib3Session(verify=verify, proxies=dict(proxies or {}), timeout=TIMEOUT_SECONDS)
+
+
+def send(http: URLLib3Session, request: AWSPreparedRequest) -> Answer:
+    """One HTTP exchange, whatever its status; a Fault when there was no whole answer."""
+    where = f"{request.method} {request.url}"
+    try:
+        response = http.send(request)
+        raw = response.content
+    except BotoCoreError as failed:
+        # botocore's transport errors: no connection, TLS refused, a timeout, a connection closed mid-answer, an
+        # answer that is not HTTP (HTTPClientError).
+        raise Fault("NO_ANSWER", f"{where}: {failed}") from failed
+    headers = _lower(response.headers.items())
+    promised = headers.get("content-length", "")
+    if response.status_code not in (204, 304) and promised.isdigit() and len(raw) < int(promised):
+        raise Fault("NO_ANSWER", f"{where}: the answer was cut short ({len(raw)} of {promised} bytes)")
+    return Answer(response.status_code, _text(raw), headers)
 
 
 @dataclass
@@ -156,6 +175,7 @@ class Client:
     endpoint: str
     signer: Signer | None = None
     retries: int = 0
+    http: URLLib3Session = field(default_factory=http_session)
     notice: Callable[[str], None] = lambda line: print(line, file=sys.stderr)
     """Where the client says that it waits to ask again (stderr)."""
     sleep: Callable[[float], None] = time.sleep
@@ -188,9 +208,7 @@ class Client:
         request = AWSRequest(method=method, url=url, data=payload, headers=headers)
         if self.signer is not None:
             self.signer.sign(request)  # a fresh X-Amz-Date for each attempt
-        prepared = request.prepare()
-        body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body
-        return send(prepared.method, prepared.url, dict(prepared.headers.items()), body)
+        return send(self.http, request.prepare())
 
 
 def _text(raw: bytes) -> str:

@@ -5,16 +5,19 @@ answer means (cli/client.py, ExitCode)."""
 from __future__ import annotations
 
 import json
+import os
+import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer._click.exceptions import ClickException
+from typer.core import TyperGroup
 
 from cli import render
-from cli.client import EXIT_CODE_MEANINGS, Answer, Client, ExitCode, Fault, route_path
+from cli.client import EXIT_CODE_MEANINGS, Answer, Client, ExitCode, Fault, endpoint_problem, route_path
 from cli.target import Target, resolve
 
 # The API's routes, as api/openapi.yaml names them.
@@ -33,6 +36,29 @@ NO_CAP = "none"
 
 def _examples(*lines: str) -> str:
     return "Examples:\n\n" + "\n".join(f"  {line}" for line in lines)
+
+
+DEBUG_VARIABLE = "CREDITS_DEBUG"
+"""CREDITS_DEBUG=1: a defect in the command prints its traceback too."""
+
+
+class _Guarded(TyperGroup):
+    """The command tree's one edge: what no command turned into an exit code (a defect) is one line on stderr and
+    exit FAULT, never a traceback unless CREDITS_DEBUG=1 asks for it."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ClickException, typer.Exit, typer.Abort):
+            raise
+        except Fault as fault:
+            _stderr(f"{fault.code}: {fault.message}")
+            raise typer.Exit(int(ExitCode.FAULT)) from None
+        except Exception as defect:  # noqa: BLE001 (the last resort: whatever it is, one line and exit 5)
+            if os.environ.get(DEBUG_VARIABLE) == "1":
+                _stderr(traceback.format_exc().rstrip())
+            _stderr(f"INTERNAL: {type(defect).__name__}: {defect}; run with {DEBUG_VARIABLE}=1 for the traceback")
+            raise typer.Exit(int(ExitCode.FAULT)) from None
 
 
 _EXIT_CODES = "Exit codes:\n\n" + "\n".join(
@@ -58,6 +84,7 @@ app = typer.Typer(
             "has the rest.",
         ]
     ),
+    cls=_Guarded,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -91,6 +118,14 @@ Retry = Annotated[
 ]
 
 
+def _endpoint(value: str | None) -> str | None:
+    """--endpoint (or CREDITS_ENDPOINT) as given, when it is an http(s) URL: else a usage error, nothing sent."""
+    problem = None if value is None else endpoint_problem(value)
+    if problem:
+        raise typer.BadParameter(problem)
+    return value
+
+
 @app.callback()
 def connect(
     ctx: typer.Context,
@@ -99,6 +134,7 @@ def connect(
         typer.Option(
             "--endpoint",
             envvar="CREDITS_ENDPOINT",
+            callback=_endpoint,
             metavar="URL",
             help="The API's URL (a stage's), e.g. the local emulator http://127.0.0.1:3000. Default: the stack's "
             "ApiUrl output.",
@@ -156,20 +192,10 @@ def _stderr(line: str) -> None:
     typer.echo(line, err=True)
 
 
-@contextmanager
-def _faults() -> Iterator[None]:
-    """A request that could not be made or got no answer: its code and message on stderr, exit FAULT."""
-    try:
-        yield
-    except Fault as fault:
-        _stderr(f"{fault.code}: {fault.message}")
-        raise typer.Exit(int(ExitCode.FAULT)) from None
-
-
 def _client(ctx: typer.Context, retries: int) -> Client:
     target = ctx.find_object(Target) or Target()
     resolved = resolve(target)
-    return Client(resolved.endpoint, resolved.signer, retries, notice=_stderr)
+    return Client(resolved.endpoint, resolved.signer, retries, resolved.http, notice=_stderr)
 
 
 def _finish(answer: Answer, as_json: bool, show: Callable[[Console, Any], None]) -> NoReturn:
@@ -182,10 +208,24 @@ def _finish(answer: Answer, as_json: bool, show: Callable[[Console, Any], None])
     if as_json:
         typer.echo(answer.text, nl=not answer.text.endswith("\n"))
     elif code is ExitCode.OK:
-        show(render.console(), document)
+        _show(show, document)
     if code is not ExitCode.OK:
         _stderr(answer.error_line())
     raise typer.Exit(int(code))
+
+
+def _show(show: Callable[[Console, Any], None], document: Any) -> None:
+    """The table, printed whole once it is drawn; an answer of a shape it cannot draw is a fault (--json shows it)."""
+    out = render.console()
+    try:
+        with out.capture() as drawn:
+            show(out, document)
+    except (AttributeError, TypeError, ValueError, KeyError) as unexpected:
+        raise Fault(
+            "UNEXPECTED_ANSWER",
+            f"the API answered a document this command cannot show ({unexpected}); --json prints it",
+        ) from unexpected
+    typer.echo(drawn.get(), nl=False)
 
 
 def _run(
@@ -198,8 +238,7 @@ def _run(
     query: Mapping[str, str | int | None] | None = None,
     body: Mapping[str, Any] | None = None,
 ) -> NoReturn:
-    with _faults():
-        answer = _client(ctx, retries).call(method, path, query, body)
+    answer = _client(ctx, retries).call(method, path, query, body)
     _finish(answer, as_json, show)
 
 
@@ -371,24 +410,23 @@ def usage(
     query: dict[str, str | int | None] = {"period": period, "userId": user, "limit": limit, "cursor": cursor}
     if not all_pages:
         _run(ctx, retry, as_json, render.ledger, "GET", path, query)
-    with _faults():
-        client = _client(ctx, retry)
-        answer = client.call("GET", path, query)
-        first = answer.document
-        items: list[Any] = []
-        while answer.exit_code is ExitCode.OK and isinstance(answer.document, Mapping):
-            items += answer.document.get("items") or []
-            next_cursor = answer.document.get("cursor")
-            if not next_cursor:
-                break
-            answer = client.call("GET", path, query | {"cursor": next_cursor})
+    client = _client(ctx, retry)
+    answer = client.call("GET", path, query)
+    first = answer.document
+    items: list[Any] = []
+    while answer.exit_code is ExitCode.OK and isinstance(answer.document, Mapping):
+        items += answer.document.get("items") or []
+        next_cursor = answer.document.get("cursor")
+        if not next_cursor:
+            break
+        answer = client.call("GET", path, query | {"cursor": next_cursor})
     if answer.exit_code is not ExitCode.OK or not isinstance(first, Mapping):
         _finish(answer, as_json, render.ledger)
     whole = dict(first, items=items, cursor=None)
     if as_json:
         typer.echo(json.dumps(whole))
     else:
-        render.ledger(render.console(), whole)
+        _show(render.ledger, whole)
 
 
 @app.command(

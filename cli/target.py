@@ -7,6 +7,7 @@ profile or environment, else of samconfig.toml's deploy."""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Any
 
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.httpsession import URLLib3Session
+from botocore.utils import get_environ_proxies
 
-from cli.client import Fault, Signer
+from cli.client import Fault, Signer, endpoint_problem, http_session
 
 SAMCONFIG = Path(__file__).resolve().parents[1] / "samconfig.toml"
 """`sam deploy`'s choices for each environment: the stack's name and its region."""
@@ -40,6 +43,7 @@ class Target:
 class Resolved:
     endpoint: str
     signer: Signer | None
+    http: URLLib3Session
 
 
 def deployed(env: str, samconfig: Path = SAMCONFIG) -> tuple[str | None, str | None]:
@@ -62,7 +66,8 @@ def resolve(target: Target) -> Resolved:
         region = target.region or session.get_config_variable("region") or deploy_region
         endpoint = target.endpoint or _api_url(session, region, target.stack or stack_name, target.env)
         credentials = None if target.sign is False else session.get_credentials()
-    except BotoCoreError as failed:
+        http = _http(session, endpoint)
+    except (BotoCoreError, ClientError) as failed:
         raise Fault("CREDENTIALS_FAILED", str(failed)) from failed
     if credentials is None:
         if target.sign:
@@ -70,10 +75,18 @@ def resolve(target: Target) -> Resolved:
                 "NO_CREDENTIALS",
                 "no AWS credentials found (environment, profile, SSO): `aws sso login`, or --profile NAME",
             )
-        return Resolved(endpoint, None)
+        return Resolved(endpoint, None, http)
     if not region:
         raise Fault("NO_REGION", "no region to sign for: --region NAME")
-    return Resolved(endpoint, Signer(credentials, region))
+    return Resolved(endpoint, Signer(credentials, region), http)
+
+
+def _http(session: Any, endpoint: str) -> URLLib3Session:
+    """The HTTP client botocore's own clients would use for the endpoint: the CA bundle of AWS_CA_BUNDLE or the
+    profile's ca_bundle, else REQUESTS_CA_BUNDLE, else botocore's (so TLS inspection's CA is trusted here as it is
+    for the stack lookup), and the environment's proxies."""
+    verify = session.get_config_variable("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE") or True
+    return http_session(verify, get_environ_proxies(endpoint))
 
 
 def _api_url(session: Any, region: str | None, stack: str | None, env: str) -> str:
@@ -94,5 +107,9 @@ def _api_url(session: Any, region: str | None, stack: str | None, env: str) -> s
         raise Fault("STACK_LOOKUP_FAILED", str(failed)) from failed
     for output in described.get("Outputs", []):
         if output.get("OutputKey") == API_URL_OUTPUT:
-            return str(output["OutputValue"])
+            url = str(output["OutputValue"])
+            problem = endpoint_problem(url)
+            if problem:
+                raise Fault("BAD_ENDPOINT", f"stack {stack!r} output {API_URL_OUTPUT}: {problem}")
+            return url
     raise Fault("NO_API_URL", f"stack {stack!r} has no {API_URL_OUTPUT} output")

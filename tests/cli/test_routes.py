@@ -5,12 +5,14 @@ they sent are matched to the stack's routes."""
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import typer.main
+from botocore.awsrequest import AWSPreparedRequest
+from botocore.httpsession import URLLib3Session
 
 import cli.client
 from cli.client import Answer, ExitCode
@@ -55,9 +57,9 @@ def test_the_examples_of_every_command_reach_every_route_of_the_api(
     sent: list[tuple[str, str]] = []
     send = cli.client.send
 
-    def recording(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> Answer:
-        sent.append((method, urlsplit(url).path))
-        return send(method, url, headers, body)
+    def recording(http: URLLib3Session, request: AWSPreparedRequest) -> Answer:
+        sent.append((request.method, urlsplit(request.url).path))
+        return send(http, request)
 
     monkeypatch.setattr(cli.client, "send", recording)
 

@@ -73,6 +73,17 @@ def test_env_takes_the_stack_name_from_samconfig(api: Api, stacks: dict[str, str
     assert found.document["orgId"] == org_id
 
 
+@QUIET
+def test_a_stack_whose_api_url_is_not_a_url_is_a_fault_exit_5(stacks: dict[str, str], org_id: str) -> None:
+    name = f"credits-{uuid.uuid4().hex[:8]}"
+    _create(stacks, name, "http://[::1")
+
+    found = run_credits("--stack", name, "balance", org_id)
+
+    assert found.exit_code == ExitCode.FAULT
+    assert found.stderr.startswith(f"BAD_ENDPOINT: stack {name!r} output ApiUrl: ")
+
+
 def test_a_stack_that_does_not_exist_is_a_fault_exit_5(cloud: LocalCloud, org_id: str) -> None:
     missing = run_credits("--stack", f"no-such-{uuid.uuid4().hex[:8]}", "balance", org_id)
 
