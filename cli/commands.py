@@ -167,7 +167,8 @@ def connect(
         typer.Option(
             "--region",
             metavar="REGION",
-            help="The API's region. Default: the profile's or AWS_DEFAULT_REGION, else samconfig.toml's deploy region.",
+            help="The API's region, to sign for and to find the stack in. Default: the one in an execute-api "
+            "endpoint's host, else samconfig.toml's deploy region for --env, else the profile's or AWS_DEFAULT_REGION.",
             show_default=False,
         ),
     ] = None,

@@ -2,16 +2,20 @@
 
 The API: `--endpoint` (or CREDITS_ENDPOINT), else the `ApiUrl` output of the stack that samconfig.toml names for
 the environment (`--env`, `default` unless told), or of `--stack`. As whom: the caller's usual AWS credentials, as
-botocore finds them (environment, `--profile`, SSO, a role), for SigV4 in the region of `--region`, else of the
-profile or environment, else of samconfig.toml's deploy."""
+botocore finds them (environment, `--profile`, SSO, a role), for SigV4 in the API's region: `--region`, else the
+one in the endpoint's host when it is API Gateway's (`<id>.execute-api.<region>.amazonaws.com`), else samconfig.toml's
+deploy region for the environment, else the profile's or AWS_DEFAULT_REGION. The stack is looked up in `--region`,
+else samconfig.toml's deploy region, else the profile's: the environment's stack is where samconfig deployed it."""
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -58,13 +62,25 @@ def deployed(env: str, samconfig: Path = SAMCONFIG) -> tuple[str | None, str | N
     return stack, region
 
 
+EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+"""An API Gateway stage's default host: `<api id>.execute-api.<region>.amazonaws.com`."""
+
+
+def execute_api_region(endpoint: str) -> str | None:
+    """The region in the endpoint's host when it is API Gateway's own (`https://<id>.execute-api.<region>...`)."""
+    found = EXECUTE_API_HOST.match(urlsplit(endpoint).hostname or "")
+    return found["region"] if found else None
+
+
 def resolve(target: Target) -> Resolved:
     """The endpoint and the signer, or a Fault that says what is missing."""
     stack_name, deploy_region = deployed(target.env)
     try:
         session = botocore.session.Session(profile=target.profile)
-        region = target.region or session.get_config_variable("region") or deploy_region
-        endpoint = target.endpoint or _api_url(session, region, target.stack or stack_name, target.env)
+        session_region = session.get_config_variable("region")
+        lookup_region = target.region or deploy_region or session_region
+        endpoint = target.endpoint or _api_url(session, lookup_region, target.stack or stack_name, target.env)
+        region = target.region or execute_api_region(endpoint) or deploy_region or session_region
         credentials = None if target.sign is False else session.get_credentials()
         http = _http(session, endpoint)
     except (BotoCoreError, ClientError) as failed:

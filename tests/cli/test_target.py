@@ -12,7 +12,7 @@ import botocore.session
 import pytest
 
 from cli.client import ExitCode
-from cli.target import deployed
+from cli.target import Target, deployed, resolve
 from emulator.cloud import LocalCloud
 from emulator.template import REGION, load_stack
 from tests.cli.conftest import endpoint_of, run_credits
@@ -128,3 +128,57 @@ def test_a_request_is_signed_with_the_callers_credentials(iam_api: Api, api: Api
     assert unsigned.stderr.startswith("MISSING_AUTHENTICATION_TOKEN: ")
     assert elsewhere.exit_code == ExitCode.DENIED
     assert elsewhere.stderr.startswith("INVALID_SIGNATURE: ")
+
+
+@QUIET
+def test_the_environments_stack_is_found_and_signed_for_in_samconfigs_region(
+    iam_api: Api, stacks: dict[str, str], org_id: str
+) -> None:
+    # Given the dev stack (samconfig.toml deploys it to eu-west-2) serving the default stack's routes
+    _create(stacks, "xapien-credits-dev", endpoint_of(iam_api))
+
+    # When staff whose profile's region is another one read a balance with --env dev
+    found = run_credits("--env", "dev", "balance", org_id, env=SIGNING | {"AWS_DEFAULT_REGION": "us-east-1"})
+
+    # Then the stack was found in eu-west-2, and the request signed for eu-west-2 was let through
+    assert found.exit_code == ExitCode.OK, found.stderr
+
+
+EXECUTE_API = "https://a1b2c3d4e5.execute-api.us-west-2.amazonaws.com/v1"
+
+
+def _signing_region(target: Target) -> str:
+    signer = resolve(target).signer
+    assert signer is not None
+    return signer.region
+
+
+def test_the_signing_region_is_the_one_in_an_execute_api_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a profile whose region is neither the API's nor samconfig.toml's
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ca-central-1")
+
+    # Then an execute-api endpoint is signed for its own region, unless --region says otherwise
+    assert _signing_region(Target(endpoint=EXECUTE_API)) == "us-west-2"
+    assert _signing_region(Target(endpoint=EXECUTE_API, region="eu-central-1")) == "eu-central-1"
+
+
+@QUIET
+def test_the_signing_region_is_the_one_in_the_stacks_execute_api_url(
+    cloud: LocalCloud, stacks: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stack (in samconfig.toml's region) whose ApiUrl is API Gateway's in another region
+    name = f"credits-{uuid.uuid4().hex[:8]}"
+    _create(stacks, name, EXECUTE_API)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ca-central-1")
+
+    assert _signing_region(Target(stack=name)) == "us-west-2"
+
+
+def test_the_signing_region_is_samconfigs_then_the_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a profile in ca-central-1, and an endpoint that names no region (the emulator)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ca-central-1")
+    local = "http://127.0.0.1:3000"
+
+    # Then an environment samconfig.toml deploys is signed for its deploy region; one it does not know, the profile's
+    assert _signing_region(Target(endpoint=local, env="dev")) == REGION
+    assert _signing_region(Target(endpoint=local, env="staging")) == "ca-central-1"
