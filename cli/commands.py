@@ -313,8 +313,18 @@ def top_up(
     retry: Retry = 0,
 ) -> None:
     """Add credits to an org's current month (POST /orgs/{orgId}/top-ups). Prints the org's balance."""
+    made_up = top_up_id is None
     body = {"credits": credits, "reason": reason, "topUpId": top_up_id or f"cli-{uuid.uuid4().hex}"}
-    _run(ctx, retry, as_json, render.top_up, "POST", route_path(TOP_UPS, orgId=org), body=body)
+    succeeded = False
+    try:
+        _run(ctx, retry, as_json, render.top_up, "POST", route_path(TOP_UPS, orgId=org), body=body)
+    except typer.Exit as ended:
+        succeeded = ended.exit_code == ExitCode.OK
+        raise
+    finally:
+        if made_up and not succeeded:
+            # A 504, or no answer, may have added it: only the same id again is sure to add nothing.
+            _stderr(f"topUpId {body['topUpId']}: re-run with --id {body['topUpId']} to add it at most once")
 
 
 @app.command(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.cli.conftest import Credits
+from cli.client import ExitCode
+from tests.cli.conftest import Credits, http_answer, run_credits, stub_api
 from tests.conftest import Api
 
 
@@ -208,3 +209,19 @@ def test_audit_shows_the_counters_beside_the_ledger(credits: Credits, org_id: st
     assert re.search(r"^\s*used\s+2\s+2\s*$", table.stdout, re.MULTILINE)
     assert as_json.document["drift"] == []
     assert as_json.document["counters"]["used"] == 2
+
+
+def test_a_top_up_that_may_have_been_added_says_which_id_to_run_it_again_with(org_id: str) -> None:
+    # Given an API whose gateway times out (504) after the top-up may have been recorded
+    with stub_api(lambda _: http_answer(504, {"message": "Endpoint request timed out"})) as (endpoint, received):
+        # When staff top up without an id, then with one
+        unnamed = run_credits("--endpoint", endpoint, "top-up", org_id, "50", "--reason", "uplift")
+        named = run_credits("--endpoint", endpoint, "top-up", org_id, "50", "--reason", "uplift", "--id", "zd-1")
+
+    # Then the first says to run it again with the id it sent, so that it is added at most once
+    made_up = received[0].document["topUpId"]
+    assert made_up.startswith("cli-")
+    assert unnamed.exit_code == ExitCode.RETRYABLE
+    assert unnamed.stderr.endswith(f"topUpId {made_up}: re-run with --id {made_up} to add it at most once\n")
+    assert named.exit_code == ExitCode.RETRYABLE
+    assert "re-run" not in named.stderr
