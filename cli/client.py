@@ -26,6 +26,9 @@ TIMEOUT_SECONDS = 60.0
 RETRYABLE_STATUSES = frozenset({429, 503, 504})
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
 """How long to wait before asking again when a retryable answer does not say (the API's always says 1)."""
+LONGEST_WAIT_SECONDS = 30.0
+"""The longest Retry-After that --retry waits for. The API asks for 1 s; a longer wait (a proxy's Retry-After: 86400)
+is not one to spend in a terminal or a script, so the command stops there (exit 4) and says how long was asked."""
 
 
 class ExitCode(IntEnum):
@@ -198,6 +201,12 @@ class Client:
             attempt += 1
             wait = answer.retry_after
             wait = DEFAULT_RETRY_AFTER_SECONDS if wait is None else wait
+            if wait > LONGEST_WAIT_SECONDS:
+                self.notice(
+                    f"{answer.error_line()}; the API asked to wait {wait:g} s before asking again, longer than "
+                    f"--retry waits ({LONGEST_WAIT_SECONDS:g} s): not asking again"
+                )
+                return answer
             self.notice(f"{answer.error_line()}; asking again in {wait:g} s ({attempt} of {self.retries})")
             self.sleep(wait)
 

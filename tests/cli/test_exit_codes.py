@@ -9,10 +9,10 @@ import socket
 import threading
 import time
 
-from cli.client import ExitCode
+from cli.client import Client, ExitCode
 from emulator.cloud import LocalCloud
 from emulator.template import StageThrottle
-from tests.cli.conftest import Credits, endpoint_of, run_credits
+from tests.cli.conftest import Credits, endpoint_of, http_answer, run_credits, stub_api
 from tests.conftest import Api, serving
 
 NO_CREDENTIALS = {
@@ -197,3 +197,21 @@ def test_sign_without_credentials_is_a_fault_exit_5(api: Api, org_id: str) -> No
     assert refused.exit_code == ExitCode.FAULT
     assert refused.stderr.startswith("NO_CREDENTIALS: ")
     assert unsigned.exit_code == ExitCode.OK, unsigned.stderr
+
+
+def test_retry_does_not_wait_longer_than_30_s_and_says_how_long_was_asked(org_id: str) -> None:
+    # Given an API that asks to be asked again in a day
+    throttled = http_answer(429, {"code": "THROTTLED", "message": "slow down"}, {"Retry-After": "86400"})
+    slept: list[float] = []
+    lines: list[str] = []
+    with stub_api(lambda _: throttled) as (endpoint, received):
+        # When the client may ask again once
+        answer = Client(endpoint, retries=1, notice=lines.append, sleep=slept.append).call("GET", f"/orgs/{org_id}")
+
+    # Then it neither waited nor asked again: the answer stands (exit 4), and it says how long the API asked
+    assert answer.exit_code == ExitCode.RETRYABLE
+    assert (slept, len(received)) == ([], 1)
+    assert lines == [
+        "THROTTLED: slow down; the API asked to wait 86400 s before asking again, longer than --retry waits (30 s): "
+        "not asking again"
+    ]
