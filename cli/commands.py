@@ -195,7 +195,7 @@ def _stderr(line: str) -> None:
 
 def _client(ctx: typer.Context, retries: int) -> Client:
     target = ctx.find_object(Target) or Target()
-    resolved = resolve(target)
+    resolved = resolve(target, notice=_stderr)
     return Client(resolved.endpoint, resolved.signer, retries, resolved.http, notice=_stderr)
 
 
@@ -424,20 +424,51 @@ def usage(
     client = _client(ctx, retry)
     answer = client.call("GET", path, query)
     first = answer.document
-    items: list[Any] = []
-    while answer.exit_code is ExitCode.OK and isinstance(answer.document, Mapping):
-        items += answer.document.get("items") or []
-        next_cursor = answer.document.get("cursor")
-        if not next_cursor:
-            break
-        answer = client.call("GET", path, query | {"cursor": next_cursor})
     if answer.exit_code is not ExitCode.OK or not isinstance(first, Mapping):
         _finish(answer, as_json, render.ledger)
-    whole = dict(first, items=items, cursor=None)
+    items, stopped, resume = _pages(client, path, query, first)
+    # What was read is printed even when a later page failed: with the cursor of the page that did, to go on from.
+    whole = dict(first, items=items, cursor=resume)
     if as_json:
         typer.echo(json.dumps(whole))
     else:
         _show(render.ledger, whole)
+    if isinstance(stopped, Fault):
+        raise stopped
+    if stopped is not None:
+        if stopped.exit_code is ExitCode.OK:
+            raise Fault("NOT_JSON", f"the API answered {stopped.status} with {stopped.text[:200]!r}")
+        _stderr(stopped.error_line())
+        raise typer.Exit(int(stopped.exit_code))
+
+
+def _pages(
+    client: Client, path: str, query: dict[str, str | int | None], page: Mapping[str, Any]
+) -> tuple[list[Any], Answer | Fault | None, str | None]:
+    """The items of `page` and of every page after it, following the cursor; what stopped it before the last page
+    (an answer that is not a page, a fault), and the cursor that page was asked with."""
+    items: list[Any] = []
+    followed = {query["cursor"]} if query.get("cursor") else set()
+    while True:
+        listed = page.get("items") or []
+        if not isinstance(listed, list):
+            return items, Fault("UNEXPECTED_ANSWER", f"a page's items are not a list: {listed!r:.200}"), None
+        items += listed
+        cursor = page.get("cursor")
+        if not cursor:
+            return items, None, None
+        if cursor in followed:
+            # An API that answers a cursor it answered before would be followed round forever.
+            loop = Fault("CURSOR_LOOP", f"the API answered the cursor {cursor!r} a second time: stopped there")
+            return items, loop, None
+        followed.add(cursor)
+        try:
+            answer = client.call("GET", path, query | {"cursor": cursor})
+        except Fault as fault:
+            return items, fault, str(cursor)
+        if answer.exit_code is not ExitCode.OK or not isinstance(answer.document, Mapping):
+            return items, answer, str(cursor)
+        page = answer.document
 
 
 @app.command(

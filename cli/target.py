@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,8 +74,9 @@ def execute_api_region(endpoint: str) -> str | None:
     return found["region"] if found else None
 
 
-def resolve(target: Target) -> Resolved:
-    """The endpoint and the signer, or a Fault that says what is missing."""
+def resolve(target: Target, notice: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> Resolved:
+    """The endpoint and the signer, or a Fault that says what is missing; `notice` hears that a request will go
+    unsigned because no credentials were found (only --no-sign asks for that)."""
     stack_name, deploy_region = deployed(target.env)
     try:
         session = botocore.session.Session(profile=target.profile)
@@ -90,6 +93,11 @@ def resolve(target: Target) -> Resolved:
             raise Fault(
                 "NO_CREDENTIALS",
                 "no AWS credentials found (environment, profile, SSO): `aws sso login`, or --profile NAME",
+            )
+        if target.sign is None:
+            notice(
+                "UNSIGNED: no AWS credentials found, so the request goes unsigned: the default stack requires SigV4 "
+                "(--profile NAME, `aws sso login`); a sandbox or make run does not (--no-sign says so, silently)"
             )
         return Resolved(endpoint, None, http)
     if not region:

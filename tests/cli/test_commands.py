@@ -3,10 +3,13 @@ as it was sent."""
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 from cli.client import ExitCode
-from tests.cli.conftest import Credits, http_answer, run_credits, stub_api
+from tests.cli.conftest import Credits, Received, http_answer, run_credits, stub_api
 from tests.conftest import Api
 
 
@@ -225,3 +228,58 @@ def test_a_top_up_that_may_have_been_added_says_which_id_to_run_it_again_with(or
     assert unnamed.stderr.endswith(f"topUpId {made_up}: re-run with --id {made_up} to add it at most once\n")
     assert named.exit_code == ExitCode.RETRYABLE
     assert "re-run" not in named.stderr
+
+
+def _entry(enquiry: str) -> dict[str, str]:
+    return {"enquiryId": enquiry, "userId": "alice", "chargedAt": "2026-11-10T12:00:00Z", "state": "CHARGED"}
+
+
+def _ledger(pages: dict[str | None, bytes]) -> Callable[[Received], bytes]:
+    """A stub API's ledger: the answer to each cursor (None: the first page); a 500 after ten requests, so that a
+    command that follows the cursors round and round ends."""
+    asked = itertools.count()
+
+    def answer(request: Received) -> bytes:
+        if next(asked) >= 10:
+            return http_answer(500, {"code": "INTERNAL_ERROR", "message": "enough"})
+        cursor = parse_qs(urlsplit(request.path).query).get("cursor", [None])[0]
+        return pages[cursor]
+
+    return answer
+
+
+def _page(org_id: str, enquiry: str, cursor: str | None) -> bytes:
+    return http_answer(200, {"orgId": org_id, "period": "2026-11", "items": [_entry(enquiry)], "cursor": cursor})
+
+
+def test_usage_all_stops_at_a_cursor_it_followed_before(org_id: str) -> None:
+    # Given an API whose second page answers the cursor that asked for it
+    pages = {None: _page(org_id, "enq-2", "c1"), "c1": _page(org_id, "enq-1", "c1")}
+    with stub_api(_ledger(pages)) as (endpoint, received):
+        # When staff list every page
+        listed = run_credits("--endpoint", endpoint, "usage", org_id, "--all")
+
+    # Then it asked for each page once, printed both, and stopped with a fault
+    assert len(received) == 2
+    assert listed.exit_code == ExitCode.FAULT
+    assert "enq-2" in listed.stdout
+    assert "enq-1" in listed.stdout
+    assert listed.stderr.startswith("CURSOR_LOOP: ")
+
+
+def test_usage_all_prints_the_pages_it_read_before_a_page_failed(org_id: str) -> None:
+    # Given an API whose second page is unavailable
+    unavailable = http_answer(503, {"code": "SERVICE_UNAVAILABLE", "message": "retry later"}, {"Retry-After": "1"})
+    pages = {None: _page(org_id, "enq-2", "c1"), "c1": unavailable}
+    with stub_api(_ledger(pages)) as (endpoint, _):
+        # When staff list every page, as a table and with --json
+        table = run_credits("--endpoint", endpoint, "usage", org_id, "--all")
+        as_json = run_credits("--endpoint", endpoint, "usage", org_id, "--all", "--json")
+
+    # Then the first page is printed with the cursor to go on from, then the error, and the exit code is the 503's
+    assert table.exit_code == ExitCode.RETRYABLE
+    assert "enq-2" in table.stdout
+    assert "--cursor c1" in table.stdout
+    assert table.stderr == "SERVICE_UNAVAILABLE: retry later\n"
+    assert as_json.exit_code == ExitCode.RETRYABLE
+    assert ([item["enquiryId"] for item in as_json.document["items"]], as_json.document["cursor"]) == (["enq-2"], "c1")

@@ -215,3 +215,16 @@ def test_retry_does_not_wait_longer_than_30_s_and_says_how_long_was_asked(org_id
         "THROTTLED: slow down; the API asked to wait 86400 s before asking again, longer than --retry waits (30 s): "
         "not asking again"
     ]
+
+
+def test_an_endpoint_asked_without_credentials_says_the_request_goes_unsigned(api: Api, org_id: str) -> None:
+    # When staff without credentials call an endpoint, and again saying --no-sign
+    unsigned = run_credits("--endpoint", endpoint_of(api), "balance", org_id, env=NO_CREDENTIALS)
+    quiet = run_credits("--endpoint", endpoint_of(api), "--no-sign", "balance", org_id, env=NO_CREDENTIALS)
+
+    # Then the sandbox answers both; the first says on one line that its request went unsigned
+    assert (unsigned.exit_code, quiet.exit_code) == (ExitCode.OK, ExitCode.OK)
+    assert unsigned.stderr.startswith("UNSIGNED: ")
+    assert unsigned.stderr.count("\n") == 1
+    assert "--no-sign" in unsigned.stderr
+    assert quiet.stderr == ""
