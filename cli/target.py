@@ -96,8 +96,8 @@ def resolve(target: Target, notice: Callable[[str], None] = lambda line: print(l
             )
         if target.sign is None:
             notice(
-                "UNSIGNED: no AWS credentials found, so the request goes unsigned: the default stack requires SigV4 "
-                "(--profile NAME, `aws sso login`); a sandbox or make run does not (--no-sign says so, silently)"
+                "UNSIGNED: no AWS credentials found, so the request goes unsigned, which the default stack refuses "
+                "(--profile NAME, `aws sso login`); --no-sign, for a sandbox or make run, silences this"
             )
         return Resolved(endpoint, None, http)
     if not region:
