@@ -1,5 +1,6 @@
-"""README's short tour stays true: its curl commands, run as they are written (bash and real curl, top to bottom)
-against the emulator, answer the statuses README says they do (each command's trailing `# → NNN`)."""
+"""The curl tours stay true (README's short tour, and every route on docs/api.md): their commands, run as they are
+written (bash and real curl, top to bottom) against the emulator, answer the statuses the page says they do (each
+command's trailing `# → NNN`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 
+import pytest
+
 from emulator.template import ROOT
 from tests.conftest import Api
 
-TOUR_HEADING = "## A short tour"
+TOURS = {"README.md": "## A short tour", "docs/api.md": "## Every route with curl"}
+"""Each page with a tour, and the heading of the section whose one sh block it is."""
 EXPECTED = re.compile(r"#\s*→\s*(\d{3})\b")
 SEPARATOR = "@@answered@@"
 
@@ -22,10 +26,10 @@ class Step:
     status: int
 
 
-def tour(readme: str) -> tuple[list[str], list[Step]]:
+def tour(page: str, heading: str = TOURS["README.md"]) -> tuple[list[str], list[Step]]:
     """The tour's set-up lines (variables) and its curl commands with the status each is said to answer: the one sh
-    block under README's "A short tour"."""
-    section = readme.split(f"\n{TOUR_HEADING}\n", 1)[1].split("\n## ", 1)[0]
+    block under the page's `heading`."""
+    section = page.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
     setup: list[str] = []
     steps: list[Step] = []
@@ -59,10 +63,11 @@ def test_the_tour_is_read_as_its_commands_and_their_statuses() -> None:
     ]
 
 
-def test_every_curl_of_readmes_tour_answers_the_status_readme_gives(api: Api) -> None:
-    # Given README's tour, pointed at this process's emulator, for an org of its own (the tour names one org, and
+@pytest.mark.parametrize(("page", "heading"), TOURS.items(), ids=list(TOURS))
+def test_every_curl_of_the_tour_answers_the_status_its_page_gives(api: Api, page: str, heading: str) -> None:
+    # Given the page's tour, pointed at this process's emulator, for an org of its own (the tour names one org, and
     # other tests share this emulator)
-    setup, steps = tour((ROOT / "README.md").read_text(encoding="utf-8"))
+    setup, steps = tour((ROOT / page).read_text(encoding="utf-8"), heading)
     assert len(steps) >= 10, "the tour shows the API's main routes"
     org_id = f"tour-{uuid.uuid4().hex[:12]}"
     named = {match for step in steps for match in re.findall(r"/orgs/([^/?\"' ]+)", step.command)}
