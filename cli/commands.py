@@ -201,18 +201,23 @@ def _client(ctx: typer.Context, retries: int) -> Client:
 
 def _finish(answer: Answer, as_json: bool, show: Callable[[Console, Any], None]) -> NoReturn:
     """Print the answer (the table, or the API's JSON), its error on stderr, and exit with what it means."""
-    code = answer.exit_code
-    document = answer.document
-    if code is ExitCode.OK and not isinstance(document, Mapping):
-        _stderr(f"NOT_JSON: the API answered {answer.status} with {answer.text[:200]!r}")
-        raise typer.Exit(int(ExitCode.FAULT))
+    if answer.exit_code is ExitCode.OK and not isinstance(answer.document, Mapping):
+        _exit(answer)
     if as_json:
         typer.echo(answer.text, nl=not answer.text.endswith("\n"))
-    elif code is ExitCode.OK:
-        _show(show, document)
-    if code is not ExitCode.OK:
+    elif answer.exit_code is ExitCode.OK:
+        _show(show, answer.document)
+    _exit(answer)
+
+
+def _exit(answer: Answer) -> NoReturn:
+    """Exit with what the answer means, its error on stderr: a success that is not a JSON document is a fault."""
+    if answer.exit_code is ExitCode.OK and not isinstance(answer.document, Mapping):
+        _stderr(f"NOT_JSON: the API answered {answer.status} with {answer.text[:200]!r}")
+        raise typer.Exit(int(ExitCode.FAULT))
+    if answer.exit_code is not ExitCode.OK:
         _stderr(answer.error_line())
-    raise typer.Exit(int(code))
+    raise typer.Exit(int(answer.exit_code))
 
 
 def _show(show: Callable[[Console, Any], None], document: Any) -> None:
@@ -436,10 +441,7 @@ def usage(
     if isinstance(stopped, Fault):
         raise stopped
     if stopped is not None:
-        if stopped.exit_code is ExitCode.OK:
-            raise Fault("NOT_JSON", f"the API answered {stopped.status} with {stopped.text[:200]!r}")
-        _stderr(stopped.error_line())
-        raise typer.Exit(int(stopped.exit_code))
+        _exit(stopped)
 
 
 def _pages(

@@ -26,6 +26,11 @@ def _value(value: Any) -> Text:
     return Text(str(value))
 
 
+def _cap(value: Any) -> Any:
+    """A limit or what remains of it: none is no cap."""
+    return "no cap" if value is None else value
+
+
 def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 
@@ -60,7 +65,6 @@ def _listing(
 
 
 def _balance_rows(balance: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    per_user = balance.get("perUserLimit")
     rows: list[tuple[str, Any]] = [
         ("plan", balance.get("plan") or "none"),
         ("period", balance.get("period")),
@@ -69,7 +73,7 @@ def _balance_rows(balance: Mapping[str, Any]) -> list[tuple[str, Any]]:
         ("limit", balance.get("limit")),
         ("used", balance.get("used")),
         ("remaining", balance.get("remaining")),
-        ("per-user limit", "no cap" if per_user is None else per_user),
+        ("per-user limit", _cap(balance.get("perUserLimit"))),
     ]
     if "trialEndsAt" in balance:
         rows.append(("trial ends", balance["trialEndsAt"]))
@@ -77,7 +81,7 @@ def _balance_rows(balance: Mapping[str, Any]) -> list[tuple[str, Any]]:
     if isinstance(user, Mapping):
         rows += [
             (f"user {user.get('userId')} used", user.get("used")),
-            (f"user {user.get('userId')} remaining", "no cap" if user.get("remaining") is None else user["remaining"]),
+            (f"user {user.get('userId')} remaining", _cap(user.get("remaining"))),
         ]
     return rows
 
@@ -123,8 +127,8 @@ def charge(out: Console, document: Mapping[str, Any]) -> None:
             ("org limit", org.get("limit")),
             ("org remaining", org.get("remaining")),
             (f"user {user_id} used", user.get("used")),
-            (f"user {user_id} limit", "no cap" if user.get("limit") is None else user["limit"]),
-            (f"user {user_id} remaining", "no cap" if user.get("remaining") is None else user["remaining"]),
+            (f"user {user_id} limit", _cap(user.get("limit"))),
+            (f"user {user_id} remaining", _cap(user.get("remaining"))),
         ],
     )
 
