@@ -85,9 +85,8 @@ def _string(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _string)
 
 
-def text() -> str:
-    body = yaml.dump(document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
-    return HEADER + body
+def _text(header: str, written: dict[str, Any]) -> str:
+    return header + yaml.dump(written, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
 
 
 CLIENT_HEADER = """\
@@ -109,13 +108,13 @@ def _without_aws_extensions(value: Any) -> Any:
     return value
 
 
-def client_document() -> dict[str, Any]:
-    """The deployed document as a client reads it: the default stack's intrinsic functions resolved (the template's
-    parameter defaults: ApiAuth=AWS_IAM, so every operation asks for a SigV4 signature), API Gateway's own extensions
-    left out, and where to call it (the stage's URL on AWS and `make run`'s)."""
+def client_document(deployed: dict[str, Any]) -> dict[str, Any]:
+    """The deployed document (`document()`) as a client reads it: the default stack's intrinsic functions resolved
+    (the template's parameter defaults: ApiAuth=AWS_IAM, so every operation asks for a SigV4 signature), API
+    Gateway's own extensions left out, and where to call it (the stage's URL on AWS and `make run`'s)."""
     template = load_yaml(TEMPLATE_PATH)
     resolver = Resolver(template)
-    client: dict[str, Any] = resolver.resolve(_without_aws_extensions(document()))
+    client: dict[str, Any] = resolver.resolve(_without_aws_extensions(deployed))
     client["components"]["securitySchemes"]["sigv4"]["description"] = (
         "AWS Signature Version 4 (service execute-api) by a principal whose IAM policy allows execute-api:Invoke "
         "on the method: the Authorization header with X-Amz-Date (and X-Amz-Security-Token for temporary "
@@ -137,10 +136,6 @@ def client_document() -> dict[str, Any]:
     return first | {"servers": servers} | client
 
 
-def client_text() -> str:
-    body = yaml.dump(client_document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
-    return CLIENT_HEADER + body
-
-
 def outputs() -> dict[Path, str]:
-    return {OUTPUT: text(), CLIENT_OUTPUT: client_text()}
+    deployed = document()
+    return {OUTPUT: _text(HEADER, deployed), CLIENT_OUTPUT: _text(CLIENT_HEADER, client_document(deployed))}
