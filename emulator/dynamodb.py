@@ -65,6 +65,8 @@ from emulator.metrics import recorder
 
 TRANSACTION_MS_VARIABLE = "EMULATOR_TRANSACTION_MS"
 DEFAULT_TRANSACTION_MS = 2.0
+GATE_LIMIT_SECONDS = 10.0
+"""The longest a transaction waits at a test's gate (`Isolation.held_open`): a gate left shut fails, never hangs."""
 CONFLICT_MESSAGE = "Transaction is ongoing for the item"
 """The reason DynamoDB gives (TransactionConflictException's message, a CancellationReason's Message)."""
 
@@ -104,6 +106,7 @@ class Isolation:
         self._tokens = itertools.count(1)
         self.conflicts = 0
         """How many requests were refused for a held item (for tests and the bench)."""
+        self._gate: threading.Event | None = None
 
     def held_positions(self, refs: list[ItemRef]) -> list[bool]:
         return [ref in self._held for ref in refs]
@@ -131,6 +134,29 @@ class Isolation:
             yield
         finally:
             self.transaction_seconds = previous
+
+    @contextmanager
+    def held_open(self) -> Iterator[threading.Event]:
+        """Run the block with every transaction kept in flight until the event yielded is set (or GATE_LIMIT_SECONDS).
+
+        For tests that act while items are held: a time in flight races the test's own requests on a loaded
+        machine (a CI run saw a 0.4 s transaction commit before the DeleteItem meant to meet it), a gate does not.
+        """
+        gate = threading.Event()
+        self._gate = gate
+        try:
+            yield gate
+        finally:
+            gate.set()
+            self._gate = None
+
+    def stay_in_flight(self) -> None:
+        """Keep a transaction that holds its items in flight: until the gate opens if one is set, else its time."""
+        gate = self._gate
+        if gate is not None:
+            gate.wait(GATE_LIMIT_SECONDS)
+        elif self.transaction_seconds > 0:
+            time.sleep(self.transaction_seconds)
 
 
 isolation = Isolation(transaction_seconds_from_environment())
@@ -322,8 +348,7 @@ def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str
             if op_type != "ConditionCheck"
         ]
     try:
-        if isolation.transaction_seconds > 0:
-            time.sleep(isolation.transaction_seconds)  # in flight: the items stay held, the table does not
+        isolation.stay_in_flight()  # the items stay held, the table does not
         for op_type, op, key in operations:
             with isolation.mutex:  # one item at a time: a BatchGetItem may read between them, as on DynamoDB
                 _apply(backend, op_type, op, key)

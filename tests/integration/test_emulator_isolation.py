@@ -16,9 +16,6 @@ from botocore.exceptions import ClientError
 from emulator import dynamodb
 from emulator.cloud import LocalCloud
 
-IN_FLIGHT = 0.4
-"""How long the holding transaction stays in flight in these tests: long enough to act while it holds."""
-
 
 @pytest.fixture
 def db(cloud: LocalCloud) -> Any:
@@ -55,11 +52,20 @@ def used(db: Any, table: str, pk: str, sk: str) -> int | None:
     return None if item is None or "used" not in item else int(item["used"]["N"])
 
 
-class InFlight:
-    """A transaction started in a thread and kept in flight for IN_FLIGHT seconds."""
+def wait_until_held(count: int) -> None:
+    """Wait until `count` items are held: the transactions that name them are in flight."""
+    deadline = time.monotonic() + 5
+    while dynamodb.isolation.holds() < count:
+        assert time.monotonic() < deadline, f"{dynamodb.isolation.holds()} items held, not {count}"
+        time.sleep(0.001)
 
-    def __init__(self, db: Any, items: list[dict[str, Any]]) -> None:
+
+class InFlight:
+    """A transaction started in a thread and kept in flight until the gate opens: no clock for the test to race."""
+
+    def __init__(self, db: Any, items: list[dict[str, Any]], gate: threading.Event) -> None:
         self.error: Exception | None = None
+        self._gate = gate
         self._thread = threading.Thread(target=self._run, args=(db, items), daemon=True)
 
     def _run(self, db: Any, items: list[dict[str, Any]]) -> None:
@@ -71,14 +77,14 @@ class InFlight:
     def start(self) -> InFlight:
         before = dynamodb.isolation.holds()
         self._thread.start()
-        deadline = time.monotonic() + 5
-        while dynamodb.isolation.holds() <= before:  # wait until its items are held
-            assert time.monotonic() < deadline, "the transaction never went in flight"
-            time.sleep(0.001)
+        wait_until_held(before + 1)
         return self
 
     def join(self) -> None:
+        """Open the gate and wait for the transaction to commit."""
+        self._gate.set()
         self._thread.join(10)
+        assert not self._thread.is_alive(), "the transaction is still in flight"
         assert self.error is None, self.error
 
 
@@ -86,11 +92,12 @@ class InFlight:
 def in_flight(db: Any) -> Iterator[Callable[[list[dict[str, Any]]], InFlight]]:
     started: list[InFlight] = []
 
-    def start(items: list[dict[str, Any]]) -> InFlight:
-        started.append(InFlight(db, items).start())
-        return started[-1]
+    with dynamodb.isolation.held_open() as gate:
 
-    with dynamodb.isolation.transaction_time(IN_FLIGHT):
+        def start(items: list[dict[str, Any]]) -> InFlight:
+            started.append(InFlight(db, items, gate).start())
+            return started[-1]
+
         yield start
         for transaction in started:
             transaction.join()
@@ -188,7 +195,6 @@ def test_reads_during_a_transaction_see_the_last_committed_state_and_do_not_wait
     holder = in_flight([counter_update(table, pk, "COUNTER")])
 
     # When it is read by GetItem, BatchGetItem and Query while the transaction is in flight
-    started = time.monotonic()
     got = used(db, table, pk, "COUNTER")
     batch = db.batch_get_item(RequestItems={table: {"Keys": [key(pk, "COUNTER")], "ConsistentRead": True}})
     queried = db.query(
@@ -197,11 +203,12 @@ def test_reads_during_a_transaction_see_the_last_committed_state_and_do_not_wait
         ExpressionAttributeValues={":pk": {"S": pk}},
         ConsistentRead=True,
     )
-    elapsed = time.monotonic() - started
+    still_held = dynamodb.isolation.holds()
     holder.join()
 
-    # Then each answers at once with the committed value, and the new value is there once it committed
-    assert elapsed < IN_FLIGHT / 2, elapsed
+    # Then each answered while the transaction still held COUNTER (none waited for it) with the committed value,
+    # and the new value is there once it committed
+    assert still_held >= 1
     assert got == 1
     assert [item["used"]["N"] for item in batch["Responses"][table]] == ["1"]
     assert [item["used"]["N"] for item in queried["Items"]] == ["1"]
@@ -209,19 +216,19 @@ def test_reads_during_a_transaction_see_the_last_committed_state_and_do_not_wait
 
 
 def test_unrelated_transactions_are_in_flight_side_by_side(db, table, pk):
-    # Given transactions that each stay in flight IN_FLIGHT seconds
-    with dynamodb.isolation.transaction_time(IN_FLIGHT):
+    # Given transactions kept in flight until a gate opens
+    with dynamodb.isolation.held_open() as gate:
+        before = dynamodb.isolation.holds()
+
         # When four transactions on four different items start together
-        transactions = [InFlight(db, [counter_update(table, pk, f"ITEM-{n}")]) for n in range(4)]
-        started = time.monotonic()
+        transactions = [InFlight(db, [counter_update(table, pk, f"ITEM-{n}")], gate) for n in range(4)]
         for transaction in transactions:
             transaction._thread.start()
+
+        # Then all four hold their items at once (none waits for another), and all commit once the gate opens
+        wait_until_held(before + 4)
         for transaction in transactions:
             transaction.join()
-        elapsed = time.monotonic() - started
-
-    # Then they overlapped: far less than four times the time in flight, and all committed
-    assert elapsed < 2 * IN_FLIGHT, elapsed
     assert [used(db, table, pk, f"ITEM-{n}") for n in range(4)] == [1, 1, 1, 1]
 
 
