@@ -109,19 +109,26 @@ def fail_step(
 
 @dataclass
 class Stall:
-    """An invocation hook that makes the selected invocations of one function slow, yet let them run."""
+    """An invocation hook that makes the selected invocations of one function slow, yet let them run: for
+    `seconds`, or, given `until`, until the test sets that event (at most `seconds`), so that what the test
+    checks meanwhile cannot race the stall on a loaded machine."""
 
     function: str
     seconds: float
     on: Callable[[int], bool]
     calls: int = 0
+    until: threading.Event | None = None
 
     def __call__(self, function: str, event: dict[str, Any]) -> None:
         if function != self.function:
             return
         self.calls += 1
-        if self.on(self.calls):
+        if not self.on(self.calls):
+            return
+        if self.until is None:
             time.sleep(self.seconds)
+        else:
+            assert self.until.wait(self.seconds), f"the test never ended the stall of {function}"
 
 
 def wait_for_invocations(cloud: LocalCloud, timeout: float = 15.0) -> None:

@@ -4,6 +4,7 @@ moto's DynamoDB. Faults are injected with `cloud.invocation_hooks` (called befor
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -481,9 +482,10 @@ def test_the_sweep_leaves_charged_enquiries_alone(workflows: Workflows, org_id: 
 def test_an_execution_the_gateway_stopped_waiting_for_keeps_the_emulator_busy_until_it_ends(
     cloud: LocalCloud, workflows: Workflows, org_id: str
 ) -> None:
-    # Given an org on Basic, and a validate step that takes half a second
+    # Given an org on Basic, and a validate step that stalls until the test ends it
     workflows.set_plan(org_id, "Basic")
-    cloud.invocation_hooks.append(Stall("ValidateFunction", 0.5, always))
+    stalled = threading.Event()
+    cloud.invocation_hooks.append(Stall("ValidateFunction", 10, always, until=stalled))
 
     # When the gateway stops waiting for a charge after 0.1 s
     name = f"stopped-waiting-{org_id}"
@@ -500,6 +502,7 @@ def test_an_execution_the_gateway_stopped_waiting_for_keeps_the_emulator_busy_un
     assert journaled is not None
     assert journaled.status == "RUNNING"
     assert not cloud.wait_until_idle(0.05)
+    stalled.set()
     assert cloud.wait_until_idle(10)
     assert workflows.balance(org_id)["used"] == 1
     # and its journal entry (/_local/executions) says how it ended

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from emulator.workers import PooledThread, WorkerPool
 
@@ -34,12 +33,14 @@ def test_a_task_that_is_still_running_makes_the_pool_start_another_thread() -> N
 
 
 def test_a_pooled_thread_joined_with_a_timeout_is_still_alive_while_its_target_runs() -> None:
-    # Given a pooled thread whose target takes longer than the join waits
-    thread = PooledThread(target=time.sleep, args=(0.3,))
+    # Given a pooled thread whose target runs until the test releases it
+    release = threading.Event()
+    thread = PooledThread(target=release.wait, args=(10,))
     thread.start()
 
-    # When it is joined for less than that, then it is alive; joined without a timeout, it ends
+    # When it is joined with a timeout, then it is alive; released and joined without a timeout, it ends
     thread.join(timeout=0.01)
     assert thread.is_alive()
+    release.set()
     thread.join()
     assert not thread.is_alive()
