@@ -15,10 +15,16 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.commands import app
+from emulator.cloud import LOCAL_ENVIRONMENT
 from tests.conftest import Api
 
 WIDE = {"COLUMNS": "200"}
 """Tables as wide as their rows, so that a value is on one line."""
+
+CREDENTIALS = {name: LOCAL_ENVIRONMENT[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+"""The emulator's placeholder credentials, which every run has unless its test says otherwise: a started emulator
+puts them in the process's environment, and a test must not depend on whether one started before it (a stub API's
+test run first would see none, and the command's UNSIGNED notice)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ Credits = Callable[..., Run]
 def run_credits(*args: str, env: Mapping[str, str | None] | None = None) -> Run:
     """`credits ARGS` in this process; an exception the command did not turn into an exit code is raised."""
     result = CliRunner().invoke(
-        app, list(args), env={**WIDE, **(env or {})}, catch_exceptions=False, prog_name="credits"
+        app, list(args), env={**WIDE, **CREDENTIALS, **(env or {})}, catch_exceptions=False, prog_name="credits"
     )
     return Run(result.exit_code, result.stdout, result.stderr)
 

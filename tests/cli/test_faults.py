@@ -1,5 +1,6 @@
 """No Python traceback reaches a user: what goes wrong outside the API's answers (a refused role, an answer that is
-not HTTP or is cut short, a malformed endpoint, a success of a shape the command cannot show, a defect) is one line
+not HTTP or is cut short, a success that is not JSON, a malformed endpoint, a success of a shape the command
+cannot show, a defect) is one line
 on stderr, `CODE: message`, and an exit code; a traceback only with CREDITS_DEBUG=1."""
 
 from __future__ import annotations
@@ -75,6 +76,42 @@ def test_a_success_the_command_cannot_show_is_a_fault_exit_5(org_id: str) -> Non
     assert _one_line(table.stderr, "UNEXPECTED_ANSWER"), table.stderr
     assert as_json.exit_code == ExitCode.OK
     assert as_json.document == odd
+
+
+def _not_json(status: int = 200) -> bytes:
+    """A success whose body is a proxy's page, not the API's JSON."""
+    body = b"<html><body>Welcome</body></html>"
+    head = f"HTTP/1.1 {status} OK\r\nContent-Length: {len(body)}\r\nContent-Type: text/html\r\nConnection: close"
+    return head.encode() + b"\r\n\r\n" + body
+
+
+def test_a_success_that_is_not_json_is_a_fault_exit_5_and_prints_nothing(org_id: str) -> None:
+    # Given an endpoint that answers 200 with an HTML page (a proxy's, a captive portal's)
+    with stub_api(lambda _: _not_json()) as (endpoint, _):
+        # When staff read a balance, as a table and with --json
+        table = run_credits("--endpoint", endpoint, "balance", org_id)
+        as_json = run_credits("--endpoint", endpoint, "balance", org_id, "--json")
+
+    # Then each is a fault, with nothing on stdout and the answer's start on stderr
+    for answered in (table, as_json):
+        assert answered.exit_code == ExitCode.FAULT
+        assert answered.stdout == ""
+        assert _one_line(answered.stderr, "NOT_JSON"), answered.stderr
+        assert "the API answered 200 with '<html>" in answered.stderr
+
+
+def test_usage_all_whose_later_page_is_not_json_prints_what_it_read_and_exits_5(org_id: str) -> None:
+    # Given an API whose second page is an HTML page
+    first = http_answer(200, {"orgId": org_id, "period": "2026-11", "items": [], "cursor": "c1"})
+    with stub_api(lambda request: _not_json() if "cursor=c1" in request.path else first) as (endpoint, received):
+        # When staff list every page with --json
+        listed = run_credits("--endpoint", endpoint, "usage", org_id, "--all", "--json")
+
+    # Then the first page is printed with the cursor to go on from, and the run is a fault
+    assert len(received) == 2
+    assert listed.exit_code == ExitCode.FAULT
+    assert listed.document["cursor"] == "c1"
+    assert _one_line(listed.stderr, "NOT_JSON"), listed.stderr
 
 
 class RefusedRole:
