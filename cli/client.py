@@ -77,6 +77,17 @@ class Answer:
             return None
 
     @property
+    def result(self) -> Mapping[str, Any] | None:
+        """The document of a success, when it is a JSON object (what a command shows); else None."""
+        document = self.document
+        return document if self.exit_code is ExitCode.OK and isinstance(document, Mapping) else None
+
+    @property
+    def not_json(self) -> bool:
+        """A success that is not a JSON object: no API answers one (a proxy's page does), so it is a fault."""
+        return self.exit_code is ExitCode.OK and self.result is None
+
+    @property
     def retry_after(self) -> float | None:
         """Seconds to wait before asking again, when the answer says (RFC 9110: seconds, or an HTTP date)."""
         value = self.headers.get("retry-after")

@@ -201,18 +201,18 @@ def _client(ctx: typer.Context, retries: int) -> Client:
 
 def _finish(answer: Answer, as_json: bool, show: Callable[[Console, Any], None]) -> NoReturn:
     """Print the answer (the table, or the API's JSON), its error on stderr, and exit with what it means."""
-    if answer.exit_code is ExitCode.OK and not isinstance(answer.document, Mapping):
+    if answer.not_json:
         _exit(answer)
     if as_json:
         typer.echo(answer.text, nl=not answer.text.endswith("\n"))
-    elif answer.exit_code is ExitCode.OK:
-        _show(show, answer.document)
+    elif answer.result is not None:
+        _show(show, answer.result)
     _exit(answer)
 
 
 def _exit(answer: Answer) -> NoReturn:
     """Exit with what the answer means, its error on stderr: a success that is not a JSON document is a fault."""
-    if answer.exit_code is ExitCode.OK and not isinstance(answer.document, Mapping):
+    if answer.not_json:
         _stderr(f"NOT_JSON: the API answered {answer.status} with {answer.text[:200]!r}")
         raise typer.Exit(int(ExitCode.FAULT))
     if answer.exit_code is not ExitCode.OK:
@@ -428,8 +428,8 @@ def usage(
         _run(ctx, retry, as_json, render.ledger, "GET", path, query)
     client = _client(ctx, retry)
     answer = client.call("GET", path, query)
-    first = answer.document
-    if answer.exit_code is not ExitCode.OK or not isinstance(first, Mapping):
+    first = answer.result
+    if first is None:
         _finish(answer, as_json, render.ledger)
     items, stopped, resume = _pages(client, path, query, first)
     # What was read is printed even when a later page failed: with the cursor of the page that did, to go on from.
@@ -468,9 +468,9 @@ def _pages(
             answer = client.call("GET", path, query | {"cursor": cursor})
         except Fault as fault:
             return items, fault, str(cursor)
-        if answer.exit_code is not ExitCode.OK or not isinstance(answer.document, Mapping):
+        if answer.result is None:
             return items, answer, str(cursor)
-        page = answer.document
+        page = answer.result
 
 
 @app.command(
