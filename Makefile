@@ -117,8 +117,8 @@ checkov: $(CHECKOV_VENV)/.installed  ## checkov on template.yaml: no failed chec
 # requirements-docs.txt) have an environment of their own, as checkov does. --strict: a link to a page or an anchor
 # that does not exist fails the build (mkdocs.yml's validation). Not --quiet, nor --verbose: MkDocs 1.6.1 counts the
 # warnings strict fails on only at its default log level (--quiet drops them, and --verbose skips the anchor check), so
-# either builds a broken link. Nothing is fetched while building (Mermaid's bundle, below, is fetched once, pinned). Material prints a banner about its end of life on
-# every build: NO_MKDOCS_2_WARNING turns it off.
+# either builds a broken link. Nothing is fetched while building (Mermaid's bundle, below, is fetched once, pinned).
+# Material prints a banner about its end of life on every build: NO_MKDOCS_2_WARNING turns it off.
 DOCS_VENV := .venv/docs
 
 $(DOCS_VENV)/.installed: requirements-docs.txt
