@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.client import BenchError, Client
+from emulator.server import free_port
 
 HOST = "127.0.0.1"
 ORGS = 200
@@ -47,12 +48,6 @@ EXPECTED = {
     "refund": {201},
     "top-up": {201},
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -79,7 +74,7 @@ def rss_bytes(pid: int) -> int:
 @contextmanager
 def emulator_process() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`python -m emulator` as make run starts it, on free ports, its log discarded; stopped at the end."""
-    port, aws_port = _free_port(), _free_port()
+    port, aws_port = free_port(HOST), free_port(HOST)
     process = subprocess.Popen(  # noqa: S603  # this interpreter, fixed arguments
         [sys.executable, "-m", "emulator", "--host", HOST, "--port", str(port), "--aws-port", str(aws_port)],
         stdout=subprocess.DEVNULL,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -95,6 +96,14 @@ def serve(
     cloud: LocalCloud, host: str, port: int, routes: list[Route] | None = None, throttle: StageThrottle | None = None
 ) -> _Server:
     return _Server((host, port), Gateway(cloud, routes=routes, throttle=throttle))
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port of `host` that nothing listens on now: for an emulator started in another process (python -m
+    emulator, make run), or an endpoint that answers nothing. Another process may take it before it is bound."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def configure_logging() -> None:

@@ -5,12 +5,12 @@ for a fault. Errors go to stderr as `CODE: message (requestId ...)`."""
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 
 from cli.client import Client, ExitCode
 from emulator.cloud import LocalCloud
+from emulator.server import free_port
 from emulator.template import StageThrottle
 from tests.cli.conftest import Credits, endpoint_of, http_answer, run_credits, stub_api
 from tests.conftest import Api, serving
@@ -174,14 +174,8 @@ def test_a_500_is_a_fault_exit_5(credits: Credits, cloud: LocalCloud, org_id: st
     assert "asking again" not in failed.stderr
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_no_answer_is_a_fault_exit_5(org_id: str) -> None:
-    unreachable = run_credits("--endpoint", f"http://127.0.0.1:{_closed_port()}", "balance", org_id)
+    unreachable = run_credits("--endpoint", f"http://127.0.0.1:{free_port()}", "balance", org_id)
 
     assert unreachable.exit_code == ExitCode.FAULT
     assert unreachable.stderr.startswith("NO_ANSWER: GET http://127.0.0.1:")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,18 +19,13 @@ from pathlib import Path
 import pytest
 
 from cli.client import ExitCode
+from emulator.server import free_port
 from emulator.template import REGION
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDITS = ROOT / ".venv" / "app" / "bin" / "credits"
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, dict[str, object]]:
@@ -56,7 +50,7 @@ def _environment(**extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`make run API_AUTH=AWS_IAM` on free ports; the API's URL. The server's process group is ended after."""
-    port, aws_port = _free_port(), _free_port()
+    port, aws_port = free_port(), free_port()
     log = tmp_path_factory.mktemp("make-run") / "make-run.log"
     with log.open("w") as output:
         process = subprocess.Popen(

@@ -3,7 +3,6 @@ read the same in-memory state: the table the API writes, the executions that ans
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from emulator.server import free_port
 from tests.conftest import Api
 from tests.http.support import set_counter
 
@@ -22,16 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def running() -> Iterator[tuple[Api, str]]:
     """The emulator as make run starts it, on free ports of 127.0.0.1: a client of its API, and its AWS endpoint."""
-    port, aws_port = _free_port(), _free_port()
+    port, aws_port = free_port(), free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(port), "--aws-port", str(aws_port)],
         cwd=ROOT,
