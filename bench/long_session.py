@@ -246,7 +246,8 @@ def run(
             finally:
                 connection.close()
 
-        cpu_points = {stretch, requests - stretch + 1, requests}
+        at_last = requests - stretch + 1  # the request the last stretch's CPU time is counted from
+        cpu_points = {stretch, at_last, requests}
         cpu_marks[0], steal_marks[0] = cpu_seconds(process.pid), steal_seconds()
         started = time.perf_counter()
         threads = [threading.Thread(target=client, args=(number,)) for number in range(CLIENTS)]
@@ -257,16 +258,13 @@ def run(
         if failure:
             raise BenchError(f"the long session stopped: {failure[0]}") from failure[0]
         answered_at.sort()
-        first = stretch / (answered_at[stretch - 1] - started)
-        last = (stretch - 1) / (answered_at[-1] - answered_at[-stretch])
         first_seconds = answered_at[stretch - 1] - started
         last_seconds = answered_at[-1] - answered_at[-stretch]
-        at_last = requests - stretch + 1
         return LongSession(
             requests=len(answered_at),
             seconds=answered_at[-1] - started,
-            first=first,
-            last=last,
+            first=stretch / first_seconds,
+            last=(stretch - 1) / last_seconds,
             rss_start=rss_start,
             rss_first=rss_marks[stretch],
             rss_last=rss_marks[requests],
