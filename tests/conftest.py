@@ -86,6 +86,11 @@ class Api:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
 
+    @property
+    def url(self) -> str:
+        """Where it serves: the stage's URL, as a client (curl, the credits command, a browser) is given it."""
+        return f"http://{self.host}:{self.port}"
+
     def call(self, method: str, path: str, body: Any = None, raw: str | None = None,
              headers: dict[str, str] | None = None) -> Reply:  # fmt: skip
         connection = HTTPConnection(self.host, self.port, timeout=60)

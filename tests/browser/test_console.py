@@ -34,7 +34,7 @@ def browser():
 
 def _open(browser: WebDriver, api, execution_name: str) -> dict[str, str]:
     """The console showing the execution; answers each drawn state's classes, by state name."""
-    browser.get(f"http://{api.host}:{api.port}/_local/console#{execution_name}")
+    browser.get(f"{api.url}/_local/console#{execution_name}")
     wait = WebDriverWait(browser, 15)
     wait.until(lambda driver: driver.find_element(By.ID, "detail-pane").get_attribute("data-name") == execution_name)
     wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#graph .state"))
@@ -168,7 +168,7 @@ def test_the_list_filters_by_org_and_refreshes_itself(browser, api, org_id):
     # Given the console open on an org's executions
     http.freeze_clock(api, http.MID_NOVEMBER)
     http.set_plan(api, org_id, "Basic")
-    browser.get(f"http://{api.host}:{api.port}/_local/console")
+    browser.get(f"{api.url}/_local/console")
     browser.find_element(By.ID, "filter-org").send_keys(org_id)
 
     def rows(driver: WebDriver) -> list[tuple[str, str]]:
@@ -206,7 +206,7 @@ def test_the_alarms_a_fault_fired_are_listed_with_why(browser, api, cloud, org_i
 
     # When the console is open once CloudWatch has judged that minute
     http.freeze_clock(api, "2027-03-01T09:01:05Z")
-    browser.get(f"http://{api.host}:{api.port}/_local/console")
+    browser.get(f"{api.url}/_local/console")
     wait = WebDriverWait(browser, 15)
     wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#alarms tbody tr"))
     rows = browser.execute_script(

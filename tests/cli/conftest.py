@@ -49,16 +49,12 @@ def run_credits(*args: str, env: Mapping[str, str | None] | None = None) -> Run:
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
-def endpoint_of(api: Api) -> str:
-    return f"http://{api.host}:{api.port}"
-
-
 @pytest.fixture
 def credits(api: Api) -> Credits:
     """`credits --endpoint <the emulator> ARGS`."""
 
     def run(*args: str, env: Mapping[str, str | None] | None = None) -> Run:
-        return run_credits("--endpoint", endpoint_of(api), *args, env=env)
+        return run_credits("--endpoint", api.url, *args, env=env)
 
     return run
 

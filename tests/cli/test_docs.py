@@ -58,7 +58,6 @@ def test_every_command_line_the_page_shows_runs(credits: Credits, org_id: str) -
 def test_the_pages_sample_answers_are_what_the_command_prints(api: Api, cloud: object, org_id: str) -> None:
     # Given the emulator's clock in the month the samples show
     assert api.freeze_clock(CONSOLE_CLOCK).status == 200
-    endpoint = f"http://{api.host}:{api.port}"
     blocks = _blocks("console")
     assert blocks
 
@@ -67,7 +66,7 @@ def test_the_pages_sample_answers_are_what_the_command_prints(api: Api, cloud: o
             line, _, shown = session.partition("\n")
 
             # When the block's command runs (for orgs of this test's own)
-            result = run_credits("--endpoint", endpoint, *_ours(_command(shlex.split(line)), org_id))
+            result = run_credits("--endpoint", api.url, *_ours(_command(shlex.split(line)), org_id))
 
             # Then it prints what the page shows, stdout then stderr, the request id aside
             printed = (result.stdout + result.stderr).replace(org_id, EXAMPLE_ORG)

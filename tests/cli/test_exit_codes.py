@@ -12,7 +12,7 @@ from cli.client import Client, ExitCode
 from emulator.cloud import LocalCloud
 from emulator.server import free_port
 from emulator.template import StageThrottle
-from tests.cli.conftest import Credits, endpoint_of, http_answer, run_credits, stub_api
+from tests.cli.conftest import Credits, http_answer, run_credits, stub_api
 from tests.conftest import Api, serving
 
 NO_CREDENTIALS = {
@@ -146,11 +146,11 @@ def test_retry_asks_again_after_retry_after_and_succeeds(credits: Credits, cloud
 def test_a_429_that_outlasts_the_retries_exits_4(cloud: LocalCloud, org_id: str) -> None:
     # Given a stage that admits one request a route, refilled very slowly
     with serving(cloud, throttle=StageThrottle(rate=0.001, burst=1)) as throttled:
-        assert run_credits("--endpoint", endpoint_of(throttled), "balance", org_id).exit_code == ExitCode.OK
+        assert run_credits("--endpoint", throttled.url, "balance", org_id).exit_code == ExitCode.OK
 
         # When staff read the balance again with --retry 1
         started = time.monotonic()
-        refused = run_credits("--endpoint", endpoint_of(throttled), "balance", org_id, "--retry", "1")
+        refused = run_credits("--endpoint", throttled.url, "balance", org_id, "--retry", "1")
         took = time.monotonic() - started
 
     # Then it asked twice, a second apart, and exits 4 with the throttle's code
@@ -183,9 +183,9 @@ def test_no_answer_is_a_fault_exit_5(org_id: str) -> None:
 
 def test_sign_without_credentials_is_a_fault_exit_5(api: Api, org_id: str) -> None:
     # When staff insist on signing where botocore finds no credentials
-    refused = run_credits("--endpoint", endpoint_of(api), "--sign", "balance", org_id, env=NO_CREDENTIALS)
+    refused = run_credits("--endpoint", api.url, "--sign", "balance", org_id, env=NO_CREDENTIALS)
     # and, by default, a sandbox is asked unsigned there
-    unsigned = run_credits("--endpoint", endpoint_of(api), "balance", org_id, env=NO_CREDENTIALS)
+    unsigned = run_credits("--endpoint", api.url, "balance", org_id, env=NO_CREDENTIALS)
 
     # Then
     assert refused.exit_code == ExitCode.FAULT
@@ -213,8 +213,8 @@ def test_retry_does_not_wait_longer_than_30_s_and_says_how_long_was_asked(org_id
 
 def test_an_endpoint_asked_without_credentials_says_the_request_goes_unsigned(api: Api, org_id: str) -> None:
     # When staff without credentials call an endpoint, and again saying --no-sign
-    unsigned = run_credits("--endpoint", endpoint_of(api), "balance", org_id, env=NO_CREDENTIALS)
-    quiet = run_credits("--endpoint", endpoint_of(api), "--no-sign", "balance", org_id, env=NO_CREDENTIALS)
+    unsigned = run_credits("--endpoint", api.url, "balance", org_id, env=NO_CREDENTIALS)
+    quiet = run_credits("--endpoint", api.url, "--no-sign", "balance", org_id, env=NO_CREDENTIALS)
 
     # Then the sandbox answers both; the first says on one line that its request went unsigned
     assert (unsigned.exit_code, quiet.exit_code) == (ExitCode.OK, ExitCode.OK)

@@ -15,7 +15,7 @@ from cli.client import ExitCode
 from cli.target import Target, deployed, resolve
 from emulator.cloud import LocalCloud
 from emulator.template import REGION, load_stack
-from tests.cli.conftest import endpoint_of, run_credits
+from tests.cli.conftest import run_credits
 from tests.cli.test_exit_codes import NO_CREDENTIALS
 from tests.conftest import Api, serving
 
@@ -48,7 +48,7 @@ def _create(stacks: dict[str, str], name: str, api_url: str) -> None:
 def test_the_api_is_found_from_the_named_stacks_api_url_output(api: Api, stacks: dict[str, str], org_id: str) -> None:
     # Given a stack whose ApiUrl is the emulator's
     name = f"credits-{uuid.uuid4().hex[:8]}"
-    _create(stacks, name, endpoint_of(api))
+    _create(stacks, name, api.url)
 
     # When staff name the stack
     found = run_credits("--stack", name, "plan", "set", org_id, "Basic")
@@ -63,7 +63,7 @@ def test_env_takes_the_stack_name_from_samconfig(api: Api, stacks: dict[str, str
     # Given the dev environment's stack (samconfig.toml's [dev.global.parameters] stack_name)
     name, region = deployed("dev")
     assert (name, region) == ("xapien-credits-dev", REGION)
-    _create(stacks, name, endpoint_of(api))
+    _create(stacks, name, api.url)
 
     # When staff say --env dev
     found = run_credits("--env", "dev", "balance", org_id, "--json")
@@ -99,7 +99,7 @@ def test_no_credentials_to_find_the_stack_is_a_fault_exit_5(cloud: LocalCloud, o
 
 
 def test_credits_endpoint_names_the_api(api: Api, org_id: str) -> None:
-    found = run_credits("balance", org_id, "--json", env={"CREDITS_ENDPOINT": endpoint_of(api)})
+    found = run_credits("balance", org_id, "--json", env={"CREDITS_ENDPOINT": api.url})
 
     assert found.exit_code == ExitCode.OK, found.stderr
     assert found.document["orgId"] == org_id
@@ -117,9 +117,9 @@ SIGNING = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example
 
 def test_a_request_is_signed_with_the_callers_credentials(iam_api: Api, api: Api, org_id: str) -> None:
     # When staff with credentials put an org on a plan through the default stack, and ask unsigned
-    signed = run_credits("--endpoint", endpoint_of(iam_api), "plan", "set", org_id, "Basic", env=SIGNING)
-    unsigned = run_credits("--endpoint", endpoint_of(iam_api), "--no-sign", "balance", org_id, env=SIGNING)
-    elsewhere = run_credits("--endpoint", endpoint_of(iam_api), "--region", "us-east-1", "balance", org_id, env=SIGNING)
+    signed = run_credits("--endpoint", iam_api.url, "plan", "set", org_id, "Basic", env=SIGNING)
+    unsigned = run_credits("--endpoint", iam_api.url, "--no-sign", "balance", org_id, env=SIGNING)
+    elsewhere = run_credits("--endpoint", iam_api.url, "--region", "us-east-1", "balance", org_id, env=SIGNING)
 
     # Then the signed request was let through; API Gateway refused the unsigned one and one signed for another region
     assert signed.exit_code == ExitCode.OK, signed.stderr
@@ -135,7 +135,7 @@ def test_the_environments_stack_is_found_and_signed_for_in_samconfigs_region(
     iam_api: Api, stacks: dict[str, str], org_id: str
 ) -> None:
     # Given the dev stack (samconfig.toml deploys it to eu-west-2) serving the default stack's routes
-    _create(stacks, "xapien-credits-dev", endpoint_of(iam_api))
+    _create(stacks, "xapien-credits-dev", iam_api.url)
 
     # When staff whose profile's region is another one read a balance with --env dev
     found = run_credits("--env", "dev", "balance", org_id, env=SIGNING | {"AWS_DEFAULT_REGION": "us-east-1"})

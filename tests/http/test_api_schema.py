@@ -55,4 +55,4 @@ def test_every_answer_is_documented_and_none_is_a_server_error(case, api):
     # Given a request generated from the API document (the orgs it names are created in the shared emulator)
     # When it is sent to the emulator
     # Then the answer is not a server error, and its status, content type and body are as documented
-    case.call_and_validate(base_url=f"http://{api.host}:{api.port}", checks=CHECKS)
+    case.call_and_validate(base_url=api.url, checks=CHECKS)

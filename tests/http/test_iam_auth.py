@@ -35,7 +35,7 @@ def _signed(api: Api, method: str, path: str, body: object = None, region: str =
     payload = None if body is None else json.dumps(body)
     request = AWSRequest(
         method=method,
-        url=f"http://{api.host}:{api.port}{path}",
+        url=f"{api.url}{path}",
         data=payload,
         headers={"Content-Type": "application/json"},
     )
